@@ -1,0 +1,159 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  apiVersionOf,
+  DeleteOptions,
+  KubeObject,
+  ListOptions,
+  ListResult,
+  MergePatch,
+  ObjectStore,
+  ResourceType,
+  StoreError,
+  Watch,
+  WatchCallbacks,
+  WatchOptions,
+} from '../object-store';
+import { RestClient, toStoreError } from './rest-client';
+
+interface ListResponse<T> {
+  items: T[];
+  metadata: { resourceVersion: string };
+}
+
+/**
+ * The production adapter: the Kubernetes API server is the store. Watches are server-side
+ * timed out (so a silently dead connection is noticed at the latest then); resuming, relisting
+ * on 410 Gone and stall detection are the shared informer's job, not this adapter's.
+ */
+export class KubeStore implements ObjectStore {
+  private readonly rest: RestClient;
+
+  constructor(
+    config: KubeConfig,
+    private readonly options: { watchTimeoutSeconds?: number; fieldManager?: string } = {},
+  ) {
+    this.rest = new RestClient(config);
+  }
+
+  async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.rest.request<T>('GET', objectPath(type, namespace, name));
+    } catch (error) {
+      if (error instanceof StoreError && error.reason === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async list<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<ListResult<T>> {
+    const query = new URLSearchParams();
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    const response = await this.rest.request<ListResponse<T>>('GET', withQuery(collectionPath(type, namespace), query));
+    // List items come without apiVersion/kind; callers expect whole objects.
+    const items = response.items.map((item) => ({ ...item, apiVersion: apiVersionOf(type), kind: type.kind }));
+    return { items, resourceVersion: response.metadata.resourceVersion };
+  }
+
+  async watch<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    options: WatchOptions,
+    callbacks: WatchCallbacks<T>,
+  ): Promise<Watch> {
+    const query = new URLSearchParams({
+      watch: 'true',
+      resourceVersion: options.resourceVersion,
+      timeoutSeconds: String(this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300)),
+    });
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    let closedWithError: Error | undefined;
+    const handle = await this.rest.stream(
+      withQuery(collectionPath(type, namespace), query),
+      (document) => {
+        const event = document as { type: string; object: KubeObject };
+        if (event.type === 'ERROR') {
+          // The server ends the watch after an ERROR event (410 Gone after etcd compaction, most often).
+          const status = event.object as unknown as { code?: number };
+          closedWithError = toStoreError(status.code ?? 500, event.object as never);
+          return;
+        }
+        if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') {
+          callbacks.onEvent({ type: event.type, object: event.object as T });
+        }
+      },
+      (error) => callbacks.onClose(closedWithError ?? error),
+    );
+    return { stop: () => handle.abort() };
+  }
+
+  create<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
+    const { namespace } = object.metadata;
+    return this.rest.request<T>('POST', withQuery(collectionPath(type, namespace), this.writeQuery()), withTypeMeta(type, object));
+  }
+
+  update<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
+    const { namespace, name } = object.metadata;
+    return this.rest.request<T>('PUT', withQuery(objectPath(type, namespace, name), this.writeQuery()), withTypeMeta(type, object));
+  }
+
+  updateStatus<T extends KubeObject>(type: ResourceType, object: T): Promise<T> {
+    const { namespace, name } = object.metadata;
+    return this.rest.request<T>('PUT', withQuery(objectPath(type, namespace, name) + '/status', this.writeQuery()), withTypeMeta(type, object));
+  }
+
+  patch<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: MergePatch,
+    subresource?: 'status',
+  ): Promise<T> {
+    const path = objectPath(type, namespace, name) + (subresource ? `/${subresource}` : '');
+    return this.rest.request<T>('PATCH', withQuery(path, this.writeQuery()), patch, 'application/merge-patch+json');
+  }
+
+  async delete<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<T | undefined> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Background',
+      ...(options.preconditionUid ? { preconditions: { uid: options.preconditionUid } } : {}),
+    };
+    const result = await this.rest.request<T | { kind: 'Status' }>('DELETE', objectPath(type, namespace, name), body);
+    if (result.kind === 'Status') return undefined;
+    const object = result as T;
+    // The API server answers with the object either way: it is still there only while finalizers hold it.
+    return object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length > 0 ? object : undefined;
+  }
+
+  private writeQuery(): URLSearchParams {
+    return new URLSearchParams({ fieldManager: this.options.fieldManager ?? 'berth' });
+  }
+}
+
+function groupPath(type: ResourceType): string {
+  return type.group === '' ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
+}
+
+function collectionPath(type: ResourceType, namespace: string | undefined): string {
+  const scope = type.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${groupPath(type)}${scope}/${type.plural}`;
+}
+
+function objectPath(type: ResourceType, namespace: string | undefined, name: string): string {
+  if (type.namespaced && namespace === undefined) throw new StoreError('Invalid', `${type.kind} "${name}": a namespace is required`);
+  return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
+}
+
+function withQuery(path: string, query: URLSearchParams): string {
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+function withTypeMeta<T extends KubeObject>(type: ResourceType, object: T): T {
+  return { ...object, apiVersion: apiVersionOf(type), kind: type.kind };
+}

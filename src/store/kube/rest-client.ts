@@ -1,0 +1,135 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { StoreError, StoreErrorReason } from '../object-store';
+
+interface Status {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
+export interface StreamHandle {
+  abort(): void;
+}
+
+/**
+ * A thin REST transport over the API server. client-node's KubeConfig supplies the endpoint and
+ * credentials (kubeconfig file, in-cluster token, exec plugins); the requests are plain HTTP so
+ * the adapter controls subresources, patch content types and the watch stream itself.
+ */
+export class RestClient {
+  private readonly server: URL;
+
+  constructor(private readonly config: KubeConfig) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const response = await this.send(method, path, body, contentType);
+    const text = await readAll(response);
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
+    throw toStoreError(status, text);
+  }
+
+  /** Opens a streaming GET and feeds each newline-delimited JSON document to `onLine`. */
+  async stream(path: string, onLine: (document: unknown) => void, onEnd: (error?: Error) => void): Promise<StreamHandle> {
+    const controller = new AbortController();
+    const response = await this.send('GET', path, undefined, 'application/json', controller.signal);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw toStoreError(status, await readAll(response));
+    let buffered = '';
+    let ended = false;
+    const finish = (error?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(error);
+    };
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) onLine(JSON.parse(line));
+      }
+    });
+    response.on('end', () => finish());
+    response.on('error', (error) => finish(controller.signal.aborted ? undefined : unavailable(error)));
+    response.on('close', () => finish());
+    return {
+      abort: () => {
+        ended = true;
+        controller.abort();
+      },
+    };
+  }
+
+  private async send(method: string, path: string, body: unknown, contentType: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const options: https.RequestOptions = {
+      method,
+      protocol: this.server.protocol,
+      hostname: this.server.hostname,
+      port: this.server.port,
+      path: this.server.pathname.replace(/\/$/, '') + path,
+      headers: { Accept: 'application/json', 'Content-Type': contentType },
+      ...(signal ? { signal } : {}),
+    };
+    await this.config.applyToHTTPSOptions(options);
+    const transport = this.server.protocol === 'https:' ? https : http;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const request = transport.request(options, resolve);
+      request.on('error', (error) => reject(signal?.aborted ? error : unavailable(error)));
+      if (payload !== undefined) request.write(payload);
+      request.end();
+    });
+  }
+}
+
+function readAll(response: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (text += chunk));
+    response.on('end', () => resolve(text));
+    response.on('error', reject);
+  });
+}
+
+function unavailable(error: Error): StoreError {
+  return new StoreError('Unavailable', `API server unreachable: ${error.message}`);
+}
+
+const reasonsByStatusReason: Record<string, StoreErrorReason> = {
+  NotFound: 'NotFound',
+  AlreadyExists: 'AlreadyExists',
+  Conflict: 'Conflict',
+  Gone: 'Gone',
+  Expired: 'Gone',
+  Invalid: 'Invalid',
+  Forbidden: 'Forbidden',
+};
+
+const reasonsByCode: Record<number, StoreErrorReason> = { 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 410: 'Gone', 422: 'Invalid' };
+
+/** Maps a metav1.Status (or any failed response) onto the port's error. */
+export function toStoreError(code: number, body: string | Status): StoreError {
+  let status: Status = {};
+  if (typeof body === 'string') {
+    try {
+      status = JSON.parse(body) as Status;
+    } catch {
+      status = { message: body };
+    }
+  } else status = body;
+  const reason = reasonsByStatusReason[status.reason ?? ''] ?? reasonsByCode[status.code ?? code] ?? 'Unavailable';
+  const causes = (status.details?.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : c.message ?? ''));
+  return new StoreError(reason, status.message ?? `HTTP ${code}`, causes);
+}
