@@ -1,0 +1,229 @@
+import { request } from 'node:http';
+import { LeadershipLostError } from './leader-guarded-store';
+import { Lease, leaseType } from './leader-election';
+import { LeaderElectionLostError, Manager } from './manager';
+import { createRegistry } from './metrics';
+import { ObjectKey } from './object-key';
+import { silentLogger } from './logger';
+import { ConfigMap, configMap, configMapType, PartitionableStore, waitFor } from './testing/fixtures';
+import { MemoryStore } from '../store/memory/memory-store';
+import { ObjectStore } from '../store/object-store';
+
+const leaseMs = 400;
+
+/** One operator replica: a manager whose controller stamps each ConfigMap with who reconciled it. */
+class Replica {
+  readonly manager: Manager;
+  readonly reconciled: ObjectKey[] = [];
+  readonly run: Promise<void>;
+  outcome: 'running' | 'stopped' | Error = 'running';
+
+  constructor(identity: string, store: ObjectStore, releaseOnCancel: boolean) {
+    this.manager = new Manager({
+      store,
+      logger: silentLogger(),
+      registry: createRegistry({ processMetrics: false }),
+      metricsServer: false,
+      healthServer: false,
+      leaderElection: { namespace: 'berth-system', name: 'berth-operator', identity, leaseDurationMs: leaseMs, renewDeadlineMs: 300, retryPeriodMs: 50, releaseOnCancel },
+    });
+    const informer = this.manager.informerFor<ConfigMap>(configMapType);
+    this.manager
+      .addController({
+        name: 'stamp',
+        reconcile: async (key) => {
+          this.reconciled.push(key);
+          const cached = informer.get(key.namespace, key.name);
+          if (cached && cached.data?.reconciledBy !== identity) {
+            await this.manager.store.patch(configMapType, key.namespace, key.name, { data: { reconciledBy: identity } });
+          }
+        },
+      })
+      .watch(informer);
+    this.run = this.manager.start().then(
+      () => void (this.outcome = 'stopped'),
+      (error: Error) => void (this.outcome = error),
+    );
+  }
+}
+
+describe('Manager', () => {
+  let store: MemoryStore;
+  const replicas: Replica[] = [];
+
+  beforeEach(() => {
+    store = new MemoryStore();
+  });
+
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((replica) => replica.manager.stop()));
+  });
+
+  function replica(identity: string, options: { store?: ObjectStore; releaseOnCancel?: boolean } = {}): Replica {
+    const created = new Replica(identity, options.store ?? store, options.releaseOnCancel ?? true);
+    replicas.push(created);
+    return created;
+  }
+
+  const stampOf = async (name: string): Promise<string | undefined> => (await store.get<ConfigMap>(configMapType, 'ns', name))?.data?.reconciledBy;
+  const holder = async (): Promise<string | undefined> => (await store.get<Lease>(leaseType, 'berth-system', 'berth-operator'))?.spec?.holderIdentity;
+
+  async function leaderAndFollower(options: { store?: ObjectStore; releaseOnCancel?: boolean } = {}): Promise<[Replica, Replica]> {
+    const a = replica('a', options);
+    await waitFor(() => a.manager.isLeader(), 2000, 'a to lead');
+    const b = replica('b', { releaseOnCancel: options.releaseOnCancel });
+    await store.create(configMapType, configMap('ns', 'one'));
+    await waitFor(async () => (await stampOf('one')) === 'a', 2000, 'a to reconcile');
+    return [a, b];
+  }
+
+  it('with two replicas on one lease, only the leader reconciles', async () => {
+    const [a, b] = await leaderAndFollower();
+    await store.create(configMapType, configMap('ns', 'two'));
+    await waitFor(async () => (await stampOf('two')) === 'a', 2000, 'a to reconcile two');
+    await new Promise((resolve) => setTimeout(resolve, 3 * leaseMs));
+
+    expect(a.reconciled.length).toBeGreaterThanOrEqual(2);
+    expect(b.reconciled).toEqual([]);
+    expect(b.manager.isLeader()).toBe(false);
+    expect(await holder()).toBe('a');
+  });
+
+  it('after the leader crashes, the follower takes over once the lease expired and reconciles', async () => {
+    const [a, b] = await leaderAndFollower({ releaseOnCancel: false });
+    const crashedAt = Date.now();
+    await a.manager.stop();
+    await store.create(configMapType, configMap('ns', 'after-crash'));
+
+    await waitFor(async () => (await stampOf('after-crash')) === 'b', 3000, 'b to take over');
+    // b saw the last renewal at most one retry period before the crash, and waits a full lease from then.
+    expect(Date.now() - crashedAt).toBeGreaterThanOrEqual(leaseMs - 50);
+    expect(await holder()).toBe('b');
+    expect(new Set(b.reconciled.map((key) => key.name))).toEqual(new Set(['after-crash', 'one']));
+  });
+
+  it('after a graceful shutdown that releases the lease, the follower takes over at once', async () => {
+    const [a, b] = await leaderAndFollower({ releaseOnCancel: true });
+    await a.manager.stop();
+    const stoppedAt = Date.now();
+    await store.create(configMapType, configMap('ns', 'after-release'));
+
+    await waitFor(async () => (await stampOf('after-release')) === 'b', 3000, 'b to take over');
+    expect(Date.now() - stoppedAt).toBeLessThan(leaseMs);
+    expect(a.outcome).toBe('stopped');
+    expect(b.manager.isLeader()).toBe(true);
+  });
+
+  it('a deposed leader stops its controllers, its writes are refused, and start() rejects', async () => {
+    const partition = new PartitionableStore(store);
+    const [a, b] = await leaderAndFollower({ store: partition.store });
+    partition.cut = 'fail';
+
+    await waitFor(() => a.outcome !== 'running', 2000, 'a to step down');
+    expect(a.outcome).toBeInstanceOf(LeaderElectionLostError);
+    partition.cut = 'no';
+    await expect(a.manager.store.create(configMapType, configMap('ns', 'from-deposed'))).rejects.toBeInstanceOf(LeadershipLostError);
+    expect(await store.get(configMapType, 'ns', 'from-deposed')).toBeUndefined();
+
+    await waitFor(() => b.manager.isLeader(), 2000, 'b to lead');
+    await store.create(configMapType, configMap('ns', 'later'));
+    await waitFor(async () => (await stampOf('later')) === 'b', 2000, 'b to reconcile');
+    expect(a.reconciled.map((key) => key.name)).not.toContain('later');
+  });
+
+  it('without leader election, runs controllers at once and drains the reconcile in flight on stop', async () => {
+    let release: () => void = () => {};
+    let started = false;
+    let finished = false;
+    const manager = new Manager({ store, logger: silentLogger(), registry: createRegistry({ processMetrics: false }), metricsServer: false, healthServer: false });
+    manager
+      .addController({
+        name: 'slow',
+        reconcile: async () => {
+          started = true;
+          await new Promise<void>((resolve) => (release = resolve));
+          await manager.store.patch(configMapType, 'ns', 'one', { data: { done: 'yes' } });
+          finished = true;
+        },
+      })
+      .watch(manager.informerFor<ConfigMap>(configMapType));
+    const run = manager.start();
+    await store.create(configMapType, configMap('ns', 'one'));
+    await waitFor(() => started, 2000, 'the reconcile to start');
+
+    const stopped = manager.stop();
+    release();
+    await stopped;
+    await run;
+    expect(finished).toBe(true);
+    expect((await store.get<ConfigMap>(configMapType, 'ns', 'one'))?.data).toEqual({ done: 'yes' });
+  });
+
+  it('serves controller-runtime metrics on /metrics and probes on /healthz and /readyz', async () => {
+    const manager = new Manager({
+      store,
+      logger: silentLogger(),
+      metricsServer: { host: '127.0.0.1', port: 0 },
+      healthServer: { host: '127.0.0.1', port: 0 },
+      leaderElection: { namespace: 'berth-system', name: 'berth-operator', identity: 'solo', leaseDurationMs: leaseMs, renewDeadlineMs: 300, retryPeriodMs: 50 },
+    });
+    let failOnce = true;
+    manager
+      .addController({
+        name: 'configmaps',
+        reconcile: async () => {
+          if (failOnce) {
+            failOnce = false;
+            throw new Error('first attempt fails');
+          }
+        },
+      })
+      .watch(manager.informerFor<ConfigMap>(configMapType));
+    const run = manager.start();
+    await store.create(configMapType, configMap('ns', 'one'));
+    await waitFor(async () => (await manager.registry.metrics()).includes('result="success"'), 2000, 'a successful reconcile');
+
+    const metrics = await get(manager.metricsServer!.port, '/metrics');
+    expect(metrics.status).toBe(200);
+    for (const expected of [
+      'controller_runtime_reconcile_total{controller="configmaps",result="success"} 1',
+      'controller_runtime_reconcile_total{controller="configmaps",result="error"} 1',
+      'controller_runtime_reconcile_errors_total{controller="configmaps"} 1',
+      'controller_runtime_reconcile_time_seconds_bucket{le="0.005",controller="configmaps"}',
+      'controller_runtime_active_workers{controller="configmaps"} 0',
+      'controller_runtime_max_concurrent_reconciles{controller="configmaps"} 1',
+      'workqueue_depth{name="configmaps",controller="configmaps"} 0',
+      'workqueue_adds_total{name="configmaps",controller="configmaps"}',
+      'workqueue_retries_total{name="configmaps",controller="configmaps"} 1',
+      'workqueue_queue_duration_seconds_bucket',
+      'workqueue_work_duration_seconds_bucket',
+      'workqueue_unfinished_work_seconds{name="configmaps",controller="configmaps"} 0',
+      'workqueue_longest_running_processor_seconds{name="configmaps",controller="configmaps"} 0',
+      'leader_election_master_status{name="berth-operator"} 1',
+      'process_cpu_user_seconds_total',
+      'nodejs_heap_size_used_bytes',
+    ]) {
+      expect(metrics.body).toContain(expected);
+    }
+
+    expect(await get(manager.healthServer!.port, '/healthz')).toEqual({ status: 200, body: '[+]ping ok\n[+]leaderElection ok\nhealthz check passed\n' });
+    expect(await get(manager.healthServer!.port, '/readyz')).toEqual({ status: 200, body: '[+]informers ok\nreadyz check passed\n' });
+    expect((await get(manager.healthServer!.port, '/nope')).status).toBe(404);
+
+    await manager.stop();
+    await run;
+    await expect(get(manager.metricsServer!.port, '/metrics')).rejects.toThrow();
+  });
+});
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, method: 'GET' }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
