@@ -1,0 +1,148 @@
+import { fieldError } from './field-errors';
+import type { JSONSchemaProps, RuleReason, SchemaType, ValidationRuleProps } from './openapi';
+
+/**
+ * A CEL rule for `x-kubernetes-validations`, declared together with a TypeScript predicate that
+ * means the same, so the embedded store refuses what the kube-apiserver refuses.
+ */
+export interface Rule<Self> {
+  cel: string;
+  message: string;
+  /** Relative path of the field to blame, e.g. `.maximumPercent`; the API server reports it instead of the rule's node. */
+  fieldPath?: string;
+  reason?: RuleReason;
+  /** `oldSelf` is present only for transition rules (whose CEL mentions oldSelf), and only on update. */
+  check: (self: Self, oldSelf: Self) => boolean;
+}
+
+export function rule<Self>(definition: Rule<Self>): Rule<Self> {
+  return definition;
+}
+
+/** Transition rules run only on update, when the old object has the same node. */
+function isTransitionRule<T>(r: Rule<T>): boolean {
+  return /\boldSelf\b/.test(r.cel);
+}
+
+export interface ValidationContext {
+  errors: string[];
+}
+
+/**
+ * One node of the API schema: renders its OpenAPI fragment, validates and defaults values.
+ * `Out` is the stored shape (defaults applied), `In` what a user may write.
+ */
+export abstract class Schema<Out, In = Out> {
+  declare readonly _out: Out;
+  declare readonly _in: In;
+  protected description?: string;
+  protected rules: Rule<Out>[] = [];
+
+  protected abstract readonly type: SchemaType;
+
+  /** Shown by `kubectl explain`. */
+  describe(description: string): this {
+    const copy = this.copy();
+    copy.description = description;
+    return copy;
+  }
+
+  withRules(...rules: Rule<Out>[]): this {
+    const copy = this.copy();
+    copy.rules = [...this.rules, ...rules];
+    return copy;
+  }
+
+  optional(): Field<this, 'optional'> {
+    return new Field(this, 'optional');
+  }
+
+  default(value: In): Field<this, 'defaulted'> {
+    return new Field(this, 'defaulted', value);
+  }
+
+  toOpenAPI(): JSONSchemaProps {
+    const props: JSONSchemaProps = {};
+    if (this.description !== undefined) props.description = this.description;
+    props.type = this.type;
+    Object.assign(props, this.constraints());
+    if (this.rules.length > 0) props['x-kubernetes-validations'] = this.rules.map(toRuleProps);
+    return props;
+  }
+
+  /**
+   * Appends the refusals of `value` at `path` to `context.errors`. Rules run only when the node
+   * and everything under it passed the schema, as their predicates assume a well-typed value.
+   */
+  validate(value: unknown, path: string, oldValue: unknown, context: ValidationContext): void {
+    const errorsBefore = context.errors.length;
+    if (!this.validateValue(value, path, oldValue, context)) return;
+    if (context.errors.length > errorsBefore) return;
+    for (const r of this.rules) {
+      if (isTransitionRule(r) && oldValue === undefined) continue;
+      if (!evaluate(r, value as Out, oldValue as Out)) context.errors.push(ruleError(r, path, this.type));
+    }
+  }
+
+  /** Fills absent defaulted fields in place, as the API server does before validation. */
+  applyDefaults(_value: unknown): void {}
+
+  /** Bounds, enums, children: everything of the fragment but description, type and rules. */
+  protected abstract constraints(): JSONSchemaProps;
+
+  /** Checks type and bounds, recurses into children; false when the value has the wrong type. */
+  protected abstract validateValue(value: unknown, path: string, oldValue: unknown, context: ValidationContext): boolean;
+
+  private copy(): this {
+    return Object.assign(Object.create(Object.getPrototypeOf(this) as object) as this, this);
+  }
+}
+
+export type Presence = 'optional' | 'defaulted';
+
+/** A schema in an object's shape that may be absent (optional) or is filled by the API server (defaulted). */
+export class Field<S extends AnySchema, P extends Presence> {
+  constructor(
+    readonly schema: S,
+    readonly presence: P,
+    readonly defaultValue?: unknown,
+  ) {}
+}
+
+// `any` here lets a schema of any shape fit, whatever its Out and In.
+export type AnySchema = Schema<any, any>;
+export type ShapeEntry = AnySchema | Field<AnySchema, any>;
+
+/** The stored TypeScript type of a schema: defaulted fields are present. */
+export type Infer<S extends AnySchema> = S['_out'];
+/** What a user may write: defaulted fields may be left out. */
+export type InferInput<S extends AnySchema> = S['_in'];
+
+function toRuleProps<T>(r: Rule<T>): ValidationRuleProps {
+  const props: ValidationRuleProps = { rule: r.cel, message: r.message };
+  if (r.fieldPath !== undefined) props.fieldPath = r.fieldPath;
+  if (r.reason !== undefined) props.reason = r.reason;
+  return props;
+}
+
+function evaluate<T>(r: Rule<T>, value: T, oldValue: T): boolean {
+  try {
+    return r.check(value, oldValue);
+  } catch {
+    // CEL reports a failed evaluation (e.g. a missing key) as a refusal too.
+    return false;
+  }
+}
+
+/** CEL failures name the rule's node (or its fieldPath) and print the node's type as the value. */
+function ruleError<T>(r: Rule<T>, path: string, type: SchemaType): string {
+  const blamed = r.fieldPath === undefined ? path : `${path}${r.fieldPath}`;
+  switch (r.reason) {
+    case 'FieldValueForbidden':
+      return fieldError.forbidden(blamed, r.message);
+    case 'FieldValueRequired':
+      return fieldError.required(blamed, r.message);
+    default:
+      return fieldError.invalid(blamed, type, r.message);
+  }
+}

@@ -1,0 +1,202 @@
+/** Cluster: a logical space for tasks and services, with the node groups and Fargate profiles that give it capacity. */
+import type { KubeObject } from '../../store/object-store';
+import { age, defineKind } from '../kind';
+import { rule, s, type Infer, type InferInput } from '../schema';
+import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, observedGeneration } from './common';
+
+const scaling = s
+  .object({
+    minSize: s.integer({ minimum: 0, maximum: 1000 }).describe('Fewest instances.').default(0),
+    maxSize: s.integer({ minimum: 0, maximum: 1000 }).describe('Most instances.'),
+    desiredSize: s
+      .integer({ minimum: 0, maximum: 1000 })
+      .describe('Instances to start with (default minSize); managed scaling moves it between minSize and maxSize.')
+      .optional(),
+  })
+  .describe('Size bounds of a managed node group (its Auto Scaling group).')
+  .withRules(
+    rule({
+      cel: 'self.minSize <= self.maxSize',
+      message: 'maxSize must not be below minSize',
+      fieldPath: '.maxSize',
+      check: (self) => self.minSize <= self.maxSize,
+    }),
+    rule({
+      cel: '!has(self.desiredSize) || (self.minSize <= self.desiredSize && self.desiredSize <= self.maxSize)',
+      message: 'desiredSize must be between minSize and maxSize',
+      fieldPath: '.desiredSize',
+      check: (self) => self.desiredSize === undefined || (self.minSize <= self.desiredSize && self.desiredSize <= self.maxSize),
+    }),
+  );
+
+const managedScaling = s
+  .object({
+    status: s.enum(['ENABLED', 'DISABLED']).describe('ENABLED: Berth sizes the group to meet targetCapacity.').default('ENABLED'),
+    targetCapacity: s
+      .integer({ minimum: 1, maximum: 100 })
+      .describe('Target of the capacity provider reservation (instances needed / instances running, in percent); 100 keeps no spare instance.')
+      .default(100),
+    minimumScalingStepSize: s.integer({ minimum: 1, maximum: 10000 }).describe('Fewest instances added or removed at once.').default(1),
+    maximumScalingStepSize: s.integer({ minimum: 1, maximum: 10000 }).describe('Most instances added or removed at once.').default(10000),
+    instanceWarmupPeriod: s.integer({ minimum: 0, maximum: 10000 }).describe('Seconds a new instance takes before it counts.').default(300),
+  })
+  .describe('Capacity-provider managed scaling. Absent on a managed node group: ENABLED with targetCapacity 100.')
+  .withRules(
+    rule({
+      cel: 'self.minimumScalingStepSize <= self.maximumScalingStepSize',
+      message: 'minimumScalingStepSize must not exceed maximumScalingStepSize',
+      fieldPath: '.minimumScalingStepSize',
+      check: (self) => self.minimumScalingStepSize <= self.maximumScalingStepSize,
+    }),
+  );
+
+const managedOnly = ['instanceType', 'scaling', 'managedScaling', 'managedTerminationProtection', 'provider'] as const;
+
+const nodeGroup = s
+  .object({
+    name: dnsLabel().describe('The node group name, which is also its capacity provider name.'),
+    type: s
+      .enum(['managed', 'selfManaged'])
+      .describe('managed: Berth launches and terminates the instances; selfManaged: hosts register themselves by running `berth agent`.')
+      .withRules(rule({ cel: 'self == oldSelf', message: 'type is immutable', check: (self, oldSelf) => self === oldSelf })),
+    instanceType: s
+      .object({
+        cpu: s.integer({ minimum: 128 }).describe('CPU units per instance (1024 = one vCPU).'),
+        memory: s.integer({ minimum: 128 }).describe('Memory per instance in MiB.'),
+      })
+      .describe('Capacity of each instance of a managed node group.')
+      .optional(),
+    scaling: scaling.optional(),
+    availabilityZones: s
+      .array(s.string({ minLength: 1, maxLength: 64 }), { maxItems: 16, set: true })
+      .describe('Zones the instances are spread over; each instance gets the attribute ecs.availability-zone.')
+      .optional(),
+    attributes: s
+      .map(s.string({ maxLength: 128 }), { maxProperties: 64 })
+      .describe('Custom attributes of every instance, for memberOf constraints and spread strategies.')
+      .optional(),
+    managedScaling: managedScaling.optional(),
+    managedTerminationProtection: s
+      .enum(['ENABLED', 'DISABLED'])
+      .describe('ENABLED (the default): scale-in only removes instances without tasks, after draining.')
+      .optional(),
+    provider: s.enum(['local', 'simulated']).describe('What launches the instances: local Docker (default) or simulated.').optional(),
+  })
+  .withRules(
+    rule({
+      cel: `self.name != '${fargateCapacityProvider.toLowerCase()}'`,
+      message: `${fargateCapacityProvider.toLowerCase()} is reserved for the ${fargateCapacityProvider} capacity provider of fargateProfiles`,
+      fieldPath: '.name',
+      check: (self) => self.name !== fargateCapacityProvider.toLowerCase(),
+    }),
+    rule({
+      cel: "self.type != 'managed' || has(self.instanceType)",
+      message: 'a managed node group needs instanceType',
+      fieldPath: '.instanceType',
+      reason: 'FieldValueRequired',
+      check: (self) => self.type !== 'managed' || self.instanceType !== undefined,
+    }),
+    rule({
+      cel: "self.type != 'managed' || has(self.scaling)",
+      message: 'a managed node group needs scaling',
+      fieldPath: '.scaling',
+      reason: 'FieldValueRequired',
+      check: (self) => self.type !== 'managed' || self.scaling !== undefined,
+    }),
+    ...managedOnly.map((field) =>
+      rule<{ type: string } & Partial<Record<(typeof managedOnly)[number], unknown>>>({
+        cel: `self.type != 'selfManaged' || !has(self.${field})`,
+        message: `a selfManaged node group takes no ${field}: Berth never launches or terminates its instances`,
+        fieldPath: `.${field}`,
+        reason: 'FieldValueForbidden',
+        check: (self) => self.type !== 'selfManaged' || self[field] === undefined,
+      }),
+    ),
+  );
+
+const fargateProfile = s.object({
+  name: dnsLabel().describe('The profile name.'),
+  selectors: s
+    .array(
+      s.object({
+        namespace: dnsLabel().describe('Tasks in this namespace are selected.'),
+        labels: s.map(s.string({ maxLength: 63 }), { maxProperties: 5 }).describe('...and that carry all these labels.').optional(),
+      }),
+      { minItems: 1, maxItems: 5 },
+    )
+    .describe('A task runs on Fargate when any selector matches it.'),
+});
+
+export const clusterSpec = s
+  .object({
+    nodeGroups: s
+      .array(nodeGroup, { maxItems: 20, mapKeys: ['name'] })
+      .describe('Groups of container instances; each is a capacity provider named after it.')
+      .optional(),
+    fargateProfiles: s
+      .array(fargateProfile, { maxItems: 10, mapKeys: ['name'] })
+      .describe('Which tasks run serverless, on the FARGATE capacity provider.')
+      .optional(),
+    defaultCapacityProviderStrategy: capacityProviderStrategy()
+      .describe('The strategy of services that set neither launchType nor capacityProviderStrategy.')
+      .optional(),
+  })
+  .withRules(
+    rule({
+      cel: `!has(self.defaultCapacityProviderStrategy) || self.defaultCapacityProviderStrategy.all(p, p.capacityProvider == '${fargateCapacityProvider}' || (has(self.nodeGroups) && self.nodeGroups.exists(g, g.name == p.capacityProvider)))`,
+      message: `every capacity provider must be ${fargateCapacityProvider} or a node group of this cluster`,
+      fieldPath: '.defaultCapacityProviderStrategy',
+      check: (self) =>
+        (self.defaultCapacityProviderStrategy ?? []).every(
+          (p) => p.capacityProvider === fargateCapacityProvider || (self.nodeGroups ?? []).some((g) => g.name === p.capacityProvider),
+        ),
+    }),
+  );
+
+const nodeGroupStatus = s.object({
+  name: dnsLabel().describe('The node group.'),
+  desiredSize: s.integer({ minimum: 0 }).describe('Instances the group aims for.').optional(),
+  currentSize: s.integer({ minimum: 0 }).describe('Instances registered.').optional(),
+  capacityProviderReservation: s
+    .integer({ minimum: 0 })
+    .describe('Instances needed by placed and waiting tasks over instances running, in percent.')
+    .optional(),
+});
+
+export const clusterStatus = s.object({
+  registeredContainerInstancesCount: s.integer({ minimum: 0 }).describe('Container instances registered to the cluster.').optional(),
+  activeServicesCount: s.integer({ minimum: 0 }).describe('Services of the cluster.').optional(),
+  runningTasksCount: s.integer({ minimum: 0 }).describe('Tasks in RUNNING.').optional(),
+  pendingTasksCount: s.integer({ minimum: 0 }).describe('Tasks in PENDING.').optional(),
+  nodeGroups: s.array(nodeGroupStatus, { maxItems: 20, mapKeys: ['name'] }).describe('Sizes per node group.').optional(),
+  observedGeneration: observedGeneration().optional(),
+  conditions: conditions().optional(),
+});
+
+export type ClusterSpec = Infer<typeof clusterSpec>;
+export type ClusterSpecInput = InferInput<typeof clusterSpec>;
+export type ClusterStatus = Infer<typeof clusterStatus>;
+export type NodeGroup = NonNullable<ClusterSpec['nodeGroups']>[number];
+export type FargateProfile = NonNullable<ClusterSpec['fargateProfiles']>[number];
+
+export interface Cluster extends KubeObject {
+  spec: ClusterSpec;
+  status?: ClusterStatus;
+}
+
+export const clusterKind = defineKind({
+  kind: 'Cluster',
+  plural: 'clusters',
+  singular: 'cluster',
+  shortNames: ['bcl'],
+  description: 'An ECS-style cluster: where services and tasks run, with node groups and Fargate profiles as capacity. An empty cluster is valid.',
+  spec: clusterSpec.describe('The capacity of the cluster.').default({}),
+  status: clusterStatus.describe('Counts of instances, services and tasks.'),
+  printerColumns: [
+    { name: 'Instances', type: 'integer', jsonPath: '.status.registeredContainerInstancesCount' },
+    { name: 'Services', type: 'integer', jsonPath: '.status.activeServicesCount' },
+    { name: 'Running', type: 'integer', jsonPath: '.status.runningTasksCount' },
+    { name: 'Pending', type: 'integer', jsonPath: '.status.pendingTasksCount' },
+    age,
+  ],
+});

@@ -1,0 +1,115 @@
+/** Schema pieces shared by several kinds. */
+import { rule, s, type Infer } from '../schema';
+
+const dnsLabelPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const dnsSubdomainPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+/** The name of another Kubernetes object in the same namespace. */
+export const objectName = () => s.string({ minLength: 1, maxLength: 253, pattern: dnsSubdomainPattern });
+
+/** Node group, Fargate profile and similar names: they become parts of object names. */
+export const dnsLabel = () => s.string({ minLength: 1, maxLength: 63, pattern: dnsLabelPattern });
+
+/** ECS: up to 255 letters, numbers, underscores and hyphens. */
+export const familyName = () => s.string({ minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9_-]+$' });
+
+export const taskDefinitionReference = {
+  /** `family` (follow the latest ACTIVE revision) or `family:N`. */
+  familyOrRevision: () => s.string({ maxLength: 266, pattern: '^[a-zA-Z0-9_-]{1,255}(:[1-9][0-9]{0,9})?$' }),
+  /** `family:N`: a task always runs one fixed revision. */
+  revision: () => s.string({ maxLength: 266, pattern: '^[a-zA-Z0-9_-]{1,255}:[1-9][0-9]{0,9}$' }),
+};
+
+/** The capacity provider of a node group is named after it; FARGATE is the serverless one. */
+export const fargateCapacityProvider = 'FARGATE';
+export const capacityProviderName = () =>
+  s.string({ minLength: 1, maxLength: 63, pattern: '^(FARGATE|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' });
+
+export const launchType = () => s.enum(['EC2', 'FARGATE', 'EXTERNAL']);
+
+export const timestamp = () => s.string({ format: 'date-time' });
+
+/** metav1.Condition. */
+export const condition = s.object({
+  type: s
+    .string({
+      maxLength: 316,
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    })
+    .describe('Type of condition in CamelCase, e.g. Ready.'),
+  status: s.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
+  observedGeneration: s
+    .integer({ minimum: 0 })
+    .describe('The metadata.generation the condition was set for.')
+    .optional(),
+  lastTransitionTime: timestamp().describe('When the condition last changed from one status to another.'),
+  reason: s
+    .string({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' })
+    .describe("A programmatic identifier of the condition's last transition, in CamelCase."),
+  message: s.string({ maxLength: 32768 }).describe('A human readable message about the transition.'),
+});
+export type Condition = Infer<typeof condition>;
+
+export const conditions = () =>
+  s.array(condition, { maxItems: 32, mapKeys: ['type'] }).describe('The latest observations of the object’s state.');
+
+export const observedGeneration = () =>
+  s.integer({ minimum: 0 }).describe('The metadata.generation this status was computed for.');
+
+const capacityProviderStrategyItem = s.object({
+  capacityProvider: capacityProviderName().describe('A node group name of the cluster, or FARGATE.'),
+  base: s
+    .integer({ minimum: 0, maximum: 100000 })
+    .describe('How many tasks, at least, run on this capacity provider. Only one provider of a strategy can have a base.')
+    .default(0),
+  weight: s
+    .integer({ minimum: 0, maximum: 1000 })
+    .describe('The relative share of tasks this capacity provider gets once every base is met.')
+    .default(0),
+});
+
+export const capacityProviderStrategy = () =>
+  s
+    .array(capacityProviderStrategyItem, { maxItems: 6, mapKeys: ['capacityProvider'] })
+    .describe('How tasks are spread over capacity providers (node groups and FARGATE).')
+    .withRules(
+      rule({
+        cel: 'self.filter(p, p.base > 0).size() <= 1',
+        message: 'only one capacity provider of a strategy can have a base greater than 0',
+        check: (self) => self.filter((p) => p.base > 0).length <= 1,
+      }),
+      rule({
+        cel: 'self.size() <= 1 || self.exists(p, p.weight > 0)',
+        message: 'with more than one capacity provider, at least one needs a weight greater than 0',
+        check: (self) => self.length <= 1 || self.some((p) => p.weight > 0),
+      }),
+    );
+
+export const placementExpression = () =>
+  s
+    .string({ minLength: 1, maxLength: 2000 })
+    .describe('A cluster query language expression, e.g. `attribute:ecs.availability-zone in [zone-a, zone-b]`.');
+
+/** A scheduling decision about where tasks may go; shared by Service and TaskDefinition. */
+export const placementConstraint = (types: readonly ('distinctInstance' | 'memberOf')[]) =>
+  s
+    .object({
+      type: s.enum(types).describe('distinctInstance: every task on a different instance; memberOf: instances matching expression.'),
+      expression: placementExpression().optional(),
+    })
+    .withRules(
+      rule({
+        cel: "self.type != 'memberOf' || has(self.expression)",
+        message: 'memberOf needs an expression',
+        fieldPath: '.expression',
+        reason: 'FieldValueRequired',
+        check: (self) => self.type !== 'memberOf' || self.expression !== undefined,
+      }),
+      rule({
+        cel: "self.type != 'distinctInstance' || !has(self.expression)",
+        message: 'distinctInstance takes no expression',
+        fieldPath: '.expression',
+        reason: 'FieldValueForbidden',
+        check: (self) => self.type !== 'distinctInstance' || self.expression === undefined,
+      }),
+    );

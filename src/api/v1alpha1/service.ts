@@ -1,0 +1,337 @@
+/** Service: keeps tasks of one task definition running and rolls out new revisions, as an ECS service does. */
+import type { KubeObject } from '../../store/object-store';
+import { age, defineKind } from '../kind';
+import { reject, rule, s, type Infer, type InferInput } from '../schema';
+import {
+  capacityProviderStrategy,
+  conditions,
+  launchType,
+  objectName,
+  observedGeneration,
+  placementConstraint,
+  taskDefinitionReference,
+  timestamp,
+} from './common';
+
+const scalingMetric = () =>
+  s
+    .enum(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization', 'ALBRequestCountPerTarget'])
+    .describe('Average CPU or memory utilization of the service in percent, or requests per target of its load balancer.');
+
+const cooldown = (what: string) => s.integer({ minimum: 0, maximum: 86400 }).describe(`Seconds after a ${what} before the next one.`).default(300);
+
+const targetTracking = s.object({
+  predefinedMetric: scalingMetric(),
+  targetValue: s.number({ minimum: 0 }).describe('The value the metric is kept at.'),
+  scaleInCooldown: cooldown('scale-in'),
+  scaleOutCooldown: cooldown('scale-out'),
+  disableScaleIn: s.boolean().describe('Only ever scale out.').default(false),
+});
+
+const stepAdjustment = s
+  .object({
+    metricIntervalLowerBound: s.number().describe('Lower bound of the step, relative to the threshold (inclusive).').optional(),
+    metricIntervalUpperBound: s.number().describe('Upper bound of the step, relative to the threshold (exclusive).').optional(),
+    scalingAdjustment: s.integer().describe('How much to change the capacity, as adjustmentType says.'),
+  })
+  .withRules(
+    rule({
+      cel: '!has(self.metricIntervalLowerBound) || !has(self.metricIntervalUpperBound) || self.metricIntervalLowerBound < self.metricIntervalUpperBound',
+      message: 'metricIntervalLowerBound must be below metricIntervalUpperBound',
+      fieldPath: '.metricIntervalUpperBound',
+      check: (self) =>
+        self.metricIntervalLowerBound === undefined || self.metricIntervalUpperBound === undefined || self.metricIntervalLowerBound < self.metricIntervalUpperBound,
+    }),
+  );
+
+const stepScaling = s.object({
+  name: s.string({ minLength: 1, maxLength: 255 }).describe('The policy name.'),
+  metric: scalingMetric(),
+  comparisonOperator: s
+    .enum(['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'])
+    .describe('How the metric is compared with threshold to fire the alarm.'),
+  threshold: s.number().describe('The alarm threshold.'),
+  evaluationPeriods: s.integer({ minimum: 1, maximum: 100 }).describe('Periods the comparison must hold before the alarm fires.').default(1),
+  periodSeconds: s.integer({ minimum: 10, maximum: 86400 }).describe('Seconds per evaluation period.').default(60),
+  metricAggregationType: s.enum(['Average', 'Minimum', 'Maximum']).describe('How the metric is aggregated over a period.').default('Average'),
+  adjustmentType: s
+    .enum(['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'])
+    .describe('Whether scalingAdjustment adds tasks, sets the count, or adds a percentage.'),
+  stepAdjustments: s.array(stepAdjustment, { minItems: 1, maxItems: 20 }).describe('Steps by how far the metric is past the threshold.'),
+  minAdjustmentMagnitude: s.integer({ minimum: 1 }).describe('For PercentChangeInCapacity: change by at least this many tasks.').optional(),
+  cooldown: cooldown('scaling activity'),
+});
+
+const scheduledAction = s
+  .object({
+    name: s.string({ minLength: 1, maxLength: 255 }).describe('The action name.'),
+    schedule: s
+      .string({ maxLength: 256, pattern: '^(at|rate|cron)\\(.+\\)$' })
+      .describe('at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(minutes hours day-of-month month day-of-week year).'),
+    timezone: s.string({ maxLength: 64 }).describe('An IANA time zone for at and cron schedules (default UTC).').optional(),
+    minCapacity: s.integer({ minimum: 0 }).describe('The new minCapacity.').optional(),
+    maxCapacity: s.integer({ minimum: 0 }).describe('The new maxCapacity.').optional(),
+  })
+  .withRules(
+    rule({
+      cel: 'has(self.minCapacity) || has(self.maxCapacity)',
+      message: 'a scheduled action sets minCapacity, maxCapacity or both',
+      check: (self) => self.minCapacity !== undefined || self.maxCapacity !== undefined,
+    }),
+    rule({
+      cel: '!has(self.minCapacity) || !has(self.maxCapacity) || self.minCapacity <= self.maxCapacity',
+      message: 'minCapacity must not exceed maxCapacity',
+      fieldPath: '.minCapacity',
+      check: (self) => self.minCapacity === undefined || self.maxCapacity === undefined || self.minCapacity <= self.maxCapacity,
+    }),
+  );
+
+const autoScaling = s
+  .object({
+    minCapacity: s.integer({ minimum: 0 }).describe('desiredCount never goes below this.'),
+    maxCapacity: s.integer({ minimum: 0 }).describe('desiredCount never goes above this.'),
+    targetTracking: s
+      .array(targetTracking, { maxItems: 3, mapKeys: ['predefinedMetric'] })
+      .describe('Keep a metric at a target value.')
+      .optional(),
+    stepScaling: s.array(stepScaling, { maxItems: 10, mapKeys: ['name'] }).describe('Change capacity in steps when a metric passes a threshold.').optional(),
+    scheduledActions: s.array(scheduledAction, { maxItems: 20, mapKeys: ['name'] }).describe('Change min/max capacity at set times.').optional(),
+  })
+  .describe('Service auto scaling: changes desiredCount between minCapacity and maxCapacity.')
+  .withRules(
+    rule({
+      cel: 'self.minCapacity <= self.maxCapacity',
+      message: 'minCapacity must not exceed maxCapacity',
+      fieldPath: '.minCapacity',
+      check: (self) => self.minCapacity <= self.maxCapacity,
+    }),
+  );
+
+const deploymentConfiguration = s
+  .object(
+    {
+      minimumHealthyPercent: s
+        .integer({ minimum: 0, maximum: 100 })
+        .describe('Floor of running and healthy tasks during a deployment, in percent of desiredCount (rounded up). Absent: 100 for REPLICA, 0 for DAEMON.')
+        .optional(),
+      maximumPercent: s
+        .integer({ minimum: 0, maximum: 2000 })
+        .describe('Ceiling of running and pending tasks during a deployment, in percent of desiredCount (rounded down). Absent: 200 for REPLICA, 100 for DAEMON.')
+        .optional(),
+      deploymentCircuitBreaker: s
+        .object({
+          enable: s.boolean().describe('Mark a deployment FAILED when its tasks keep failing to reach steady state.').default(false),
+          rollback: s.boolean().describe('Roll a FAILED deployment back to the last COMPLETED one.').default(false),
+        })
+        .describe('Stops a deployment whose tasks keep failing.')
+        .default({}),
+    },
+    { rejected: { alarms: reject(s.anyObject(), 'Berth has no CloudWatch alarms; use deploymentCircuitBreaker') } },
+  )
+  .describe('How a deployment replaces tasks.')
+  .withRules(
+    rule({
+      cel: '!has(self.minimumHealthyPercent) || !has(self.maximumPercent) || self.minimumHealthyPercent <= self.maximumPercent',
+      message: 'minimumHealthyPercent must not exceed maximumPercent',
+      fieldPath: '.minimumHealthyPercent',
+      check: (self) => self.minimumHealthyPercent === undefined || self.maximumPercent === undefined || self.minimumHealthyPercent <= self.maximumPercent,
+    }),
+  );
+
+const placementStrategy = s
+  .object({
+    type: s.enum(['binpack', 'spread', 'random']).describe('binpack: fill the instance with the least of field left; spread: balance over field; random.'),
+    field: s
+      .string({ minLength: 1, maxLength: 255 })
+      .describe('binpack: cpu or memory; spread: instanceId (or host) or an attribute such as attribute:ecs.availability-zone.')
+      .optional(),
+  })
+  .withRules(
+    rule({
+      cel: "self.type != 'binpack' || (has(self.field) && self.field in ['cpu', 'memory'])",
+      message: 'binpack needs field cpu or memory',
+      fieldPath: '.field',
+      check: (self) => self.type !== 'binpack' || self.field === 'cpu' || self.field === 'memory',
+    }),
+    rule({
+      cel: "self.type != 'spread' || has(self.field)",
+      message: 'spread needs a field, e.g. instanceId or attribute:ecs.availability-zone',
+      fieldPath: '.field',
+      reason: 'FieldValueRequired',
+      check: (self) => self.type !== 'spread' || self.field !== undefined,
+    }),
+    rule({
+      cel: "self.type != 'random' || !has(self.field)",
+      message: 'random takes no field',
+      fieldPath: '.field',
+      reason: 'FieldValueForbidden',
+      check: (self) => self.type !== 'random' || self.field === undefined,
+    }),
+  );
+
+const unsupportedServiceFields = {
+  loadBalancers: reject(s.array(s.anyObject()), 'Berth has no load balancer integration yet'),
+  serviceRegistries: reject(s.array(s.anyObject()), 'use a Kubernetes Service'),
+  serviceConnectConfiguration: reject(s.anyObject(), 'use a Kubernetes Service'),
+  networkConfiguration: reject(s.anyObject(), 'Berth gives awsvpc tasks their own network namespace without subnets or security groups'),
+  deploymentController: reject(s.anyObject(), 'Berth performs rolling updates only'),
+  platformVersion: reject(s.string(), 'Berth has one Fargate platform'),
+  role: reject(s.string(), 'Berth needs no service-linked role'),
+  enableECSManagedTags: reject(s.boolean(), 'use metadata.labels'),
+  propagateTags: reject(s.string(), 'use metadata.labels'),
+  tags: reject(s.array(s.anyObject()), 'use metadata.labels'),
+  enableExecuteCommand: reject(s.boolean(), 'Berth has no ECS Exec'),
+  serviceName: reject(s.string(), 'the service is named by metadata.name'),
+  volumeConfigurations: reject(s.array(s.anyObject()), 'declare volumes in the task definition'),
+};
+
+const daemonRule = (cel: string, message: string, fieldPath: string, check: (self: ServiceSpec) => boolean) =>
+  rule<ServiceSpec>({ cel: `self.schedulingStrategy != 'DAEMON' || ${cel}`, message, fieldPath, check: (self) => self.schedulingStrategy !== 'DAEMON' || check(self) });
+
+export const serviceSpec = s
+  .object(
+    {
+      cluster: objectName()
+        .describe('The Cluster (in this namespace) the service runs in.')
+        .withRules(rule({ cel: 'self == oldSelf', message: 'cluster is immutable', check: (self, oldSelf) => self === oldSelf })),
+      taskDefinition: taskDefinitionReference
+        .familyOrRevision()
+        .describe('`family` to follow the latest ACTIVE revision, or `family:N` to pin one.'),
+      // Defaulted so that the scale subresource always finds it. A DAEMON service keeps the
+      // default and the DAEMON rule refuses any other count (an explicit 1 looks the same).
+      desiredCount: s
+        .integer({ minimum: 0, maximum: 100000 })
+        .describe('How many tasks a REPLICA service keeps running. DAEMON services run one task per instance: leave it unset (the stored default 1 is ignored).')
+        .default(1),
+      launchType: launchType().describe('EC2 (node groups), FARGATE or EXTERNAL (self-managed instances). Exclusive with capacityProviderStrategy.').optional(),
+      capacityProviderStrategy: capacityProviderStrategy().optional(),
+      schedulingStrategy: s
+        .enum(['REPLICA', 'DAEMON'])
+        .describe('REPLICA: keep desiredCount tasks; DAEMON: one task on every active instance that meets the constraints.')
+        .withRules(rule({ cel: 'self == oldSelf', message: 'schedulingStrategy is immutable', check: (self, oldSelf) => self === oldSelf }))
+        .default('REPLICA'),
+      deploymentConfiguration: deploymentConfiguration.default({}),
+      placementConstraints: s
+        .array(placementConstraint(['distinctInstance', 'memberOf']), { maxItems: 10 })
+        .describe('Rules every placement must satisfy.')
+        .optional(),
+      placementStrategy: s
+        .array(placementStrategy, { maxItems: 5 })
+        .describe('How instances are chosen, applied in order (e.g. spread over zones, then binpack on memory).')
+        .optional(),
+      healthCheckGracePeriodSeconds: s
+        .integer({ minimum: 0, maximum: 2147483647 })
+        .describe('Seconds after a task starts during which failed health checks do not count.')
+        .optional(),
+      autoScaling: autoScaling.optional(),
+    },
+    { rejected: unsupportedServiceFields },
+  )
+  .withRules(
+    rule({
+      cel: "self.schedulingStrategy != 'REPLICA' || !has(self.deploymentConfiguration) || !has(self.deploymentConfiguration.maximumPercent) || self.deploymentConfiguration.maximumPercent >= 100",
+      message: 'must be at least 100 for a REPLICA service',
+      fieldPath: '.deploymentConfiguration.maximumPercent',
+      check: (self) => self.schedulingStrategy !== 'REPLICA' || (self.deploymentConfiguration?.maximumPercent ?? 100) >= 100,
+    }),
+    daemonRule(
+      '!has(self.desiredCount) || self.desiredCount == 1',
+      'a DAEMON service runs one task per instance and takes no desiredCount',
+      '.desiredCount',
+      (self) => self.desiredCount === 1,
+    ),
+    daemonRule(
+      '!has(self.deploymentConfiguration) || !has(self.deploymentConfiguration.maximumPercent) || self.deploymentConfiguration.maximumPercent <= 100',
+      'must be at most 100 for a DAEMON service: it stops a task before starting its replacement',
+      '.deploymentConfiguration.maximumPercent',
+      (self) => (self.deploymentConfiguration?.maximumPercent ?? 100) <= 100,
+    ),
+    daemonRule('!has(self.placementStrategy)', 'a DAEMON service places one task per instance and takes no placementStrategy', '.placementStrategy', (self) => self.placementStrategy === undefined),
+    daemonRule('!has(self.autoScaling)', 'a DAEMON service follows its instances and cannot be auto scaled', '.autoScaling', (self) => self.autoScaling === undefined),
+    daemonRule(
+      "!has(self.launchType) || self.launchType != 'FARGATE'",
+      'a DAEMON service needs instances: FARGATE has none',
+      '.launchType',
+      (self) => self.launchType !== 'FARGATE',
+    ),
+    rule({
+      cel: '!has(self.launchType) || !has(self.capacityProviderStrategy) || size(self.capacityProviderStrategy) == 0',
+      message: 'launchType and capacityProviderStrategy are exclusive',
+      fieldPath: '.launchType',
+      reason: 'FieldValueForbidden',
+      check: (self) => self.launchType === undefined || (self.capacityProviderStrategy ?? []).length === 0,
+    }),
+  );
+
+const deployment = s.object({
+  id: s.string({ minLength: 1, maxLength: 253 }).describe('The deployment id.'),
+  status: s.enum(['PRIMARY', 'ACTIVE', 'INACTIVE']).describe('PRIMARY: the newest; ACTIVE: older, still running tasks; INACTIVE: done.'),
+  taskDefinition: taskDefinitionReference.revision().describe('The revision this deployment runs.'),
+  desiredCount: s.integer({ minimum: 0 }).describe('Tasks this deployment wants.'),
+  runningCount: s.integer({ minimum: 0 }).describe('Tasks of this deployment in RUNNING.'),
+  pendingCount: s.integer({ minimum: 0 }).describe('Tasks of this deployment in PENDING.'),
+  failedTasks: s.integer({ minimum: 0 }).describe('Tasks of this deployment that failed to reach RUNNING (for the circuit breaker).').default(0),
+  rolloutState: s.enum(['IN_PROGRESS', 'COMPLETED', 'FAILED']).describe('Progress of the rollout.'),
+  rolloutStateReason: s.string({ maxLength: 1024 }).describe('Why the rollout is in its state.').optional(),
+  createdAt: timestamp().describe('When the deployment started.').optional(),
+  updatedAt: timestamp().describe('When the deployment last changed.').optional(),
+});
+
+export const serviceStatus = s.object({
+  desiredCount: s.integer({ minimum: 0 }).describe('The effective desired count: spec.desiredCount (default 1), or the number of eligible instances for DAEMON.').optional(),
+  runningCount: s.integer({ minimum: 0 }).describe('Tasks in RUNNING.').optional(),
+  pendingCount: s.integer({ minimum: 0 }).describe('Tasks in PENDING.').optional(),
+  taskDefinition: taskDefinitionReference.revision().describe('The revision of the PRIMARY deployment.').optional(),
+  deployments: s.array(deployment, { maxItems: 32, mapKeys: ['id'] }).describe('The deployments, PRIMARY first.').optional(),
+  selector: s.string({ maxLength: 1024 }).describe("Label selector of the service's tasks, for the scale subresource.").optional(),
+  observedGeneration: observedGeneration().optional(),
+  conditions: conditions().optional(),
+});
+
+export type ServiceSpec = Infer<typeof serviceSpec>;
+export type ServiceSpecInput = InferInput<typeof serviceSpec>;
+export type ServiceStatus = Infer<typeof serviceStatus>;
+export type ServiceDeployment = Infer<typeof deployment>;
+
+export interface Service extends KubeObject {
+  spec: ServiceSpec;
+  status?: ServiceStatus;
+}
+
+export const serviceKind = defineKind({
+  kind: 'Service',
+  plural: 'services',
+  singular: 'service',
+  shortNames: ['bsvc'],
+  description: 'An ECS-style service: keeps desiredCount tasks (or one per instance) of a task definition running and rolls out new revisions.',
+  spec: serviceSpec.describe('The desired state of the service.'),
+  status: serviceStatus.describe('The observed state of the service and its deployments.'),
+  scale: { specReplicasPath: '.spec.desiredCount', statusReplicasPath: '.status.runningCount', labelSelectorPath: '.status.selector' },
+  printerColumns: [
+    { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster' },
+    { name: 'TaskDefinition', type: 'string', jsonPath: '.status.taskDefinition' },
+    { name: 'Desired', type: 'integer', jsonPath: '.status.desiredCount' },
+    { name: 'Running', type: 'integer', jsonPath: '.status.runningCount' },
+    { name: 'Pending', type: 'integer', jsonPath: '.status.pendingCount' },
+    { name: 'Rollout', type: 'string', jsonPath: '.status.deployments[?(@.status=="PRIMARY")].rolloutState' },
+    age,
+  ],
+});
+
+/** What a Service's deployment limits are once ECS's strategy-dependent defaults are applied. */
+export interface ResolvedDeploymentLimits {
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+}
+
+/**
+ * ECS defaults minimumHealthyPercent and maximumPercent by scheduling strategy (REPLICA 100/200,
+ * DAEMON 0/100). A schema default cannot depend on a sibling field, so controllers call this.
+ */
+export function deploymentLimits(spec: ServiceSpec): ResolvedDeploymentLimits {
+  const daemon = spec.schedulingStrategy === 'DAEMON';
+  return {
+    minimumHealthyPercent: spec.deploymentConfiguration.minimumHealthyPercent ?? (daemon ? 0 : 100),
+    maximumPercent: spec.deploymentConfiguration.maximumPercent ?? (daemon ? 100 : 200),
+  };
+}

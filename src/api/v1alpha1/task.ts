@@ -1,0 +1,122 @@
+/** Task: one run of a pinned task definition revision, by a service or standalone. */
+import type { KubeObject } from '../../store/object-store';
+import { age, defineKind } from '../kind';
+import { rule, s, type Infer, type InferInput } from '../schema';
+import { capacityProviderName, conditions, launchType, objectName, observedGeneration, taskDefinitionReference, timestamp } from './common';
+
+const immutable = (field: string) =>
+  rule<string>({ cel: 'self == oldSelf', message: `${field} is immutable`, check: (self, oldSelf) => self === oldSelf });
+
+const containerOverride = s.object({
+  name: s.string({ minLength: 1, maxLength: 255 }).describe('The container to override.'),
+  command: s.array(s.string()).describe('Replaces the command.').optional(),
+  environment: s
+    .array(s.object({ name: s.string({ minLength: 1, maxLength: 255 }), value: s.string().optional() }), { maxItems: 1000 })
+    .describe('Added to (and overriding) the environment.')
+    .optional(),
+  cpu: s.integer({ minimum: 0 }).describe('Replaces cpu.').optional(),
+  memory: s.integer({ minimum: 6 }).describe('Replaces memory.').optional(),
+  memoryReservation: s.integer({ minimum: 6 }).describe('Replaces memoryReservation.').optional(),
+});
+
+export const taskSpec = s
+  .object({
+    cluster: objectName().describe('The Cluster the task runs in.').withRules(immutable('cluster')),
+    taskDefinition: taskDefinitionReference
+      .revision()
+      .describe('The pinned revision `family:N` the task runs.')
+      .withRules(immutable('taskDefinition')),
+    group: s.string({ maxLength: 255 }).describe('`service:NAME` for tasks of a service, `family:NAME` for standalone ones.').optional(),
+    startedBy: s.string({ maxLength: 128 }).describe('Who started the task, e.g. the deployment id.').optional(),
+    launchType: launchType().describe('EC2, FARGATE or EXTERNAL.').optional(),
+    capacityProviderName: capacityProviderName().describe('The capacity provider the task was placed with.').optional(),
+    overrides: s
+      .object({
+        containerOverrides: s.array(containerOverride, { maxItems: 10, mapKeys: ['name'] }).describe('Per-container overrides.').optional(),
+        cpu: s.integer({ minimum: 128 }).describe('Replaces the task-level cpu.').optional(),
+        memory: s.integer({ minimum: 128 }).describe('Replaces the task-level memory.').optional(),
+        taskRole: objectName().describe('Replaces the task role (a ServiceAccount).').optional(),
+      })
+      .describe('Changes to the task definition for this task only.')
+      .optional(),
+    containerInstance: objectName().describe('The ContainerInstance the task is bound to; set once by the scheduler.').optional(),
+  })
+  .withRules(
+    rule({
+      cel: '!has(oldSelf.containerInstance) || (has(self.containerInstance) && self.containerInstance == oldSelf.containerInstance)',
+      message: 'containerInstance cannot change once set',
+      fieldPath: '.containerInstance',
+      check: (self, oldSelf) => oldSelf.containerInstance === undefined || self.containerInstance === oldSelf.containerInstance,
+    }),
+  );
+
+const networkBinding = s.object({
+  bindIP: s.string({ maxLength: 64 }).describe('The host address the port is bound to.').optional(),
+  containerPort: s.integer({ minimum: 1, maximum: 65535 }).describe('The port in the container.'),
+  hostPort: s.integer({ minimum: 1, maximum: 65535 }).describe('The port on the host.').optional(),
+  protocol: s.enum(['tcp', 'udp']).describe('tcp or udp.').default('tcp'),
+});
+
+const healthStatus = () => s.enum(['HEALTHY', 'UNHEALTHY', 'UNKNOWN']);
+
+const containerStatus = s.object({
+  name: s.string({ minLength: 1, maxLength: 255 }).describe('The container name.'),
+  runtimeId: s.string({ maxLength: 255 }).describe('The Docker container id.').optional(),
+  lastStatus: s.enum(['PENDING', 'PULLED', 'CREATED', 'RUNNING', 'STOPPED']).describe('The container lifecycle state.').optional(),
+  exitCode: s.integer().describe('The exit code once STOPPED.').optional(),
+  reason: s.string({ maxLength: 1024 }).describe('Why the container stopped or failed to start.').optional(),
+  healthStatus: healthStatus().describe('The result of its health check (UNKNOWN without one).').optional(),
+  networkBindings: s.array(networkBinding, { maxItems: 100 }).describe('Host ports the container ports are mapped to.').optional(),
+});
+
+export const taskStatus = s.object({
+  lastStatus: s
+    .enum(['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'])
+    .describe('Where the task is in the ECS task lifecycle.')
+    .optional(),
+  desiredStatus: s.enum(['PENDING', 'RUNNING', 'STOPPED']).describe('Where the task is headed.').optional(),
+  healthStatus: healthStatus().describe('HEALTHY when every essential container is running and healthy.').optional(),
+  containers: s.array(containerStatus, { maxItems: 10, mapKeys: ['name'] }).describe('Per-container state.').optional(),
+  stopCode: s
+    .enum(['TaskFailedToStart', 'EssentialContainerExited', 'UserInitiated', 'ServiceSchedulerInitiated', 'TerminationNotice'])
+    .describe('Why the task stopped, as a code.')
+    .optional(),
+  stoppedReason: s.string({ maxLength: 1024 }).describe('Why the task stopped.').optional(),
+  createdAt: timestamp().describe('When the task was created.').optional(),
+  pullStartedAt: timestamp().describe('When the first image pull started.').optional(),
+  pullStoppedAt: timestamp().describe('When the last image pull finished.').optional(),
+  startedAt: timestamp().describe('When the task reached RUNNING.').optional(),
+  stoppingAt: timestamp().describe('When the task began to stop.').optional(),
+  stoppedAt: timestamp().describe('When the task reached STOPPED.').optional(),
+  observedGeneration: observedGeneration().optional(),
+  conditions: conditions().optional(),
+});
+
+export type TaskSpec = Infer<typeof taskSpec>;
+export type TaskSpecInput = InferInput<typeof taskSpec>;
+export type TaskStatus = Infer<typeof taskStatus>;
+export type TaskContainerStatus = Infer<typeof containerStatus>;
+
+export interface Task extends KubeObject {
+  spec: TaskSpec;
+  status?: TaskStatus;
+}
+
+export const taskKind = defineKind({
+  kind: 'Task',
+  plural: 'tasks',
+  singular: 'task',
+  shortNames: ['btask'],
+  description: 'One run of a task definition revision: its containers on one container instance or on Fargate.',
+  spec: taskSpec.describe('What to run, where.'),
+  status: taskStatus.describe('The task lifecycle and its containers.'),
+  printerColumns: [
+    { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster' },
+    { name: 'TaskDefinition', type: 'string', jsonPath: '.spec.taskDefinition' },
+    { name: 'Last Status', type: 'string', jsonPath: '.status.lastStatus' },
+    { name: 'Desired Status', type: 'string', jsonPath: '.status.desiredStatus' },
+    { name: 'Health', type: 'string', jsonPath: '.status.healthStatus' },
+    { name: 'Instance', type: 'string', jsonPath: '.spec.containerInstance' },
+    age,
+  ],
+});
