@@ -1,5 +1,6 @@
 import { FakeClock } from './clock';
-import { CoreEvent, eventType, StoreEventRecorder } from './events';
+import { CoreEvent, StoreEventRecorder } from './events';
+import { events as eventType } from '../store/builtin-types';
 import { captureLogs, configMap, configMapType } from './testing/fixtures';
 import { MemoryStore } from '../store/memory/memory-store';
 

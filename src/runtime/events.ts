@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { Clock, realClock } from './clock';
 import { Logger, objectLogger, silentLogger } from './logger';
-import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../store/object-store';
+import { isStoreError, KubeObject, ObjectStore } from '../store/object-store';
 
-export const eventType: ResourceType = { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, statusSubresource: false };
+import { events as eventType } from '../store/builtin-types';
 
 export type EventKind = 'Normal' | 'Warning';
 

@@ -1,5 +1,6 @@
 import { FakeClock, settle } from './clock';
-import { Lease, LeaderElector, leaseType, microTime } from './leader-election';
+import { Lease, LeaderElector, microTime } from './leader-election';
+import { leases as leaseType } from '../store/builtin-types';
 import { createRegistry, RuntimeMetrics } from './metrics';
 import { PartitionableStore } from './testing/fixtures';
 import { MemoryStore } from '../store/memory/memory-store';

@@ -14,16 +14,9 @@
 import { Clock, delay, realClock, withTimeout } from './clock';
 import { Logger, silentLogger } from './logger';
 import { RuntimeMetrics } from './metrics';
-import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../store/object-store';
+import { isStoreError, KubeObject, ObjectStore } from '../store/object-store';
 
-export const leaseType: ResourceType = {
-  group: 'coordination.k8s.io',
-  version: 'v1',
-  kind: 'Lease',
-  plural: 'leases',
-  namespaced: true,
-  statusSubresource: false,
-};
+import { leases as leaseType } from '../store/builtin-types';
 
 export interface LeaseSpec {
   holderIdentity?: string;

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { LeadershipLostError } from './leader-guarded-store';
-import { Lease, leaseType } from './leader-election';
+import { Lease } from './leader-election';
+import { leases as leaseType } from '../store/builtin-types';
 import { LeaderElectionLostError, Manager } from './manager';
 import { createRegistry } from './metrics';
 import { ObjectKey } from './object-key';

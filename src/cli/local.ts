@@ -1,0 +1,129 @@
+import { existsSync, watch as watchDirectory } from 'node:fs';
+import * as path from 'node:path';
+import { berthResourceTypes, resourceTypeFor, validatorFor, type Service, type TaskDefinition } from '../api';
+import { addControllers } from '../controllers';
+import { applyManifests, ApplyOutcome } from '../local/apply';
+import { readManifests } from '../local/manifests';
+import { createLogger, LogLevel } from '../runtime/logger';
+import { Manager } from '../runtime/manager';
+import { MemoryStore } from '../store/memory/memory-store';
+import type { KubeObject } from '../store/object-store';
+import { parseBindAddress } from './bind-address';
+
+export interface LocalFlags {
+  dir?: string;
+  logLevel: LogLevel;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  /** Apply once, print what was reconciled, exit. */
+  once: boolean;
+}
+
+type Print = (line: string) => void;
+
+/**
+ * `berth local`: the same controllers as the operator, on the embedded store, fed from a
+ * directory of manifests that is re-applied whenever it changes.
+ */
+export async function runLocal(flags: LocalFlags, print: Print = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  const dir = path.resolve(flags.dir ?? defaultManifestDir());
+  if (!existsSync(dir)) {
+    print(`berth local: no manifest directory at ${dir}`);
+    return 2;
+  }
+  // Controller logs go to stderr as JSON; stdout carries the human-readable account of what happens.
+  const logger = createLogger({ level: flags.logLevel, stream: process.stderr });
+  const store = new MemoryStore({ validatorFor });
+  const manager = new Manager({
+    store,
+    logger,
+    metricsServer: parseBindAddress('metrics-bind-address', flags.metricsBindAddress),
+    healthServer: parseBindAddress('health-probe-bind-address', flags.healthProbeBindAddress),
+    leaderElection: false,
+  });
+  addControllers(manager);
+  reportStatusChanges(manager, print);
+
+  const shutdown = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown.abort());
+  const running = manager.start(shutdown.signal);
+
+  print(`berth local: embedded store, manifests from ${dir}`);
+  print('berth local: task definitions and services are reconciled; no container runtime is attached, so no task runs yet');
+  const apply = async () => {
+    const { manifests, errors } = await readManifests(dir);
+    for (const error of errors) print(`refused ${error.source}: ${error.message}`);
+    for (const outcome of await applyManifests(store, manifests, resourceTypeFor)) print(describeOutcome(outcome));
+  };
+  await apply();
+
+  if (flags.once) {
+    // Give the controllers a moment to reconcile what was applied, then report and leave.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    shutdown.abort();
+    await running;
+    return 0;
+  }
+  const watcher = watchDirectory(dir, debounce(() => void apply().catch((error: Error) => print(`reload failed: ${error.message}`)), 300));
+  shutdown.signal.addEventListener('abort', () => watcher.close(), { once: true });
+  await running;
+  return 0;
+}
+
+function defaultManifestDir(): string {
+  const inWorkingDir = path.resolve('examples');
+  // Installed as a package: fall back to the examples shipped beside dist/.
+  return existsSync(inWorkingDir) ? inWorkingDir : path.resolve(__dirname, '..', '..', 'examples');
+}
+
+function describeOutcome(outcome: ApplyOutcome): string {
+  if (outcome.result === 'refused') return `refused ${outcome.key} (${outcome.source}):\n  ${outcome.causes.join('\n  ')}`;
+  return `${outcome.result} ${outcome.key}`;
+}
+
+function debounce(fn: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+  };
+}
+
+/** Prints one line per object whenever its summary changes: what `kubectl get berth -w` would show. */
+function reportStatusChanges(manager: Manager, print: Print): void {
+  const last = new Map<string, string>();
+  for (const type of berthResourceTypes) {
+    const informer = manager.informerFor<KubeObject>(type);
+    const show = (object: KubeObject) => {
+      const id = `${object.kind.toLowerCase()}/${object.metadata.namespace}/${object.metadata.name}`;
+      const line = `${id}: ${summarize(object)}`;
+      if (last.get(id) === line) return;
+      last.set(id, line);
+      print(line);
+    };
+    informer.addEventHandler({
+      onAdd: show,
+      onUpdate: (_old, object) => show(object),
+      onDelete: (object) => {
+        last.delete(`${object.kind.toLowerCase()}/${object.metadata.namespace}/${object.metadata.name}`);
+        print(`${object.kind.toLowerCase()}/${object.metadata.namespace}/${object.metadata.name}: deleted`);
+      },
+    });
+  }
+}
+
+function summarize(object: KubeObject): string {
+  const deleting = object.metadata.deletionTimestamp ? ' (deleting)' : '';
+  if (object.kind === 'TaskDefinition') {
+    const status = (object as TaskDefinition).status;
+    if (!status?.revision) return `registering${deleting}`;
+    const unresolved = status.conditions?.find((c) => c.type === 'ReferencesResolved' && c.status === 'False');
+    return `${status.family}:${status.revision} ${status.status}${deleting}${unresolved ? ` — ${unresolved.message}` : ''}`;
+  }
+  if (object.kind === 'Service') {
+    const service = object as Service;
+    const desired = service.spec.schedulingStrategy === 'DAEMON' ? 'one per instance' : `desired ${service.spec.desiredCount ?? 1}`;
+    return `${service.spec.taskDefinition} ${desired}, running ${service.status?.runningCount ?? 0}, pending ${service.status?.pendingCount ?? 0}${deleting}`;
+  }
+  return `generation ${object.metadata.generation}${deleting}`;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { logLevels, LogLevel } from '../runtime/logger';
+import { runLocal } from './local';
+import { runOperator } from './operator';
+
+const usage = `berth — the Amazon ECS model on Kubernetes
+
+Usage:
+  berth local [--dir DIR] [--once] [--log-level LEVEL] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
+      The controllers on the embedded store, fed from a directory of manifests (default: examples/),
+      re-applied whenever a file changes.
+  berth operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--leader-election-namespace NS]
+                 [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
+      The controllers against a Kubernetes API server (in-cluster config, --kubeconfig, $KUBECONFIG or ~/.kube/config).
+  berth version
+
+ADDR is host:port, :port, or 0 to turn the server off.`;
+
+const version = '0.1.0';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'local': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          dir: { type: 'string' },
+          once: { type: 'boolean', default: false },
+          'log-level': { type: 'string', default: process.env.BERTH_LOG_LEVEL ?? 'warn' },
+          'metrics-bind-address': { type: 'string', default: '127.0.0.1:8080' },
+          'health-probe-bind-address': { type: 'string', default: '127.0.0.1:8081' },
+        },
+      });
+      return runLocal({
+        dir: values.dir,
+        once: values.once ?? false,
+        logLevel: logLevel(values['log-level']!),
+        metricsBindAddress: values['metrics-bind-address']!,
+        healthProbeBindAddress: values['health-probe-bind-address']!,
+      });
+    }
+    case 'operator': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          kubeconfig: { type: 'string' },
+          namespace: { type: 'string' },
+          'leader-elect': { type: 'boolean', default: false },
+          'leader-election-namespace': { type: 'string' },
+          'metrics-bind-address': { type: 'string', default: ':8080' },
+          'health-probe-bind-address': { type: 'string', default: ':8081' },
+        },
+      });
+      return runOperator({
+        kubeconfig: values.kubeconfig,
+        namespace: values.namespace,
+        leaderElect: values['leader-elect'] ?? false,
+        leaderElectionNamespace: values['leader-election-namespace'],
+        metricsBindAddress: values['metrics-bind-address']!,
+        healthProbeBindAddress: values['health-probe-bind-address']!,
+      });
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`berth ${version}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${usage}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`berth: unknown command "${command}"\n\n${usage}\n`);
+      return 2;
+  }
+}
+
+function logLevel(value: string): LogLevel {
+  if (!(logLevels as readonly string[]).includes(value)) throw new Error(`--log-level: "${value}" is not one of ${logLevels.join(', ')}`);
+  return value as LogLevel;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`berth: ${error.message}\n`);
+    process.exit(1);
+  },
+);
