@@ -84,6 +84,8 @@ export class RestClient {
     await this.config.applyToHTTPSOptions(options);
     const transport = this.server.protocol === 'https:' ? https : http;
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    // An explicit length: the API server ignored DeleteOptions sent as a chunked DELETE body.
+    if (payload !== undefined) options.headers = { ...options.headers, 'Content-Length': Buffer.byteLength(payload) };
     return new Promise((resolve, reject) => {
       const request = transport.request(options, resolve);
       request.on('error', (error) => reject(signal?.aborted ? error : unavailable(error)));
