@@ -40,6 +40,17 @@ export const taskSpec = s
       .describe('Changes to the task definition for this task only.')
       .optional(),
     containerInstance: objectName().describe('The ContainerInstance the task is bound to; set once by the scheduler.').optional(),
+    desiredStatus: s
+      .enum(['RUNNING', 'STOPPED'])
+      .describe('RUNNING to run the task; STOPPED to stop it (ECS StopTask): its containers get SIGTERM, then SIGKILL after stopTimeout.')
+      .withRules(
+        rule({
+          cel: "oldSelf != 'STOPPED' || self == 'STOPPED'",
+          message: 'a stopped task cannot be started again: run a new task',
+          check: (self, oldSelf) => oldSelf !== 'STOPPED' || self === 'STOPPED',
+        }),
+      )
+      .default('RUNNING'),
   })
   .withRules(
     rule({

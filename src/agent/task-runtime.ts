@@ -1,0 +1,106 @@
+import type { ContainerDefinition, TaskDefinitionSpec } from '../api';
+
+/**
+ * The TaskRuntime port: what an agent asks of the engine that runs one container instance's tasks.
+ * Adapters: `docker/` (a real Docker engine through dockerode) and `simulated/` (no containers;
+ * configurable delays and failures, for scale tests and benchmarks).
+ *
+ * The port is level-triggered like everything else in Berth: `ensureRunning` takes one step towards
+ * the task running (create what is missing, start what may start now given `dependsOn`) and returns;
+ * the agent calls it again on every change the runtime reports, so a restarted agent simply carries on
+ * from what the engine shows. Containers carry labels naming their task (see `taskLabels`), which is how
+ * `list()` re-adopts them after a restart.
+ */
+
+export type ContainerState = 'PENDING' | 'PULLED' | 'CREATED' | 'RUNNING' | 'STOPPED';
+export type HealthState = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+export interface NetworkBinding {
+  bindIP: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface ContainerObservation {
+  name: string;
+  runtimeId?: string;
+  lastStatus: ContainerState;
+  exitCode?: number;
+  /** Why it stopped or could not start, e.g. a pull error, OOMKilled. */
+  reason?: string;
+  healthStatus: HealthState;
+  networkBindings: NetworkBinding[];
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface TaskObservation {
+  /** Task uid: the label every container of the task carries. */
+  taskUid: string;
+  namespace: string;
+  taskName: string;
+  containers: ContainerObservation[];
+  pullStartedAt?: string;
+  pullStoppedAt?: string;
+}
+
+/** Registry credentials for one image, from a kubernetes.io/dockerconfigjson Secret. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+/** Everything needed to run one task; secret values are resolved but must never be logged or reported. */
+export interface TaskLaunch {
+  taskUid: string;
+  namespace: string;
+  taskName: string;
+  cluster: string;
+  containerInstance: string;
+  /** `family:N`. */
+  taskDefinition: string;
+  /** The revision's spec with the task's overrides applied. */
+  spec: TaskDefinitionSpec;
+  /** Per container: environment variables from secrets and environment files, already resolved. */
+  resolvedEnvironment: Record<string, Record<string, string>>;
+  /** Per container: credentials for its image, when repositoryCredentials named a Secret. */
+  registryAuth: Record<string, RegistryAuth>;
+  /** Host address container ports are published on; 127.0.0.1 unless configured otherwise. */
+  publishAddress: string;
+}
+
+export interface TaskRuntime {
+  /** One idempotent step towards every container of the task running; never starts a container twice. */
+  ensureRunning(launch: TaskLaunch): Promise<TaskObservation>;
+  /**
+   * Stops every container of the task: SIGTERM, then SIGKILL after the container's stopTimeout
+   * (default 30 s), in reverse dependency order. Resolves when all are stopped.
+   */
+  stop(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void>;
+  /** Removes the task's containers and task-scoped volumes (after STOPPED, or for an orphan). */
+  remove(taskUid: string): Promise<void>;
+  observe(taskUid: string): Promise<TaskObservation | undefined>;
+  /** Every task the engine holds for this instance, from container labels: what a restarted agent re-adopts. */
+  list(): Promise<TaskObservation[]>;
+  /** Called with a task uid whenever one of its containers changes (Docker events, not only polling). */
+  watch(onChange: (taskUid: string) => void): { stop(): void };
+  /** Engine version, for ContainerInstance.status.versionInfo. */
+  version(): Promise<string>;
+}
+
+/** Labels every Berth container carries. */
+export const taskLabels = {
+  taskUid: 'dev.berth.task-uid',
+  taskName: 'dev.berth.task-name',
+  namespace: 'dev.berth.namespace',
+  cluster: 'dev.berth.cluster',
+  containerInstance: 'dev.berth.container-instance',
+  containerName: 'dev.berth.container-name',
+  taskDefinition: 'dev.berth.task-definition',
+} as const;
+
+export function essentialContainers(spec: TaskDefinitionSpec): ContainerDefinition[] {
+  return spec.containerDefinitions.filter((c) => c.essential !== false);
+}
