@@ -7,6 +7,6 @@ const directory = join(__dirname, '..', 'crds');
 mkdirSync(directory, { recursive: true });
 const files = renderCrdFiles();
 // A kind removed from the API must not leave its CRD behind.
-for (const stale of readdirSync(directory).filter((name) => name.endsWith('.yaml') && !files.has(name))) rmSync(join(directory, stale));
+for (const stale of readdirSync(directory).filter((name) => !files.has(name))) rmSync(join(directory, stale));
 for (const [name, content] of files) writeFileSync(join(directory, name), content);
-console.log(`wrote ${files.size} CRDs to ${directory}`);
+console.log(`wrote ${files.size} files to ${directory}`);

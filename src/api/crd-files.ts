@@ -9,5 +9,9 @@ export function renderCrdFiles(): Map<string, string> {
   for (const crd of allCrds()) {
     files.set(`${crd.metadata.name}.yaml`, crdHeader + dump(crd, { lineWidth: -1, noRefs: true, quotingType: '"' }));
   }
+  // deploy/ includes the CRDs as a kustomize base (`- ../crds`). The file is named `Kustomization`,
+  // which kustomize accepts and `kubectl apply -f crds/` skips (no .yaml extension).
+  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...files.keys()] };
+  files.set('Kustomization', crdHeader + dump(kustomization));
   return files;
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Stops what test/env/up.sh started, and only that: each process by the pid recorded in the run dir,
+# after checking that the pid still belongs to the process we started. A Docker engine up.sh found
+# already running is left alone.
+#   down.sh            stop everything (etcd data, certs and the test image are kept for the next up.sh)
+#   down.sh --clean    stop everything, then delete the run dir (etcd data, certs, logs)
+#   down.sh --only N   stop one component (used by up.sh)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+stop() {
+  local name=$1 pid
+  if ! pid_alive "$name"; then
+    rm -f "$run_dir/$name.pid"
+    return 0
+  fi
+  pid=$(<"$run_dir/$name.pid")
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  # dockerd stops its containers first, which can take a while.
+  local deadline=$((SECONDS + 30))
+  while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.3; done
+  if [[ -d /proc/$pid ]]; then
+    log "$name did not stop within 30s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$run_dir/$name.pid"
+}
+
+case ${1:-} in
+  --only) stop "$2" ;;
+  "" | --clean)
+    # Reverse order of start: clients before the servers they use.
+    for name in kube-controller-manager kube-apiserver etcd dockerd; do stop "$name"; done
+    rm -f "$run_dir/env.json"
+    if [[ ${1:-} == --clean && -d $run_dir ]]; then
+      log "removing $run_dir"
+      rm -rf "$run_dir"
+    fi
+    log "down"
+    ;;
+  *) echo "usage: $0 [--clean | --only NAME]" >&2; exit 2 ;;
+esac

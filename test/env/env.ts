@@ -1,0 +1,124 @@
+// What integration tests know about the real test environment (started by test/env/up.sh and
+// checked by test/env/jest-global-setup.ts, which puts its coordinates into process.env).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The coordinates of the running environment, as tests see them. */
+export interface TestEnv {
+  /** kubeconfig of an admin (system:masters) on the test kube-apiserver. */
+  kubeconfig: string;
+  /** Path of the kubectl built with the API server (same release), not the one on PATH. */
+  kubectl: string;
+  /** Docker engine address, e.g. unix:///var/run/docker.sock. */
+  dockerHost: string;
+  /** Local image with busybox (/bin/sh and its applets); never pulled. */
+  testImage: string;
+}
+
+/** Contents of <run dir>/env.json written by up.sh. */
+export interface EnvFile extends TestEnv {
+  apiserverUrl: string;
+  kubeVersion: string;
+  etcdUrl: string;
+  runDir: string;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The run dir up.sh uses: $BERTH_RUN_DIR, else <cache dir>/run. */
+export function runDir(): string {
+  if (process.env.BERTH_RUN_DIR) return process.env.BERTH_RUN_DIR;
+  const cacheDir =
+    process.env.BERTH_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'berth');
+  return path.join(cacheDir, 'run');
+}
+
+/** Reads <run dir>/env.json; throws a message that says what to do when the environment is not up. */
+export function readEnvFile(dir: string = runDir()): EnvFile {
+  const file = path.join(dir, 'env.json');
+  if (!existsSync(file)) {
+    throw new Error(`The Berth test environment is not up (${file} does not exist): run test/env/up.sh first.`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as EnvFile;
+}
+
+const variables = {
+  kubeconfig: 'BERTH_TEST_KUBECONFIG',
+  kubectl: 'BERTH_TEST_KUBECTL',
+  dockerHost: 'DOCKER_HOST',
+  testImage: 'BERTH_TEST_IMAGE',
+} as const satisfies Record<keyof TestEnv, string>;
+
+/** The environment set up by jest's globalSetup; throws if a test runs without it. */
+export function testEnv(): TestEnv {
+  const missing = Object.values(variables).filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new Error(
+      `${missing.join(', ')} not set: integration tests must run in jest's "integration" project, whose ` +
+        `globalSetup (test/env/jest-global-setup.ts) checks the environment from test/env/up.sh and sets them.`,
+    );
+  }
+  return {
+    kubeconfig: process.env[variables.kubeconfig]!,
+    kubectl: process.env[variables.kubectl]!,
+    dockerHost: process.env[variables.dockerHost]!,
+    testImage: process.env[variables.testImage]!,
+  };
+}
+
+/** Socket path of the Docker engine (for dockerode's socketPath). */
+export function dockerSocketPath(env: TestEnv = testEnv()): string {
+  if (!env.dockerHost.startsWith('unix://')) throw new Error(`expected a unix:// DOCKER_HOST, got ${env.dockerHost}`);
+  return env.dockerHost.slice('unix://'.length);
+}
+
+/** Runs a program to completion, feeding it stdin; never rejects for a non-zero exit. */
+export function run(
+  command: string,
+  args: string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined); // a program that exits without reading stdin
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** Runs the built kubectl against the test API server with the admin kubeconfig. */
+export function kubectl(args: string[], stdin?: string): Promise<CommandResult> {
+  const env = testEnv();
+  return run(env.kubectl, ['--kubeconfig', env.kubeconfig, ...args], {
+    stdin,
+    // Keep kubectl's discovery cache out of ~/.kube, next to the environment it describes.
+    env: { ...process.env, KUBECONFIG: env.kubeconfig, KUBECACHEDIR: path.join(path.dirname(env.kubeconfig), 'kube-cache') },
+  });
+}
+
+/** Like kubectl(), but throws with kubectl's stderr when it fails; returns stdout. */
+export async function kubectlOk(args: string[], stdin?: string): Promise<string> {
+  const result = await kubectl(args, stdin);
+  if (result.code !== 0) {
+    throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+  }
+  return result.stdout;
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Installs (where missing) and starts (where not running) the real parts the integration tests use:
+#   dockerd, the local test image, etcd, kube-apiserver and kube-controller-manager, all on loopback.
+# Idempotent: a second run finds everything up and only checks it. Stop with test/env/down.sh.
+# Writes <run dir>/env.json and <run dir>/kubeconfig for the tests (see test/env/env.ts).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
+
+# --- Debian packages ---------------------------------------------------------------------------------
+# prometheus is only needed for promtool (the PrometheusRule test). curl and openssl drive the checks and certs.
+ensure_packages() {
+  local missing=() p
+  for p in docker.io etcd-server busybox-static openssl curl prometheus; do
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing ${missing[*]}"
+  # Packages like etcd-server and prometheus would start their own system services on install;
+  # a policy-rc.d that says "no" keeps the machine's ports free (removed again if we created it).
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy" && created_policy=1
+  fi
+  # NEEDRESTART_SUSPEND: Debian's needrestart hook has nothing to say on a CI machine.
+  as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  ((created_policy)) && as_root rm -f "$policy"
+  return 0
+}
+
+# start_daemon NAME LOGFILE COMMAND...: runs COMMAND in its own session, detached from this shell,
+# and records its pid in <run dir>/NAME.pid. (setsid does not fork here, so $! is the daemon itself.)
+start_daemon() {
+  local name=$1 logfile=$2; shift 2
+  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  echo $! >"$run_dir/$name.pid"
+}
+
+fail_with_log() {
+  echo "---- last lines of $2 ----" >&2; tail -n 30 "$2" >&2 || true
+  die "$1"
+}
+
+# --- dockerd -----------------------------------------------------------------------------------------
+ensure_docker() {
+  if docker_ok; then
+    pid_alive dockerd || log "dockerd: using the engine already listening on $docker_sock"
+    return 0
+  fi
+  if pid_alive dockerd; then
+    log "dockerd: started earlier (pid $(<"$run_dir/dockerd.pid")), waiting for it"
+  else
+    rm -f "$run_dir/dockerd.pid"
+    ((EUID == 0)) || die "no Docker engine on $docker_sock, and starting dockerd needs root"
+    log "dockerd: starting (log $run_dir/dockerd.log)"
+    start_daemon dockerd "$run_dir/dockerd.log" dockerd -H "$docker_host" --pidfile "$run_dir/dockerd.daemon.pid"
+  fi
+  if ! wait_until 60 docker_ok; then
+    # Sandboxes without netfilter make dockerd exit at once; fall back to an engine without iptables
+    # (host networking still works; port publishing on 127.0.0.1 then depends on the userland proxy).
+    if ! pid_alive dockerd && grep -qi iptables "$run_dir/dockerd.log"; then
+      log "dockerd: exited over iptables; retrying with --iptables=false"
+      start_daemon dockerd "$run_dir/dockerd.log" dockerd -H "$docker_host" --pidfile "$run_dir/dockerd.daemon.pid" --iptables=false
+      wait_until 60 docker_ok || fail_with_log "dockerd did not come up" "$run_dir/dockerd.log"
+    else
+      fail_with_log "dockerd did not answer on $docker_sock within 60s" "$run_dir/dockerd.log"
+    fi
+  fi
+}
+
+# The test image: Debian's static busybox and its applet links, imported as a tarball (no registry is
+# reachable, so nothing is ever pulled).
+ensure_test_image() {
+  if DOCKER_HOST=$docker_host "$docker_cli" image inspect "$test_image" >/dev/null 2>&1; then return 0; fi
+  log "building $test_image from /bin/busybox"
+  local stage
+  stage=$(mktemp -d)
+  mkdir -p "$stage"/{bin,etc,tmp,root,proc,sys,dev}
+  chmod 1777 "$stage/tmp"
+  cp /bin/busybox "$stage/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -sf busybox "$stage/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+  tar -C "$stage" --numeric-owner --owner=0 --group=0 -cf - . |
+    DOCKER_HOST=$docker_host "$docker_cli" import \
+      -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' -c 'LABEL dev.berth.test-image=busybox' - "$test_image" >/dev/null
+  rm -rf "$stage"
+}
+
+# --- etcd --------------------------------------------------------------------------------------------
+ensure_etcd() {
+  if etcd_ok; then
+    pid_alive etcd || die "something else answers on $etcd_url (not started from $run_dir); stop it or set BERTH_ETCD_PORT"
+    return 0
+  fi
+  if ! pid_alive etcd; then
+    rm -f "$run_dir/etcd.pid"
+    log "etcd: starting on $etcd_url (data $run_dir/etcd)"
+    start_daemon etcd "$run_dir/etcd.log" /usr/bin/etcd \
+      --name berth-test --data-dir "$run_dir/etcd" \
+      --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
+      --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+      --initial-cluster "berth-test=http://127.0.0.1:$etcd_peer_port" \
+      --logger zap --log-level warn
+  fi
+  wait_until 60 etcd_ok || fail_with_log "etcd did not become healthy" "$run_dir/etcd.log"
+}
+
+# --- certificates and kubeconfig --------------------------------------------------------------------
+# A CA, the API server's serving cert (127.0.0.1, localhost and the in-cluster names), an admin client
+# cert in system:masters, and the service-account signing key pair. Made once per run dir.
+ensure_pki() {
+  local f
+  for f in ca.crt ca.key apiserver.crt apiserver.key admin.crt admin.key sa.key sa.pub; do
+    [[ -s $pki_dir/$f ]] || { make_pki; return 0; }
+  done
+}
+
+make_pki() {
+  log "generating certificates in $pki_dir"
+  rm -rf "$pki_dir" && mkdir -p "$pki_dir" && chmod 700 "$pki_dir"
+  (
+    cd "$pki_dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=berth-test-ca" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
+    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 \
+      -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=serverAuth" \
+        "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc") 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=berth-test-admin" 2>/dev/null
+    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 3650 \
+      -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=clientAuth") 2>/dev/null
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    rm -f ./*.csr ca.srl
+  )
+  # New certificates mean that a running API server (ours) serves the old ones: restart it.
+  stop_ours kube-controller-manager
+  stop_ours kube-apiserver
+}
+
+stop_ours() { bash "$env_dir/down.sh" --only "$1" >/dev/null; }
+
+write_kubeconfig() {
+  local b64='base64 -w0'
+  cat >"$kubeconfig.tmp" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: berth-test
+  cluster:
+    server: $apiserver_url
+    certificate-authority-data: $($b64 "$pki_dir/ca.crt")
+users:
+- name: berth-test-admin
+  user:
+    client-certificate-data: $($b64 "$pki_dir/admin.crt")
+    client-key-data: $($b64 "$pki_dir/admin.key")
+contexts:
+- name: berth-test
+  context:
+    cluster: berth-test
+    user: berth-test-admin
+current-context: berth-test
+EOF
+  chmod 600 "$kubeconfig.tmp" && mv "$kubeconfig.tmp" "$kubeconfig"
+}
+
+# --- kube-apiserver ----------------------------------------------------------------------------------
+# RBAC (so that deploy/rbac.yaml means something; the admin is in system:masters). The ServiceAccount
+# admission plugin stays on: kube-controller-manager creates each namespace's default ServiceAccount.
+# No endpoint reconciler: it would try to publish 127.0.0.1 as the `kubernetes` Service's endpoint,
+# which the API server itself refuses (loopback), every 10 seconds into the log.
+ensure_apiserver() {
+  if apiserver_ok; then
+    pid_alive kube-apiserver || die "something else answers on $apiserver_url (not started from $run_dir); stop it or set BERTH_APISERVER_PORT"
+    return 0
+  fi
+  if ! pid_alive kube-apiserver; then
+    rm -f "$run_dir/kube-apiserver.pid"
+    log "kube-apiserver: starting on $apiserver_url (log $run_dir/kube-apiserver.log)"
+    start_daemon kube-apiserver "$run_dir/kube-apiserver.log" "$kube_bin/kube-apiserver" \
+      --etcd-servers="$etcd_url" \
+      --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
+      --cert-dir="$pki_dir/generated" \
+      --tls-cert-file="$pki_dir/apiserver.crt" --tls-private-key-file="$pki_dir/apiserver.key" \
+      --client-ca-file="$pki_dir/ca.crt" \
+      --service-account-key-file="$pki_dir/sa.pub" \
+      --service-account-signing-key-file="$pki_dir/sa.key" \
+      --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+      --authorization-mode=RBAC \
+      --service-cluster-ip-range=10.0.0.0/24 \
+      --endpoint-reconciler-type=none \
+      --allow-privileged=true \
+      --profiling=false \
+      --v=1
+  fi
+  # A cold start bootstraps RBAC roles and priority classes, which takes a while on 2 cores.
+  wait_until 120 apiserver_ok || fail_with_log "kube-apiserver did not become ready" "$run_dir/kube-apiserver.log"
+}
+
+# --- kube-controller-manager (garbage collector, namespace and service-account controllers only) -----
+ensure_kcm() {
+  if kcm_ok; then
+    pid_alive kube-controller-manager || die "something else answers on 127.0.0.1:$kcm_port; stop it or set BERTH_KCM_PORT"
+    return 0
+  fi
+  if ! pid_alive kube-controller-manager; then
+    rm -f "$run_dir/kube-controller-manager.pid"
+    log "kube-controller-manager: starting (log $run_dir/kube-controller-manager.log)"
+    start_daemon kube-controller-manager "$run_dir/kube-controller-manager.log" "$kube_bin/kube-controller-manager" \
+      --kubeconfig="$kubeconfig" \
+      --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
+      --authentication-skip-lookup=true \
+      --controllers=garbagecollector,namespace,serviceaccount \
+      --leader-elect=false \
+      --bind-address=127.0.0.1 --secure-port="$kcm_port" \
+      --cert-dir="$pki_dir/generated-kcm" \
+      --use-service-account-credentials=false \
+      --v=1
+  fi
+  wait_until 60 kcm_ok || fail_with_log "kube-controller-manager did not become healthy" "$run_dir/kube-controller-manager.log"
+}
+
+write_env_json() {
+  cat >"$run_dir/env.json.tmp" <<EOF
+{
+  "kubeconfig": "$kubeconfig",
+  "kubectl": "$kube_bin/kubectl",
+  "apiserverUrl": "$apiserver_url",
+  "kubeVersion": "$kube_version",
+  "etcdUrl": "$etcd_url",
+  "dockerHost": "$docker_host",
+  "testImage": "$test_image",
+  "runDir": "$run_dir"
+}
+EOF
+  mv "$run_dir/env.json.tmp" "$run_dir/env.json"
+}
+
+main() {
+  local start=$SECONDS
+  [[ -n $kube_version ]] || die "cannot read the Kubernetes version from $env_dir/kube/go.mod"
+  mkdir -p "$run_dir"
+  ensure_packages
+  bash "$env_dir/build-kube.sh"
+  [[ -x $kube_bin/kube-apiserver ]] || die "kube-apiserver was not built"
+  ensure_docker
+  ensure_test_image
+  ensure_etcd
+  ensure_pki
+  write_kubeconfig
+  ensure_apiserver
+  ensure_kcm
+  write_env_json
+  echo "berth test env up in $((SECONDS - start))s: kube-apiserver $kube_version $apiserver_url, etcd $etcd_url," \
+    "docker $docker_host, image $test_image, kubeconfig $kubeconfig, kubectl $kube_bin/kubectl"
+}
+
+main "$@"

@@ -1,0 +1,175 @@
+// deploy/ is checked by the tools that will consume it: the real API server (server-side dry run, pod
+// security), kustomize (the kubectl build), promtool (rule syntax and alert unit tests) and a parse of
+// the Grafana dashboard.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { dump, load, loadAll } from 'js-yaml';
+import { kubectl, kubectlOk, run } from '../env/env';
+
+const projectDir = path.resolve(__dirname, '..', '..');
+const deployDir = path.join(projectDir, 'deploy');
+const promtool = '/usr/bin/promtool';
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: any;
+}
+
+const yamlFiles = readdirSync(deployDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+const manifests = (file: string) => loadAll(readFileSync(path.join(deployDir, file), 'utf8')) as Manifest[];
+
+describe('deploy/ manifests', () => {
+  test.each(yamlFiles)('%s holds well-formed Kubernetes objects', (file) => {
+    const objects = manifests(file);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const object of objects) {
+      expect(object.apiVersion).toMatch(/^([a-z0-9.-]+\/)?v\d/);
+      expect(object.kind).toMatch(/^[A-Z]/);
+      expect(object.metadata.name).toMatch(/^[a-z0-9.-]+$/);
+    }
+  });
+
+  test('the API server accepts namespace, RBAC and the operator Deployment, with no pod-security warning', async () => {
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests', '-f', path.join(deployDir, 'namespace.yaml')]);
+    const result = await kubectl([
+      'apply', '--dry-run=server', '--server-side', '--field-manager=berth-tests',
+      '-f', path.join(deployDir, 'rbac.yaml'), '-f', path.join(deployDir, 'operator.yaml'),
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('deployment.apps/berth-operator serverside-applied (server dry run)');
+  });
+
+  test('the operator runs as the Dockerfile user, non-root, read-only, without capabilities', () => {
+    const deployment = manifests('operator.yaml').find((o) => o.kind === 'Deployment')!;
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(deployment.spec.replicas).toBe(2);
+    expect(container.args).toEqual(['operator', '--leader-elect']);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    const dockerfile = readFileSync(path.join(projectDir, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^USER 65532:65532$/m);
+  });
+
+  test('kustomization.yaml names files that exist and builds with the real kubectl', async () => {
+    const kustomization = load(readFileSync(path.join(deployDir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    for (const resource of kustomization.resources) expect(existsSync(path.join(deployDir, resource))).toBe(true);
+    const built = loadAll(await kubectlOk(['kustomize', deployDir])) as Manifest[];
+    const kinds = built.map((o) => o.kind);
+    expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(5);
+    expect(kinds).toEqual(expect.arrayContaining(['Namespace', 'Deployment', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap']));
+  });
+});
+
+describe('deploy/prometheusrule.yaml', () => {
+  const rule = manifests('prometheusrule.yaml')[0];
+  let dir: string;
+
+  beforeAll(() => {
+    if (!existsSync(promtool)) throw new Error(`${promtool} is missing: run test/env/up.sh (it installs Debian's prometheus)`);
+    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-promtool-'));
+    writeFileSync(path.join(dir, 'rules.yaml'), dump({ groups: rule.spec.groups }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('promtool accepts the rules', async () => {
+    const result = await run(promtool, ['check', 'rules', path.join(dir, 'rules.yaml')]);
+    expect(result.stderr + result.stdout).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+  });
+
+  test('the alerts fire on the metrics the operator exports, and only then', async () => {
+    const rules: { alert: string; annotations: Record<string, string> }[] = rule.spec.groups.flatMap((g: any) => g.rules);
+    // Expected annotations: the rule's own, with {{ $labels.x }} filled in.
+    const alert = (name: string, labels: Record<string, string>) => ({
+      exp_labels: labels,
+      exp_annotations: Object.fromEntries(
+        Object.entries(rules.find((r) => r.alert === name)!.annotations).map(([k, v]) => [
+          k,
+          v.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => labels[label] ?? ''),
+        ]),
+      ),
+    });
+    const job = 'job="berth-operator-metrics"';
+    const tests = {
+      rule_files: ['rules.yaml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          // Two replicas, neither holding the Lease: no leader after 5 minutes.
+          interval: '1m',
+          input_series: [
+            { series: `up{${job},pod="a"}`, values: '1x15' },
+            { series: `leader_election_master_status{${job},name="berth-operator",pod="a"}`, values: '0x15' },
+            { series: `leader_election_master_status{${job},name="berth-operator",pod="b"}`, values: '0x15' },
+          ],
+          alert_rule_test: [
+            { eval_time: '3m', alertname: 'BerthNoLeader', exp_alerts: [] },
+            { eval_time: '10m', alertname: 'BerthNoLeader', exp_alerts: [alert('BerthNoLeader', { severity: 'critical' })] },
+            { eval_time: '10m', alertname: 'BerthOperatorDown', exp_alerts: [] },
+          ],
+        },
+        {
+          // One leader, a healthy operator: quiet.
+          interval: '1m',
+          input_series: [
+            { series: `up{${job},pod="a"}`, values: '1x15' },
+            { series: `leader_election_master_status{${job},name="berth-operator",pod="a"}`, values: '1x15' },
+            { series: `leader_election_master_status{${job},name="berth-operator",pod="b"}`, values: '0x15' },
+            { series: `workqueue_depth{${job},name="service",controller="service"}`, values: '3x15' },
+            { series: `controller_runtime_reconcile_errors_total{${job},controller="service"}`, values: '0x15' },
+          ],
+          alert_rule_test: ['BerthNoLeader', 'BerthMultipleLeaders', 'BerthWorkqueueBacklog', 'BerthReconcileErrors', 'BerthOperatorDown'].map(
+            (alertname) => ({ eval_time: '15m', alertname, exp_alerts: [] }),
+          ),
+        },
+        {
+          // No scrape target at all; a service whose rollout failed.
+          interval: '1m',
+          input_series: [
+            { series: `berth_service_deployments{${job},namespace="shop",service="web",rollout_state="FAILED"}`, values: '1x15' },
+            { series: `berth_service_deployments{${job},namespace="shop",service="api",rollout_state="COMPLETED"}`, values: '1x15' },
+          ],
+          alert_rule_test: [
+            { eval_time: '12m', alertname: 'BerthOperatorDown', exp_alerts: [alert('BerthOperatorDown', { severity: 'critical' })] },
+            {
+              eval_time: '5m',
+              alertname: 'BerthServiceRolloutFailed',
+              exp_alerts: [alert('BerthServiceRolloutFailed', { severity: 'warning', namespace: 'shop', service: 'web' })],
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(path.join(dir, 'tests.yaml'), dump(tests));
+    const result = await run(promtool, ['test', 'rules', path.join(dir, 'tests.yaml')]);
+    expect(result.stdout + result.stderr).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('deploy/grafana-dashboard.json', () => {
+  const dashboard = JSON.parse(readFileSync(path.join(deployDir, 'grafana-dashboard.json'), 'utf8'));
+  const exprs: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+
+  test('has uniquely numbered panels, each with a query', () => {
+    const ids = dashboard.panels.map((p: any) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const panel of dashboard.panels) expect(panel.targets.length).toBeGreaterThan(0);
+  });
+
+  test.each([
+    'controller_runtime_reconcile_errors_total',
+    'controller_runtime_reconcile_total',
+    'controller_runtime_reconcile_time_seconds_bucket',
+    'workqueue_depth',
+    'leader_election_master_status',
+    'berth_service_deployments',
+  ])('charts %s', (metric) => {
+    expect(exprs.some((e) => e.includes(metric))).toBe(true);
+  });
+});

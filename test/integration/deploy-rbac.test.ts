@@ -1,0 +1,72 @@
+// deploy/rbac.yaml gives the operator what it needs and nothing more: checked by the real API server's
+// RBAC authorizer through `kubectl auth can-i --as` (a SubjectAccessReview per line).
+import * as path from 'node:path';
+import { kubectl, kubectlOk } from '../env/env';
+
+const deployDir = path.resolve(__dirname, '..', '..', 'deploy');
+const operator = 'system:serviceaccount:berth-system:berth-operator';
+
+beforeAll(async () => {
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests',
+    '-f', path.join(deployDir, 'namespace.yaml'), '-f', path.join(deployDir, 'rbac.yaml')]);
+});
+
+/** `kubectl auth can-i VERB RESOURCE [-n NS]` as the operator: true for "yes", false for "no". */
+async function operatorCan(verb: string, resource: string, namespace: string, subresource: string): Promise<boolean> {
+  const args = ['auth', 'can-i', verb, resource, `--as=${operator}`];
+  args.push(...(namespace ? ['-n', namespace] : ['--all-namespaces']));
+  if (subresource) args.push(`--subresource=${subresource}`);
+  const result = await kubectl(args);
+  const answer = result.stdout.trim();
+  if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+  return answer === 'yes';
+}
+
+type Check = [verb: string, resource: string, namespace?: string, subresource?: string];
+// Rows padded to four values: jest passes a `done` callback to a test whose rows are shorter than
+// its parameter list. '' = all namespaces / no subresource.
+const rows = (checks: Check[]) => checks.map(([verb, resource, namespace, subresource]) => [verb, resource, namespace ?? '', subresource ?? '']);
+
+const allowed: Check[] = [
+  ['watch', 'services.berth.dev'],
+  ['create', 'tasks.berth.dev', 'default'],
+  ['delete', 'tasks.berth.dev', 'team-a'],
+  ['patch', 'services.berth.dev', 'default', 'status'],
+  ['update', 'taskdefinitions.berth.dev', 'default', 'status'],
+  ['update', 'clusters.berth.dev', 'default', 'finalizers'],
+  ['create', 'controllerrevisions.apps', 'team-a'],
+  ['list', 'secrets'],
+  ['watch', 'configmaps'],
+  ['get', 'serviceaccounts', 'team-a'],
+  ['create', 'serviceaccounts', 'team-a', 'token'],
+  ['create', 'events', 'team-a'],
+  ['patch', 'events.events.k8s.io', 'team-a'],
+  ['get', 'leases.coordination.k8s.io', 'berth-system'],
+  ['create', 'leases.coordination.k8s.io', 'berth-system'],
+  ['update', 'leases.coordination.k8s.io', 'berth-system'],
+];
+
+const denied: Check[] = [
+  ['delete', 'secrets', 'default'],
+  ['create', 'secrets', 'default'],
+  ['update', 'configmaps', 'default'],
+  ['create', 'pods', 'default'],
+  ['update', 'nodes'],
+  ['create', 'serviceaccounts', 'default'],
+  ['update', 'services.berth.dev', 'default', 'scale'],
+  ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
+  ['create', 'leases.coordination.k8s.io', 'default'],
+  ['delete', 'leases.coordination.k8s.io', 'berth-system'],
+  ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
+  ['impersonate', 'users'],
+];
+
+describe('deploy/rbac.yaml', () => {
+  test.each(rows(allowed))('the operator may %s %s (namespace "%s", subresource "%s")', async (verb, resource, namespace, subresource) => {
+    expect(await operatorCan(verb, resource, namespace, subresource)).toBe(true);
+  });
+
+  test.each(rows(denied))('the operator may not %s %s (namespace "%s", subresource "%s")', async (verb, resource, namespace, subresource) => {
+    expect(await operatorCan(verb, resource, namespace, subresource)).toBe(false);
+  });
+});
