@@ -1,0 +1,14 @@
+/** Task placement: the Scheduler port, its first-fit implementation, and the resource accounting the agents report with. */
+export { FirstFitScheduler } from './first-fit';
+export { describeRejections, noContainerInstances, rejectionOf, rejectionOrder, type Rejection } from './eligibility';
+export { holdsResources, remainingResources, type RemainingResources, type SpecOf } from './remaining-resources';
+export {
+  placementCandidates,
+  type PlacementCandidate,
+  type PlacementConstraint,
+  type PlacementDecision,
+  type PlacementRequest,
+  type PlacementStrategy,
+  type Scheduler,
+} from './scheduler';
+export { taskRequirements, type HostPort, type PortProtocol, type TaskRequirements } from './task-requirements';

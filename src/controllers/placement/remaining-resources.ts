@@ -1,0 +1,40 @@
+import type { ContainerInstance, InstanceResources, Task, TaskDefinitionSpec } from '../../api';
+import { taskRequirements } from './task-requirements';
+
+/** The spec a task runs (its revision, with the task's overrides applied); undefined when it cannot be found. */
+export type SpecOf = (task: Task) => TaskDefinitionSpec | undefined;
+
+/** Every field present: `ports` and `udpPorts` list the host ports that are taken (reserved or in use), as ECS reports them. */
+export type RemainingResources = Required<InstanceResources>;
+
+/** A task holds its instance's resources from the moment it is bound until it has STOPPED. */
+export function holdsResources(task: Task): boolean {
+  return task.status?.lastStatus !== 'STOPPED';
+}
+
+/**
+ * What `instance` has left once the tasks bound to it are accounted for. A task whose spec cannot be
+ * found reserves nothing, since its needs are unknown. CPU and memory never go below 0, so an
+ * overcommitted instance (its registration shrank under running tasks) simply offers nothing.
+ */
+export function remainingResources(instance: ContainerInstance, tasksOnIt: readonly Task[], specOf: SpecOf): RemainingResources {
+  const registered = instance.spec.registeredResources;
+  let cpu = registered.cpu;
+  let memory = registered.memory;
+  const tcp = new Set(registered.ports ?? []);
+  const udp = new Set(registered.udpPorts ?? []);
+  for (const task of tasksOnIt) {
+    if (!holdsResources(task)) continue;
+    const spec = specOf(task);
+    if (!spec) continue;
+    const needs = taskRequirements(spec);
+    cpu -= needs.cpu;
+    memory -= needs.memory;
+    for (const { port, protocol } of needs.hostPorts) (protocol === 'udp' ? udp : tcp).add(port);
+  }
+  return { cpu: Math.max(cpu, 0), memory: Math.max(memory, 0), ports: ascending(tcp), udpPorts: ascending(udp) };
+}
+
+function ascending(ports: Set<number>): number[] {
+  return [...ports].sort((a, b) => a - b);
+}

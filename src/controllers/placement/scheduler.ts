@@ -1,0 +1,48 @@
+import type { ContainerInstance, ServiceSpec, Task } from '../../api';
+import { holdsResources, remainingResources, type RemainingResources, type SpecOf } from './remaining-resources';
+import type { TaskRequirements } from './task-requirements';
+
+/**
+ * The scheduler port: where one task goes, given the instances of its cluster. Implementations are
+ * pure, so a placement can be replayed from the same state and tested without a store.
+ */
+export interface Scheduler {
+  place(request: PlacementRequest): PlacementDecision;
+}
+
+export type PlacementConstraint = NonNullable<ServiceSpec['placementConstraints']>[number];
+export type PlacementStrategy = NonNullable<ServiceSpec['placementStrategy']>[number];
+
+export interface PlacementCandidate {
+  instance: ContainerInstance;
+  remaining: RemainingResources;
+  /** Tasks bound to the instance that still hold resources. */
+  tasks: readonly Task[];
+}
+
+export interface PlacementRequest {
+  requirements: TaskRequirements;
+  /** The task's group, e.g. `service:web`: what distinctInstance keeps apart. */
+  group: string | undefined;
+  placementConstraints: readonly PlacementConstraint[];
+  placementStrategy: readonly PlacementStrategy[];
+  /** The container instances of the task's cluster. */
+  candidates: readonly PlacementCandidate[];
+}
+
+/** The chosen instance, or why none fits (ECS's wording, see `describeRejections`). */
+export type PlacementDecision = { instance: string } | { reason: string };
+
+/** Candidates for `instances` with what each has left after the `tasks` bound to it. */
+export function placementCandidates(instances: readonly ContainerInstance[], tasks: readonly Task[], specOf: SpecOf): PlacementCandidate[] {
+  const byInstance = new Map<string, Task[]>();
+  for (const task of tasks) {
+    const bound = task.spec.containerInstance;
+    if (bound === undefined || !holdsResources(task)) continue;
+    byInstance.set(bound, [...(byInstance.get(bound) ?? []), task]);
+  }
+  return instances.map((instance) => {
+    const onIt = byInstance.get(instance.metadata.name) ?? [];
+    return { instance, remaining: remainingResources(instance, onIt, specOf), tasks: onIt };
+  });
+}

@@ -1,0 +1,31 @@
+import type { ContainerDefinition, ContainerInstance, Task, TaskDefinitionSpec } from '../../../api';
+
+/** Builders for the placement tests: the smallest objects that carry what placement reads. */
+
+export function instance(name: string, resources: Partial<ContainerInstance['spec']['registeredResources']> = {}, overrides: Partial<ContainerInstance> = {}): ContainerInstance {
+  return {
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'ContainerInstance',
+    metadata: { name, namespace: 'ns' },
+    spec: { cluster: 'demo', status: 'ACTIVE', registeredResources: { cpu: 2048, memory: 4096, ...resources } },
+    ...overrides,
+  };
+}
+
+export function container(name: string, fields: Partial<ContainerDefinition> = {}): ContainerDefinition {
+  return { name, image: 'busybox', essential: true, ...fields } as ContainerDefinition;
+}
+
+export function taskSpec(containers: ContainerDefinition[], fields: Partial<TaskDefinitionSpec> = {}): TaskDefinitionSpec {
+  return { containerDefinitions: containers, networkMode: 'bridge', ...fields } as TaskDefinitionSpec;
+}
+
+export function boundTask(name: string, taskDefinition: string, onInstance: string, fields: { group?: string; lastStatus?: NonNullable<Task['status']>['lastStatus'] } = {}): Task {
+  return {
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'Task',
+    metadata: { name, namespace: 'ns' },
+    spec: { cluster: 'demo', taskDefinition, containerInstance: onInstance, group: fields.group, desiredStatus: 'RUNNING' },
+    status: { lastStatus: fields.lastStatus ?? 'RUNNING' },
+  };
+}
