@@ -1,12 +1,23 @@
+import type { InstanceProviders } from './cluster/instance-provider';
+import { addClusterController } from './cluster/controller';
 import type { Manager } from '../runtime/manager';
+import type { Scheduler } from './placement';
+import { addServiceController } from './service/controller';
+import { addTaskController } from './task/controller';
 import { addTaskDefinitionController } from './taskdefinition/controller';
 
 export interface ControllerSetOptions {
   /** Watch one namespace only; all namespaces when absent. */
   namespace?: string;
+  /** What launches the instances of managed node groups; without it instances are registered but nothing runs them. */
+  instanceProviders?: InstanceProviders;
+  scheduler?: Scheduler;
 }
 
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
   addTaskDefinitionController(manager, options.namespace);
+  addClusterController(manager, options.namespace, options.instanceProviders);
+  addTaskController(manager, { namespace: options.namespace, scheduler: options.scheduler });
+  addServiceController(manager, options.namespace);
 }

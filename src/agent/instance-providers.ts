@@ -1,0 +1,39 @@
+import Dockerode from 'dockerode';
+import type { ContainerInstance } from '../api';
+import type { InstanceProvider, InstanceProviders } from '../controllers/cluster/instance-provider';
+import type { Clock } from '../runtime/clock';
+import type { Logger } from '../runtime/logger';
+import type { AgentHost } from './agent-host';
+import { DockerRuntime } from './runtime/docker/docker-runtime';
+import { SimulatedRuntime, type SimulatedRuntimeOptions } from './runtime/simulated/simulated-runtime';
+import type { TaskRuntime } from './task-runtime';
+
+/**
+ * The instance providers of managed node groups: each launched instance becomes an in-process agent
+ * of the AgentHost, backed by its own runtime. Instance names are only unique per namespace, so the
+ * runtime's label for the instance carries both.
+ */
+function inProcess(host: AgentHost, runtimeFor: (runtimeId: string) => TaskRuntime): InstanceProvider {
+  return {
+    launch: (instance: ContainerInstance) =>
+      host.attach({ namespace: instance.metadata.namespace!, name: instance.metadata.name }, runtimeFor(`${instance.metadata.namespace}.${instance.metadata.name}`)),
+    terminate: (name: string, namespace: string) => host.detach({ namespace, name }),
+  };
+}
+
+export interface InstanceProviderOptions {
+  /** The local Docker engine; created from DOCKER_HOST (or the default socket) when absent. */
+  docker?: Dockerode;
+  simulated?: Omit<SimulatedRuntimeOptions, 'containerInstance'>;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export function inProcessInstanceProviders(host: AgentHost, options: InstanceProviderOptions = {}): InstanceProviders {
+  let docker = options.docker;
+  const engine = () => (docker ??= new Dockerode());
+  return {
+    local: inProcess(host, (id) => new DockerRuntime({ docker: engine(), containerInstance: id, ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) })),
+    simulated: inProcess(host, (id) => new SimulatedRuntime({ ...options.simulated, containerInstance: id })),
+  };
+}

@@ -1,0 +1,138 @@
+import type { Task, TaskDefinitionSpec } from '../api';
+import type { KubeObject } from '../store/object-store';
+import type { RegistryAuth, TaskLaunch } from './task-runtime';
+
+/**
+ * Turns a Task and its pinned revision into what the runtime needs: the revision's spec with the
+ * task's overrides applied, and every secret resolved. Resolution happens in the agent, with the
+ * agent's own credentials (the ECS instance role's job); values go to the runtime and nowhere else.
+ */
+
+export interface SecretSource {
+  secret(name: string): (KubeObject & { type?: string; data?: Record<string, string> }) | undefined;
+  configMap(name: string): (KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }) | undefined;
+}
+
+export class LaunchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LaunchError';
+  }
+}
+
+export function withOverrides(spec: TaskDefinitionSpec, overrides: Task['spec']['overrides']): TaskDefinitionSpec {
+  if (!overrides) return spec;
+  const result = structuredClone(spec);
+  if (overrides.cpu !== undefined) result.cpu = overrides.cpu;
+  if (overrides.memory !== undefined) result.memory = overrides.memory;
+  if (overrides.taskRole !== undefined) result.taskRole = overrides.taskRole;
+  for (const override of overrides.containerOverrides ?? []) {
+    const container = result.containerDefinitions.find((c) => c.name === override.name);
+    if (!container) throw new LaunchError(`overrides.containerOverrides[${override.name}]: no such container in the task definition`);
+    if (override.command) container.command = override.command;
+    if (override.cpu !== undefined) container.cpu = override.cpu;
+    if (override.memory !== undefined) container.memory = override.memory;
+    if (override.memoryReservation !== undefined) container.memoryReservation = override.memoryReservation;
+    if (override.environment) {
+      const byName = new Map((container.environment ?? []).map((e) => [e.name, e]));
+      for (const variable of override.environment) byName.set(variable.name, variable);
+      container.environment = [...byName.values()];
+    }
+  }
+  return result;
+}
+
+const decode = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
+
+function keyOf(source: SecretSource, kind: 'Secret' | 'ConfigMap', name: string, key: string, field: string): string {
+  if (kind === 'Secret') {
+    const secret = source.secret(name);
+    if (!secret) throw new LaunchError(`${field}: Secret ${name} not found`);
+    const value = secret.data?.[key];
+    if (value === undefined) throw new LaunchError(`${field}: Secret ${name} has no key "${key}"`);
+    return decode(value);
+  }
+  const configMap = source.configMap(name);
+  if (!configMap) throw new LaunchError(`${field}: ConfigMap ${name} not found`);
+  const value = configMap.data?.[key] ?? (configMap.binaryData?.[key] !== undefined ? decode(configMap.binaryData[key]) : undefined);
+  if (value === undefined) throw new LaunchError(`${field}: ConfigMap ${name} has no key "${key}"`);
+  return value;
+}
+
+function allKeys(source: SecretSource, kind: 'Secret' | 'ConfigMap', name: string, field: string): Record<string, string> {
+  if (kind === 'Secret') {
+    const secret = source.secret(name);
+    if (!secret) throw new LaunchError(`${field}: Secret ${name} not found`);
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, decode(v)]));
+  }
+  const configMap = source.configMap(name);
+  if (!configMap) throw new LaunchError(`${field}: ConfigMap ${name} not found`);
+  return { ...Object.fromEntries(Object.entries(configMap.binaryData ?? {}).map(([k, v]) => [k, decode(v)])), ...configMap.data };
+}
+
+/** Environment files first, then secrets: as in ECS, an explicit secret wins over a file's variable. */
+function resolveEnvironment(spec: TaskDefinitionSpec, source: SecretSource): Record<string, Record<string, string>> {
+  const resolved: Record<string, Record<string, string>> = {};
+  for (const container of spec.containerDefinitions) {
+    const at = `containerDefinitions[${container.name}]`;
+    const environment: Record<string, string> = {};
+    (container.environmentFiles ?? []).forEach((file, index) => {
+      const field = `${at}.environmentFiles[${index}]`;
+      if (file.secretRef) Object.assign(environment, allKeys(source, 'Secret', file.secretRef.name, field));
+      if (file.configMapRef) Object.assign(environment, allKeys(source, 'ConfigMap', file.configMapRef.name, field));
+    });
+    for (const secret of container.secrets ?? []) {
+      const field = `${at}.secrets[${secret.name}]`;
+      const { secretKeyRef, configMapKeyRef } = secret.valueFrom;
+      if (secretKeyRef) environment[secret.name] = keyOf(source, 'Secret', secretKeyRef.name, secretKeyRef.key, field);
+      if (configMapKeyRef) environment[secret.name] = keyOf(source, 'ConfigMap', configMapKeyRef.name, configMapKeyRef.key, field);
+    }
+    resolved[container.name] = environment;
+  }
+  return resolved;
+}
+
+/** The registry part of an image reference, as Docker's config.json keys it. */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0]!;
+  const looksLikeHost = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return looksLikeHost ? first : 'https://index.docker.io/v1/';
+}
+
+function resolveRegistryAuth(spec: TaskDefinitionSpec, source: SecretSource): Record<string, RegistryAuth> {
+  const auth: Record<string, RegistryAuth> = {};
+  for (const container of spec.containerDefinitions) {
+    const name = container.repositoryCredentials?.credentialsParameter;
+    if (!name) continue;
+    const field = `containerDefinitions[${container.name}].repositoryCredentials`;
+    const secret = source.secret(name);
+    if (!secret || secret.type !== 'kubernetes.io/dockerconfigjson') {
+      throw new LaunchError(`${field}: Secret ${name} of type kubernetes.io/dockerconfigjson not found`);
+    }
+    const config = JSON.parse(decode(secret.data?.['.dockerconfigjson'] ?? '')) as {
+      auths?: Record<string, { username?: string; password?: string; auth?: string }>;
+    };
+    const registry = registryOf(container.image);
+    const entry = config.auths?.[registry] ?? config.auths?.[registry.replace(/^https?:\/\//, '')];
+    if (!entry) throw new LaunchError(`${field}: Secret ${name} has no credentials for ${registry}`);
+    const [username = '', password = ''] = entry.auth ? decode(entry.auth).split(/:(.*)/s) : [entry.username, entry.password];
+    auth[container.name] = { username, password, serveraddress: registry };
+  }
+  return auth;
+}
+
+export function buildLaunch(task: Task & { metadata: { uid?: string } }, revisionSpec: TaskDefinitionSpec, source: SecretSource, publishAddress: string): TaskLaunch {
+  const spec = withOverrides(revisionSpec, task.spec.overrides);
+  return {
+    taskUid: task.metadata.uid!,
+    namespace: task.metadata.namespace!,
+    taskName: task.metadata.name,
+    cluster: task.spec.cluster,
+    containerInstance: task.spec.containerInstance!,
+    taskDefinition: task.spec.taskDefinition,
+    spec,
+    resolvedEnvironment: resolveEnvironment(spec, source),
+    registryAuth: resolveRegistryAuth(spec, source),
+    publishAddress,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The labels Berth puts on Docker objects: the port's `taskLabels` tie a container to its task and
+ * instance; the task layout travels with every container so a restarted agent can gate, report and
+ * stop a task from the engine alone.
+ */
+import { taskLabels, type TaskLaunch } from '../../task-runtime';
+import type { TaskLayout } from '../task-layout';
+
+export const layoutLabel = 'dev.berth.task-layout';
+
+export function containerLabels(launch: TaskLaunch, container: string, layout: TaskLayout): Record<string, string> {
+  return {
+    ...taskVolumeLabels(launch),
+    [taskLabels.cluster]: launch.cluster,
+    [taskLabels.containerName]: container,
+    [taskLabels.taskDefinition]: launch.taskDefinition,
+    [layoutLabel]: JSON.stringify(layout),
+  };
+}
+
+/** Labels of the Docker volumes that live as long as the task; `remove` finds them by these. */
+export function taskVolumeLabels(launch: TaskLaunch): Record<string, string> {
+  return {
+    [taskLabels.taskUid]: launch.taskUid,
+    [taskLabels.namespace]: launch.namespace,
+    [taskLabels.taskName]: launch.taskName,
+    [taskLabels.containerInstance]: launch.containerInstance,
+  };
+}
+
+export function labelFilter(label: string, value: string): string {
+  return `${label}=${value}`;
+}
+
+/** The layout stored on a container; undefined when the label is missing or not Berth's. */
+export function layoutFromLabels(labels: Record<string, string> | undefined): TaskLayout | undefined {
+  const text = labels?.[layoutLabel];
+  if (text === undefined) return undefined;
+  try {
+    const layout = JSON.parse(text) as TaskLayout;
+    return Array.isArray(layout.containers) ? layout : undefined;
+  } catch {
+    return undefined;
+  }
+}
