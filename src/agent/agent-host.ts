@@ -99,9 +99,13 @@ export class AgentHost {
     if (this.instances.size === 0) this.stopTimers();
   }
 
-  stop(): void {
+  /** Stops reporting; with `removeContainers` (berth local, whose store dies with it) also removes every task's containers. */
+  async stop(options: { removeContainers?: boolean } = {}): Promise<void> {
     this.stopTimers();
-    for (const hosted of this.instances.values()) hosted.stopWatching();
+    for (const hosted of [...this.instances.values()]) {
+      if (options.removeContainers) await this.detach(hosted);
+      else hosted.stopWatching();
+    }
   }
 
   private hosts(task: Task): HostedInstance | undefined {

@@ -1,6 +1,9 @@
 import { existsSync, watch as watchDirectory } from 'node:fs';
 import * as path from 'node:path';
-import { berthResourceTypes, resourceTypeFor, validatorFor, type Service, type TaskDefinition } from '../api';
+import Dockerode from 'dockerode';
+import { AgentHost } from '../agent/agent-host';
+import { inProcessInstanceProviders } from '../agent/instance-providers';
+import { berthResourceTypes, resourceTypeFor, validatorFor, type ContainerInstance, type Service, type Task, type TaskDefinition } from '../api';
 import { addControllers } from '../controllers';
 import { applyManifests, ApplyOutcome } from '../local/apply';
 import { readManifests } from '../local/manifests';
@@ -12,6 +15,8 @@ import { parseBindAddress } from './bind-address';
 
 export interface LocalFlags {
   dir?: string;
+  /** Run every managed node group on this provider, whatever the manifests say (`simulated` needs no Docker). */
+  provider?: 'simulated';
   logLevel: LogLevel;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
@@ -41,7 +46,19 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
     healthServer: parseBindAddress('health-probe-bind-address', flags.healthProbeBindAddress),
     leaderElection: false,
   });
-  addControllers(manager);
+  const agents = new AgentHost({ manager });
+  const providers = inProcessInstanceProviders(agents);
+  if (flags.provider === 'simulated') {
+    print('berth local: every managed node group runs on the simulated provider (no containers)');
+  } else {
+    const problem = await dockerProblem();
+    if (problem) {
+      print(`berth local: no Docker engine reachable (${problem}).`);
+      print('berth local: node groups with provider local cannot run tasks; run `berth local --provider simulated` to simulate them instead.');
+      return 3;
+    }
+  }
+  addControllers(manager, { instanceProviders: flags.provider === 'simulated' ? { local: providers.simulated, simulated: providers.simulated } : providers });
   reportStatusChanges(manager, print);
 
   const shutdown = new AbortController();
@@ -49,7 +66,6 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
   const running = manager.start(shutdown.signal);
 
   print(`berth local: embedded store, manifests from ${dir}`);
-  print('berth local: task definitions and services are reconciled; no container runtime is attached, so no task runs yet');
   const apply = async () => {
     const { manifests, errors } = await readManifests(dir);
     for (const error of errors) print(`refused ${error.source}: ${error.message}`);
@@ -62,12 +78,25 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
     await new Promise((resolve) => setTimeout(resolve, 1500));
     shutdown.abort();
     await running;
+    // The embedded store ends with this process: containers left behind would belong to nothing.
+    await agents.stop({ removeContainers: true });
     return 0;
   }
   const watcher = watchDirectory(dir, debounce(() => void apply().catch((error: Error) => print(`reload failed: ${error.message}`)), 300));
   shutdown.signal.addEventListener('abort', () => watcher.close(), { once: true });
   await running;
+  await agents.stop({ removeContainers: true });
   return 0;
+}
+
+/** Why the local Docker engine cannot be used, or undefined when it answers. */
+async function dockerProblem(): Promise<string | undefined> {
+  try {
+    await new Dockerode().ping();
+    return undefined;
+  } catch (error) {
+    return `${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}: ${(error as Error).message}`;
+  }
 }
 
 function defaultManifestDir(): string {
@@ -119,6 +148,21 @@ function summarize(object: KubeObject): string {
     if (!status?.revision) return `registering${deleting}`;
     const unresolved = status.conditions?.find((c) => c.type === 'ReferencesResolved' && c.status === 'False');
     return `${status.family}:${status.revision} ${status.status}${deleting}${unresolved ? ` — ${unresolved.message}` : ''}`;
+  }
+  if (object.kind === 'Task') {
+    const task = object as Task;
+    const status = task.status;
+    const where = task.spec.containerInstance ? ` on ${task.spec.containerInstance}` : '';
+    const ports = (status?.containers ?? [])
+      .flatMap((c) => (c.networkBindings ?? []).map((b) => `${b.bindIP}:${b.hostPort}->${b.containerPort}/${c.name}`))
+      .join(' ');
+    const why = status?.lastStatus === 'STOPPED' ? status.stoppedReason : status?.conditions?.find((c) => c.status === 'False')?.message;
+    return `${task.spec.taskDefinition} ${status?.lastStatus ?? 'PROVISIONING'}${where}${ports ? ` ${ports}` : ''}${why ? ` — ${why}` : ''}${deleting}`;
+  }
+  if (object.kind === 'ContainerInstance') {
+    const instance = object as ContainerInstance;
+    const left = instance.status?.remainingResources;
+    return `${instance.spec.status ?? 'ACTIVE'}${instance.status?.agentConnected ? ', agent connected' : ''}${left ? `, ${left.cpu} cpu / ${left.memory} MiB free` : ''}${deleting}`;
   }
   if (object.kind === 'Service') {
     const service = object as Service;

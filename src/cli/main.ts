@@ -7,9 +7,10 @@ import { runOperator } from './operator';
 const usage = `berth — the Amazon ECS model on Kubernetes
 
 Usage:
-  berth local [--dir DIR] [--once] [--log-level LEVEL] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
+  berth local [--dir DIR] [--provider simulated] [--once] [--log-level LEVEL] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
       The controllers on the embedded store, fed from a directory of manifests (default: examples/),
-      re-applied whenever a file changes.
+      re-applied whenever a file changes. Managed node groups run on the local Docker engine;
+      --provider simulated runs them all simulated (no containers, no Docker needed).
   berth operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--leader-election-namespace NS]
                  [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
       The controllers against a Kubernetes API server (in-cluster config, --kubeconfig, $KUBECONFIG or ~/.kube/config).
@@ -27,14 +28,17 @@ async function main(argv: string[]): Promise<number> {
         args: rest,
         options: {
           dir: { type: 'string' },
+          provider: { type: 'string' },
           once: { type: 'boolean', default: false },
           'log-level': { type: 'string', default: process.env.BERTH_LOG_LEVEL ?? 'warn' },
           'metrics-bind-address': { type: 'string', default: '127.0.0.1:8080' },
           'health-probe-bind-address': { type: 'string', default: '127.0.0.1:8081' },
         },
       });
+      if (values.provider !== undefined && values.provider !== 'simulated') throw new Error(`--provider: "${values.provider}" is not supported: only simulated overrides the manifests`);
       return runLocal({
         dir: values.dir,
+        ...(values.provider ? { provider: 'simulated' as const } : {}),
         once: values.once ?? false,
         logLevel: logLevel(values['log-level']!),
         metricsBindAddress: values['metrics-bind-address']!,

@@ -1,4 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { AgentHost } from '../agent/agent-host';
+import { inProcessInstanceProviders } from '../agent/instance-providers';
 import { addControllers } from '../controllers';
 import { createLogger } from '../runtime/logger';
 import { LeaderElectionLostError, Manager } from '../runtime/manager';
@@ -31,13 +33,16 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     healthServer: parseBindAddress('health-probe-bind-address', flags.healthProbeBindAddress),
     leaderElection: flags.leaderElect ? { namespace: leaseNamespace, name: 'berth-operator' } : false,
   });
-  addControllers(manager, { namespace: flags.namespace });
+  // Managed node groups with provider local or simulated get in-process agents on this replica (the leader).
+  const agents = new AgentHost({ manager, namespace: flags.namespace });
+  addControllers(manager, { namespace: flags.namespace, instanceProviders: inProcessInstanceProviders(agents) });
 
   const shutdown = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown.abort());
   logger.info('starting operator', { server: config.getCurrentCluster()?.server, namespace: flags.namespace ?? '(all)', leaderElect: flags.leaderElect });
   try {
     await manager.start(shutdown.signal);
+    await agents.stop();
     return 0;
   } catch (error) {
     // Losing the lease ends the process, as in controller-runtime: the pod restarts as a clean candidate.

@@ -56,7 +56,7 @@ describe('service controller with simulated instances', () => {
   });
 
   afterEach(async () => {
-    host.stop();
+    await host.stop();
     await manager.stop();
     await running;
   });

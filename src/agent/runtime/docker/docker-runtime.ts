@@ -68,7 +68,10 @@ export class DockerRuntime implements TaskRuntime {
   }
 
   ensureRunning(launch: TaskLaunch): Promise<TaskObservation> {
-    return this.perTask.run(launch.taskUid, () => this.stepTowardsRunning(launch));
+    // The instance label is what list() and watch() filter on, so it must be this runtime's own scope,
+    // which is unique per engine (an instance name alone is only unique per namespace).
+    const scoped = { ...launch, containerInstance: this.containerInstance };
+    return this.perTask.run(launch.taskUid, () => this.stepTowardsRunning(scoped));
   }
 
   stop(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void> {
