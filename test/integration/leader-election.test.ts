@@ -5,6 +5,7 @@ import { configMaps, leases } from '../../src/store/builtin-types';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import type { KubeObject } from '../../src/store/object-store';
 import { kubectl, kubectlOk, testEnv } from '../env/env';
+import { eventually } from '../../src/testing/eventually';
 
 /** Two runtimes, one Lease on the real API server: one leads, and hands over on shutdown. */
 
@@ -31,13 +32,6 @@ function replica(identity: string, reconciled: string[]): { manager: Manager; ru
   return { manager, running };
 }
 
-async function eventually(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   await kubectlOk(['create', 'namespace', namespace]);

@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { kubectl, kubectlOk, testEnv } from '../env/env';
+import { eventually } from '../../src/testing/eventually';
 
 /** The TaskDefinition controller against the real API server, driven by the real kubectl. */
 
@@ -29,13 +30,6 @@ spec:
 `;
 }
 
-async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const jsonpath = (resource: string, path: string) => kubectlOk(['get', resource, '-n', namespace, '-o', `jsonpath=${path}`]);
 

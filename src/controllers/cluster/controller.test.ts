@@ -6,6 +6,7 @@ import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addClusterController, clusterFinalizer } from './controller';
 import type { InstanceProvider, InstanceProviders } from './instance-provider';
+import { eventually } from '../../testing/eventually';
 
 const ns = 'team-a';
 
@@ -35,15 +36,6 @@ const general = (desiredSize: number, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('Cluster controller (embedded store)', () => {
   let store: MemoryStore;

@@ -6,6 +6,7 @@ import { Manager } from '../../runtime/manager';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addControllers } from '..';
+import { eventually } from '../../testing/eventually';
 
 /**
  * The whole control plane on the embedded store, with simulated instances: a service converges,
@@ -15,15 +16,6 @@ import { addControllers } from '..';
 const ns = 'shop';
 jest.setTimeout(30_000);
 
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function taskDefinition(image: string): KubeObject {
   return {

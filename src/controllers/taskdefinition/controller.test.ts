@@ -6,6 +6,7 @@ import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addTaskDefinitionController, taskDefinitionFinalizer } from './controller';
 import { ControllerRevision, familyLabel } from './revisions';
+import { eventually } from '../../testing/eventually';
 
 const ns = 'team-a';
 const tds = taskDefinitions;
@@ -19,15 +20,6 @@ function taskDefinition(name: string, image: string, extra: Record<string, unkno
   } as unknown as TaskDefinition;
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('TaskDefinition controller (embedded store)', () => {
   let store: MemoryStore;
