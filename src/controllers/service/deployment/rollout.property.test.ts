@@ -1,3 +1,4 @@
+import { seededRandom as prng } from '../../../agent/runtime/simulated/seeded-random';
 import { rollingBounds } from './rolling';
 import { SimulatedService, serviceSpec } from './testing/simulated-service';
 
@@ -6,18 +7,6 @@ import { SimulatedService, serviceSpec } from './testing/simulated-service';
  * health delay. At every reconcile the ceiling and the floor hold, and every rollout ends: COMPLETED
  * on the new revision, or FAILED by the circuit breaker (and then COMPLETED on the rollback).
  */
-
-/** mulberry32: a small seeded PRNG, so that a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Scenario {
   seed: number;
