@@ -132,7 +132,7 @@ export class AgentHost {
       const reason = task.metadata.annotations?.[stopReasonAnnotation] ?? (byService ? 'Task stopped by the service scheduler' : 'Task stopped by user');
       events.push({ type: 'STOP_REQUESTED', stopCode: byService ? 'ServiceSchedulerInitiated' : 'UserInitiated', reason });
       await hosted.runtime.stop(uid, this.stopTimeouts(task));
-      events.push({ type: 'CONTAINERS_STOPPED' });
+      events.push(...(await this.observedAfterStop(task, hosted)), { type: 'CONTAINERS_STOPPED' });
     } else {
       const spec = this.revisionSpec(task);
       const observation = await this.runStep(task, hosted, context);
@@ -179,7 +179,7 @@ export class AgentHost {
         if (effect.type === 'stopContainers') {
           // The lifecycle decided to stop (an essential container exited): stop the rest, then report it done.
           await hosted.runtime.stop(task.metadata.uid!, this.stopTimeouts(task));
-          if (!queue.some((e) => e.type === 'CONTAINERS_STOPPED')) queue.push({ type: 'CONTAINERS_STOPPED' });
+          if (!queue.some((e) => e.type === 'CONTAINERS_STOPPED')) queue.push(...(await this.observedAfterStop(task, hosted)), { type: 'CONTAINERS_STOPPED' });
         }
         // removeContainers is left to the sweep: a STOPPED task's containers stay, with their logs, until its Task is deleted.
         if (effect.type === 'recordEvent') await this.options.manager.events.event(task, effect.kind, effect.reason, effect.message);
@@ -195,6 +195,21 @@ export class AgentHost {
     }
     // A health check can turn healthy without an event reaching us in time: look again soon while activating.
     return status?.lastStatus === 'ACTIVATING' || status?.lastStatus === 'PENDING' ? { requeueAfterMs: 1000 } : undefined;
+  }
+
+  /** The containers as the stop left them (exit codes, STOPPED), so a STOPPED task's status reports them and not their last running state. */
+  private async observedAfterStop(task: Task, hosted: HostedInstance): Promise<TaskEvent[]> {
+    const observation = await hosted.runtime.observe(task.metadata.uid!);
+    if (!observation) return [];
+    const spec = this.revisionSpec(task);
+    return [
+      {
+        type: 'CONTAINERS_OBSERVED',
+        essential: spec ? essentialContainers(spec).map((c) => c.name) : [],
+        healthChecked: (spec?.containerDefinitions ?? []).filter((c) => c.healthCheck).map((c) => c.name),
+        containers: observation.containers,
+      },
+    ];
   }
 
   private revisionSpec(task: Task): TaskDefinitionSpec | undefined {
