@@ -130,9 +130,13 @@ export class AgentHost {
     if (task.spec.desiredStatus === 'STOPPED') {
       const byService = task.spec.group?.startsWith('service:') ?? false;
       const reason = task.metadata.annotations?.[stopReasonAnnotation] ?? (byService ? 'Task stopped by the service scheduler' : 'Task stopped by user');
-      events.push({ type: 'STOP_REQUESTED', stopCode: byService ? 'ServiceSchedulerInitiated' : 'UserInitiated', reason });
-      await hosted.runtime.stop(uid, this.stopTimeouts(task));
-      events.push(...(await this.observedAfterStop(task, hosted)), { type: 'CONTAINERS_STOPPED' });
+      if (isStopping(task.status?.lastStatus)) {
+        // Already reported STOPPING (an earlier pass, or a process that died mid-stop): finish the stop.
+        await hosted.runtime.stop(uid, this.stopTimeouts(task));
+        events.push(...(await this.observedAfterStop(task, hosted)), { type: 'CONTAINERS_STOPPED' });
+      } else {
+        events.push({ type: 'STOP_REQUESTED', stopCode: byService ? 'ServiceSchedulerInitiated' : 'UserInitiated', reason });
+      }
     } else {
       const spec = this.revisionSpec(task);
       const observation = await this.runStep(task, hosted, context);
@@ -169,6 +173,7 @@ export class AgentHost {
   }
 
   private async apply(task: Task, hosted: HostedInstance, events: TaskEvent[], context: ReconcileContext): Promise<ReconcileResult | void> {
+    let stored = task;
     let status = task.status;
     const now = new Date(this.clock.now());
     const queue = [...events];
@@ -177,7 +182,8 @@ export class AgentHost {
       status = next.status;
       for (const effect of next.effects) {
         if (effect.type === 'stopContainers') {
-          // The lifecycle decided to stop (an essential container exited): stop the rest, then report it done.
+          // Say STOPPING before waiting out the containers' stopTimeout, as ECS shows a task that is stopping.
+          stored = await this.writeStatus(stored, status, context);
           await hosted.runtime.stop(task.metadata.uid!, this.stopTimeouts(task));
           if (!queue.some((e) => e.type === 'CONTAINERS_STOPPED')) queue.push(...(await this.observedAfterStop(task, hosted)), { type: 'CONTAINERS_STOPPED' });
         }
@@ -185,16 +191,22 @@ export class AgentHost {
         if (effect.type === 'recordEvent') await this.options.manager.events.event(task, effect.kind, effect.reason, effect.message);
       }
     }
-    if (JSON.stringify(status) !== JSON.stringify(task.status)) {
-      try {
-        await this.store.updateStatus(taskType, { ...task, status });
-      } catch (error) {
-        if (!isStoreError(error, 'NotFound')) throw error;
-      }
-      context.log.debug('task status', { lastStatus: status?.lastStatus, healthStatus: status?.healthStatus });
-    }
+    await this.writeStatus(stored, status, context);
     // A health check can turn healthy without an event reaching us in time: look again soon while activating.
     return status?.lastStatus === 'ACTIVATING' || status?.lastStatus === 'PENDING' ? { requeueAfterMs: 1000 } : undefined;
+  }
+
+  /** Writes `status` when it differs from what `task` holds; returns the task as stored now. */
+  private async writeStatus(task: Task, status: Task['status'], context: ReconcileContext): Promise<Task> {
+    if (JSON.stringify(status) === JSON.stringify(task.status)) return task;
+    try {
+      const written = await this.store.updateStatus(taskType, { ...task, status });
+      context.log.debug('task status', { lastStatus: status?.lastStatus, healthStatus: status?.healthStatus });
+      return written;
+    } catch (error) {
+      if (!isStoreError(error, 'NotFound')) throw error;
+      return task;
+    }
   }
 
   /** The containers as the stop left them (exit codes, STOPPED), so a STOPPED task's status reports them and not their last running state. */
@@ -274,6 +286,10 @@ export class AgentHost {
       }
     }
   }
+}
+
+function isStopping(lastStatus: string | undefined): boolean {
+  return lastStatus === 'DEACTIVATING' || lastStatus === 'STOPPING' || lastStatus === 'DEPROVISIONING';
 }
 
 function instanceId(namespace: string, name: string): string {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { AgentHost } from '../agent/agent-host';
 import { inProcessInstanceProviders } from '../agent/instance-providers';
-import { berthResourceTypes, resourceTypeFor, validatorFor, type ContainerInstance, type Service, type Task, type TaskDefinition } from '../api';
+import { berthResourceTypes, resourceTypeFor, services, validatorFor, type ContainerInstance, type Service, type Task, type TaskDefinition } from '../api';
 import { addControllers } from '../controllers';
 import { applyManifests, ApplyOutcome } from '../local/apply';
 import { readManifests } from '../local/manifests';
@@ -11,6 +11,7 @@ import { createLogger, LogLevel } from '../runtime/logger';
 import { Manager } from '../runtime/manager';
 import { MemoryStore } from '../store/memory/memory-store';
 import type { KubeObject } from '../store/object-store';
+import { eventually } from '../runtime/eventually';
 import { parseBindAddress } from './bind-address';
 
 export interface LocalFlags {
@@ -74,8 +75,8 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
   await apply();
 
   if (flags.once) {
-    // Give the controllers a moment to reconcile what was applied, then report and leave.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const steady = await eventually(() => allServicesSteady(manager), 'steady services', onceTimeoutMs, 100).catch(() => false);
+    if (!steady) print(`berth local: services not steady after ${onceTimeoutMs / 1000} s; stopping anyway`);
     shutdown.abort();
     await running;
     // The embedded store ends with this process: containers left behind would belong to nothing.
@@ -87,6 +88,15 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
   await running;
   await agents.stop({ removeContainers: true });
   return 0;
+}
+
+/** How long `--once` waits for every service to reach a steady state. */
+const onceTimeoutMs = 60_000;
+
+function allServicesSteady(manager: Manager): boolean {
+  const steady = (service: Service) => service.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const all = manager.informerFor<Service>(services).list();
+  return all.length > 0 && all.every(steady);
 }
 
 /** Why the local Docker engine cannot be used, or undefined when it answers. */

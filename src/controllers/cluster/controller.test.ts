@@ -6,7 +6,7 @@ import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addClusterController, clusterFinalizer } from './controller';
 import type { InstanceProvider, InstanceProviders } from './instance-provider';
-import { eventually } from '../../testing/eventually';
+import { eventually } from '../../runtime/eventually';
 
 const ns = 'team-a';
 

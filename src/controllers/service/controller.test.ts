@@ -6,7 +6,7 @@ import { Manager } from '../../runtime/manager';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addControllers } from '..';
-import { eventually } from '../../testing/eventually';
+import { eventually } from '../../runtime/eventually';
 
 /**
  * The whole control plane on the embedded store, with simulated instances: a service converges,

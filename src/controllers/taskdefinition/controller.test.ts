@@ -6,7 +6,7 @@ import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addTaskDefinitionController, taskDefinitionFinalizer } from './controller';
 import { ControllerRevision, familyLabel } from './revisions';
-import { eventually } from '../../testing/eventually';
+import { eventually } from '../../runtime/eventually';
 
 const ns = 'team-a';
 const tds = taskDefinitions;

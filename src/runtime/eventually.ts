@@ -1,6 +1,6 @@
 /**
  * Polls `probe` until it returns something truthy and returns that, or fails naming `what`.
- * For tests that wait on controllers converging in real time; shared by unit and integration tests.
+ * For waiting on controllers converging in real time: tests, and `berth local --once`.
  */
 export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
