@@ -5,7 +5,7 @@ import { configMaps, leases } from '../../src/store/builtin-types';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import type { KubeObject } from '../../src/store/object-store';
 import { kubectl, kubectlOk, testEnv } from '../env/env';
-import { eventually } from '../../src/testing/eventually';
+import { eventually } from '../../src/runtime/eventually';
 
 /** Two runtimes, one Lease on the real API server: one leads, and hands over on shutdown. */
 

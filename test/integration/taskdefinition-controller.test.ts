@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { kubectl, kubectlOk, testEnv } from '../env/env';
-import { eventually } from '../../src/testing/eventually';
+import { eventually } from '../../src/runtime/eventually';
 
 /** The TaskDefinition controller against the real API server, driven by the real kubectl. */
 

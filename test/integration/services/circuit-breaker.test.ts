@@ -98,9 +98,11 @@ test('a revision that exits at once ends FAILED and the service rolls back to th
   }, 'the rollback to app:1 to complete with 2 running containers', 90_000);
   const samples = await sampler.stop();
 
-  // The old revision kept the desired count running the whole time.
+  // The old revision kept running the whole time. Not always both tasks: a new task's container can be
+  // seen running for an instant before it exits, and a RUNNING task counts as healthy (as in ECS), so the
+  // scheduler may replace one old task with it before it dies.
   expect(samples.length).toBeGreaterThan(10);
-  expect(Math.min(...samples.map((s) => s.oldRunning))).toBeGreaterThanOrEqual(2);
+  expect(Math.min(...samples.map((s) => s.oldRunning))).toBeGreaterThanOrEqual(1);
 
   // Docker's record of the failed revision: every app:2 container ran and exited with 1, at least 3 of them.
   const failedContainers = await h.containers(appContainers, `${taskLabels.taskDefinition}=app:2`);
