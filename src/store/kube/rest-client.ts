@@ -23,15 +23,24 @@ export interface StreamHandle {
 export class RestClient {
   private readonly server: URL;
 
-  constructor(private readonly config: KubeConfig) {
+  constructor(
+    private readonly config: KubeConfig,
+    private readonly requestTimeoutMs = 30_000,
+  ) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
   }
 
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const response = await this.send(method, path, body, contentType);
-    const text = await readAll(response);
+    // A request that never answers (a half-dead keep-alive connection) would hold a reconcile worker forever.
+    const signal = AbortSignal.timeout(this.requestTimeoutMs);
+    const response = await this.send(method, path, body, contentType, signal).catch((error: Error) => {
+      throw signal.aborted ? new StoreError('Unavailable', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`) : error;
+    });
+    const text = await readAll(response).catch((error: Error) => {
+      throw signal.aborted ? new StoreError('Unavailable', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`) : error;
+    });
     const status = response.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
     throw toStoreError(status, text);
