@@ -138,22 +138,8 @@ export class AgentHost {
         events.push({ type: 'STOP_REQUESTED', stopCode: byService ? 'ServiceSchedulerInitiated' : 'UserInitiated', reason });
       }
     } else {
-      const spec = this.revisionSpec(task);
       const observation = await this.runStep(task, hosted, context);
-      const essential = spec ? essentialContainers(spec).map((c) => c.name) : [];
-      const healthChecked = (spec?.containerDefinitions ?? []).filter((c) => c.healthCheck).map((c) => c.name);
-      events.push(
-        'failure' in observation
-          ? { type: 'LAUNCH_FAILED', reason: observation.failure }
-          : {
-              type: 'CONTAINERS_OBSERVED',
-              essential,
-              healthChecked,
-              containers: observation.containers,
-              ...(observation.pullStartedAt ? { pullStartedAt: observation.pullStartedAt } : {}),
-              ...(observation.pullStoppedAt ? { pullStoppedAt: observation.pullStoppedAt } : {}),
-            },
-      );
+      events.push('failure' in observation ? { type: 'LAUNCH_FAILED', reason: observation.failure } : this.observed(task, observation));
     }
     return this.apply(task, hosted, events, context);
   }
@@ -212,16 +198,20 @@ export class AgentHost {
   /** The containers as the stop left them (exit codes, STOPPED), so a STOPPED task's status reports them and not their last running state. */
   private async observedAfterStop(task: Task, hosted: HostedInstance): Promise<TaskEvent[]> {
     const observation = await hosted.runtime.observe(task.metadata.uid!);
-    if (!observation) return [];
+    return observation ? [this.observed(task, observation)] : [];
+  }
+
+  /** What the runtime shows, with what the lifecycle needs from the task definition to judge it. */
+  private observed(task: Task, observation: TaskObservation): TaskEvent {
     const spec = this.revisionSpec(task);
-    return [
-      {
-        type: 'CONTAINERS_OBSERVED',
-        essential: spec ? essentialContainers(spec).map((c) => c.name) : [],
-        healthChecked: (spec?.containerDefinitions ?? []).filter((c) => c.healthCheck).map((c) => c.name),
-        containers: observation.containers,
-      },
-    ];
+    return {
+      type: 'CONTAINERS_OBSERVED',
+      essential: spec ? essentialContainers(spec).map((c) => c.name) : [],
+      healthChecked: (spec?.containerDefinitions ?? []).filter((c) => c.healthCheck).map((c) => c.name),
+      containers: observation.containers,
+      ...(observation.pullStartedAt ? { pullStartedAt: observation.pullStartedAt } : {}),
+      ...(observation.pullStoppedAt ? { pullStoppedAt: observation.pullStoppedAt } : {}),
+    };
   }
 
   private revisionSpec(task: Task): TaskDefinitionSpec | undefined {
