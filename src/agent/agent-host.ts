@@ -1,4 +1,4 @@
-import { tasks as taskType, containerInstances as instanceType, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../api';
+import { stopReasonAnnotation, tasks as taskType, containerInstances as instanceType, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../api';
 import { nextTaskStatus, type TaskEvent } from '../controllers/task/lifecycle';
 import { remainingResources } from '../controllers/placement';
 import { controllerRevisions, configMaps, secrets } from '../store/builtin-types';
@@ -12,7 +12,6 @@ import type { Logger } from '../runtime/logger';
 import type { Manager } from '../runtime/manager';
 import type { ObjectKey } from '../runtime/object-key';
 import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
-import { stopReasonAnnotation } from '../controllers/service/task-actions';
 import { buildLaunch, LaunchError } from './launch';
 import { essentialContainers, type TaskObservation, type TaskRuntime } from './task-runtime';
 
@@ -39,6 +38,8 @@ interface HostedInstance {
   namespace: string;
   name: string;
   runtime: TaskRuntime;
+  /** Asked once: the engine does not change under a running agent. */
+  engineVersion?: string;
   stopWatching: () => void;
 }
 
@@ -255,7 +256,7 @@ export class AgentHost {
       remainingResources: remainingResources(instance, onIt, (t) => specOfTask(this.revisions, t)),
       runningTasksCount: onIt.filter((t) => t.status?.lastStatus === 'RUNNING').length,
       pendingTasksCount: onIt.filter((t) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.status?.lastStatus ?? 'PROVISIONING')).length,
-      versionInfo: { agentVersion: 'berth-0.1.0', dockerVersion: await hosted.runtime.version() },
+      versionInfo: { agentVersion: 'berth-0.1.0', dockerVersion: (hosted.engineVersion ??= await hosted.runtime.version()) },
       observedGeneration: instance.metadata.generation,
     };
     await this.store.updateStatus(instanceType, { ...instance, status }).catch((error: unknown) => {

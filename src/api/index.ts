@@ -29,7 +29,7 @@ export {
   type ServiceStatus,
   type ServiceDeployment,
 } from './v1alpha1/service';
-export type { Task, TaskSpec, TaskSpecInput, TaskStatus, TaskContainerStatus } from './v1alpha1/task';
+export { stopReasonAnnotation, type Task, type TaskSpec, type TaskSpecInput, type TaskStatus, type TaskContainerStatus } from './v1alpha1/task';
 export type {
   TaskDefinition,
   TaskDefinitionSpec,

@@ -75,7 +75,7 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
   await apply();
 
   if (flags.once) {
-    const steady = await eventually(() => allServicesSteady(manager), 'steady services', onceTimeoutMs, 100).catch(() => false);
+    const steady = await eventually(() => allServicesSteady(manager), 'steady services', { timeoutMs: onceTimeoutMs, intervalMs: 100 }).catch(() => false);
     if (!steady) print(`berth local: services not steady after ${onceTimeoutMs / 1000} s; stopping anyway`);
     shutdown.abort();
     await running;

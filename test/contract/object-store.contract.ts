@@ -1,3 +1,4 @@
+import { eventually } from '../../src/runtime/eventually';
 import { KubeObject, ObjectStore, ResourceType, StoreError, WatchEvent } from '../../src/store/object-store';
 
 /**
@@ -72,16 +73,6 @@ export interface ContractSubject {
 
 function widget(namespace: string, name: string, size = 1, labels?: Record<string, string>): Widget {
   return { apiVersion: 'contract.berth.dev/v1', kind: 'Widget', metadata: { name, namespace, ...(labels ? { labels } : {}) }, spec: { size } };
-}
-
-async function eventually<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function refusal(promise: Promise<unknown>): Promise<StoreError> {
@@ -227,7 +218,7 @@ export function describeObjectStoreContract(adapter: string, subject: () => Cont
         const created = await store.create(widgets, widget(ns, name, 1));
         await store.update(widgets, { ...created, spec: { size: 2 } });
         await store.delete(widgets, ns, name);
-        await eventually(() => (events.some((e) => e.type === 'DELETED') ? true : undefined));
+        await eventually(() => events.some((e) => e.type === 'DELETED'), 'the DELETED event');
         const mine = events.filter((e) => e.object.metadata.name === name);
         expect(mine.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
         expect(mine[1]?.object.spec.size).toBe(2);

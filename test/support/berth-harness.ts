@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { dockerSocketPath, kubectl, kubectlOk, run, testEnv } from '../env/env';
+import { eventually as poll } from '../../src/runtime/eventually';
 
 export { taskLabels };
 
@@ -127,23 +128,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return harness;
 }
 
-/** Polls `probe` (bounded) until it returns something truthy, and returns it. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    }
-    await sleep(intervalMs);
-  }
+/** The project's polling helper with the pace of Docker-backed tests: a minute, four looks a second. */
+export function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+  return poll(probe, what, { timeoutMs, intervalMs });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

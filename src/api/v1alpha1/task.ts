@@ -103,6 +103,9 @@ export const taskStatus = s.object({
   conditions: conditions().optional(),
 });
 
+/** Why the task was asked to stop (ECS StopTask's `reason`); the agent turns it into status.stoppedReason. */
+export const stopReasonAnnotation = 'berth.dev/stop-reason';
+
 export type TaskSpec = Infer<typeof taskSpec>;
 export type TaskSpecInput = InferInput<typeof taskSpec>;
 export type TaskStatus = Infer<typeof taskStatus>;

@@ -1,4 +1,4 @@
-import { tasks as taskType, type Service, type Task } from '../../api';
+import { stopReasonAnnotation, tasks as taskType, type Service, type Task } from '../../api';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { buildServiceTask, daemonTaskName, nextTaskNames, taskPhase, type TaskPhase } from './service-tasks';
 
@@ -7,8 +7,6 @@ import { buildServiceTask, daemonTaskName, nextTaskNames, taskPhase, type TaskPh
  * asking tasks to stop. Both are idempotent: AlreadyExists means an earlier attempt (perhaps by a
  * previous process) already did it; stopping a task that is already stopping changes nothing.
  */
-
-export const stopReasonAnnotation = 'berth.dev/stop-reason';
 
 export async function startReplicaTasks(store: ObjectStore, service: Service, deploymentId: string, taskDefinition: string, count: number, existing: Task[]): Promise<number> {
   let created = 0;

@@ -27,7 +27,3 @@ export function setConditions(existing: Condition[] | undefined, desired: Desire
   }
   return result;
 }
-
-export function findCondition(conditions: Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}

@@ -127,7 +127,8 @@ export class TaskDefinitionReconciler {
       .list(taskDefinition.metadata.namespace)
       .filter((service) => !service.metadata.deletionTimestamp && parseTaskDefinitionRef(service.spec.taskDefinition).family === family)
       .map((service) => service.metadata.name);
-    const latest = latestRevision(revisionsOfFamily(this.deps.revisions.list(taskDefinition.metadata.namespace), family));
+    const revisions = revisionsOfFamily(this.deps.revisions.list(taskDefinition.metadata.namespace), family);
+    const latest = latestRevision(revisions);
     if (users.length > 0) {
       await this.writeStatus(taskDefinition, { family, revision: latest?.revision ?? taskDefinition.status?.revision, status: 'INACTIVE' }, [
         {
@@ -140,7 +141,7 @@ export class TaskDefinitionReconciler {
       ]);
       return;
     }
-    for (const revision of revisionsOfFamily(this.deps.revisions.list(taskDefinition.metadata.namespace), family)) {
+    for (const revision of revisions) {
       if (!revision.metadata.ownerReferences?.some((ref) => ref.uid === taskDefinition.metadata.uid)) continue;
       await this.deps.store.delete(controllerRevisions, revision.metadata.namespace, revision.metadata.name).catch((error: unknown) => {
         if (!isStoreError(error, 'NotFound')) throw error;

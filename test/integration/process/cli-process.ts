@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { dockerSocketPath, testEnv } from '../../env/env';
+import { eventually } from '../../../src/runtime/eventually';
 
 export const projectDir = path.resolve(__dirname, '..', '..', '..');
 export const cliPath = path.join(projectDir, 'dist', 'cli', 'main.js');
@@ -82,21 +83,15 @@ export class CliProcess {
   }
 }
 
-/** Polls `probe` until it returns something truthy; the failure names `what` and, through `detail`, what was last seen. */
-export async function waitFor<T>(
+/** The project's polling helper, with what was last seen (`detail`) in the failure. */
+export function waitFor<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   what: string,
   timeoutMs: number,
   detail: () => string | Promise<string> = () => '',
   intervalMs = 250,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return eventually(probe, what, { timeoutMs, intervalMs, detail });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
