@@ -1,4 +1,11 @@
-import { stopReasonAnnotation, tasks as taskType, containerInstances as instanceType, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../api';
+import {
+  stopReasonAnnotation,
+  tasks as taskType,
+  containerInstances as instanceType,
+  type ContainerInstance,
+  type Task,
+  type TaskDefinitionSpec,
+} from '../api';
 import { nextTaskStatus, type TaskEvent } from '../controllers/task/lifecycle';
 import { remainingResources } from '../controllers/placement';
 import { controllerRevisions, configMaps, secrets } from '../store/builtin-types';
@@ -126,7 +133,8 @@ export class AgentHost {
     if (!hosted || task.status?.lastStatus === 'STOPPED') return;
     const uid = task.metadata.uid!;
     const events: TaskEvent[] = [];
-    if (task.status?.lastStatus === undefined || task.status.lastStatus === 'PROVISIONING') events.push({ type: 'PLACED', containerInstance: task.spec.containerInstance! });
+    if (task.status?.lastStatus === undefined || task.status.lastStatus === 'PROVISIONING')
+      events.push({ type: 'PLACED', containerInstance: task.spec.containerInstance! });
 
     if (task.spec.desiredStatus === 'STOPPED') {
       const byService = task.spec.group?.startsWith('service:') ?? false;
@@ -150,7 +158,12 @@ export class AgentHost {
     const spec = this.revisionSpec(task);
     if (!spec) return { failure: `task definition ${task.spec.taskDefinition} not found` };
     try {
-      const launch = buildLaunch(task, spec, { secret: (n) => this.secrets.get(task.metadata.namespace, n), configMap: (n) => this.configMaps.get(task.metadata.namespace, n) }, this.publishAddress);
+      const launch = buildLaunch(
+        task,
+        spec,
+        { secret: (n) => this.secrets.get(task.metadata.namespace, n), configMap: (n) => this.configMaps.get(task.metadata.namespace, n) },
+        this.publishAddress,
+      );
       return await hosted.runtime.ensureRunning(launch);
     } catch (error) {
       if (error instanceof LaunchError) return { failure: error.message };
@@ -227,10 +240,7 @@ export class AgentHost {
   private startTimers(): void {
     const heartbeatMs = this.options.heartbeatIntervalMs ?? 10_000;
     const sweepMs = this.options.sweepIntervalMs ?? 30_000;
-    this.timers = [
-      setInterval(() => void this.heartbeatAll(), heartbeatMs),
-      setInterval(() => void this.sweepAll(), sweepMs),
-    ];
+    this.timers = [setInterval(() => void this.heartbeatAll(), heartbeatMs), setInterval(() => void this.sweepAll(), sweepMs)];
     for (const timer of this.timers) timer.unref();
   }
 
@@ -240,12 +250,14 @@ export class AgentHost {
   }
 
   private async heartbeatAll(): Promise<void> {
-    for (const hosted of this.instances.values()) await this.heartbeat(hosted).catch((error: Error) => this.log.warn('heartbeat failed', { name: hosted.name, error: error.message }));
+    for (const hosted of this.instances.values())
+      await this.heartbeat(hosted).catch((error: Error) => this.log.warn('heartbeat failed', { name: hosted.name, error: error.message }));
   }
 
   /** Reports the instance as connected, with what is left on it and what runs there. */
   private async heartbeat(hosted: HostedInstance): Promise<void> {
-    const instance = this.containerInstances.get(hosted.namespace, hosted.name) ?? (await this.store.get<ContainerInstance>(instanceType, hosted.namespace, hosted.name));
+    const instance =
+      this.containerInstances.get(hosted.namespace, hosted.name) ?? (await this.store.get<ContainerInstance>(instanceType, hosted.namespace, hosted.name));
     if (!instance) return;
     const onIt = this.tasks.list(hosted.namespace).filter((t) => t.spec.containerInstance === hosted.name);
     const status = {

@@ -16,7 +16,10 @@ import type { TaskRuntime } from './task-runtime';
 function inProcess(host: AgentHost, runtimeFor: (runtimeId: string) => TaskRuntime): InstanceProvider {
   return {
     launch: (instance: ContainerInstance) =>
-      host.attach({ namespace: instance.metadata.namespace!, name: instance.metadata.name }, runtimeFor(`${instance.metadata.namespace}.${instance.metadata.name}`)),
+      host.attach(
+        { namespace: instance.metadata.namespace!, name: instance.metadata.name },
+        runtimeFor(`${instance.metadata.namespace}.${instance.metadata.name}`),
+      ),
     terminate: (name: string, namespace: string) => host.detach({ namespace, name }),
   };
 }
@@ -33,7 +36,16 @@ export function inProcessInstanceProviders(host: AgentHost, options: InstancePro
   let docker = options.docker;
   const engine = () => (docker ??= new Dockerode());
   return {
-    local: inProcess(host, (id) => new DockerRuntime({ docker: engine(), containerInstance: id, ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) })),
+    local: inProcess(
+      host,
+      (id) =>
+        new DockerRuntime({
+          docker: engine(),
+          containerInstance: id,
+          ...(options.logger ? { logger: options.logger } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
+    ),
     simulated: inProcess(host, (id) => new SimulatedRuntime({ ...options.simulated, containerInstance: id })),
   };
 }

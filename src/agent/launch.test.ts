@@ -44,14 +44,15 @@ const source: SecretSource = {
         data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { 'registry.example.com': { auth: b64('robot:t0k3n:with-colon') } } })) },
       },
     })[name],
-  configMap: (name) => (name === 'settings' ? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { LOG_LEVEL: 'info', DB_PASSWORD: 'from-file' } } : undefined),
+  configMap: (name) =>
+    name === 'settings' ? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { LOG_LEVEL: 'info', DB_PASSWORD: 'from-file' } } : undefined,
 };
 
 test('overrides replace the command and override environment variables by name', () => {
   const result = withOverrides(spec, task.spec.overrides);
-  expect(result.containerDefinitions[0]!.command).toEqual(['run', '--fast']);
-  expect(result.containerDefinitions[0]!.environment).toEqual([{ name: 'MODE', value: 'debug' }]);
-  expect(spec.containerDefinitions[0]!.command).toBeUndefined();
+  expect(result.containerDefinitions[0].command).toEqual(['run', '--fast']);
+  expect(result.containerDefinitions[0].environment).toEqual([{ name: 'MODE', value: 'debug' }]);
+  expect(spec.containerDefinitions[0].command).toBeUndefined();
 });
 
 test('secrets and environment files are resolved per container, explicit secrets winning', () => {
@@ -68,6 +69,11 @@ test('registry credentials come from the dockerconfigjson Secret for the image r
 });
 
 test('a missing key names the field, never a value', () => {
-  const broken: SecretSource = { ...source, secret: (name) => (name === 'db' ? { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: {} } : source.secret(name)) };
-  expect(() => buildLaunch(task, spec, broken, '127.0.0.1')).toThrow(new LaunchError('containerDefinitions[app].secrets[DB_PASSWORD]: Secret db has no key "password"'));
+  const broken: SecretSource = {
+    ...source,
+    secret: (name) => (name === 'db' ? { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: {} } : source.secret(name)),
+  };
+  expect(() => buildLaunch(task, spec, broken, '127.0.0.1')).toThrow(
+    new LaunchError('containerDefinitions[app].secrets[DB_PASSWORD]: Secret db has no key "password"'),
+  );
 });

@@ -94,7 +94,7 @@ function resolveEnvironment(spec: TaskDefinitionSpec, source: SecretSource): Rec
 
 /** The registry part of an image reference, as Docker's config.json keys it. */
 export function registryOf(image: string): string {
-  const first = image.split('/')[0]!;
+  const first = image.split('/')[0];
   const looksLikeHost = image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   return looksLikeHost ? first : 'https://index.docker.io/v1/';
 }
@@ -121,7 +121,12 @@ function resolveRegistryAuth(spec: TaskDefinitionSpec, source: SecretSource): Re
   return auth;
 }
 
-export function buildLaunch(task: Task & { metadata: { uid?: string } }, revisionSpec: TaskDefinitionSpec, source: SecretSource, publishAddress: string): TaskLaunch {
+export function buildLaunch(
+  task: Task & { metadata: { uid?: string } },
+  revisionSpec: TaskDefinitionSpec,
+  source: SecretSource,
+  publishAddress: string,
+): TaskLaunch {
   const spec = withOverrides(revisionSpec, task.spec.overrides);
   return {
     taskUid: task.metadata.uid!,

@@ -30,13 +30,7 @@ export {
   type ServiceDeployment,
 } from './v1alpha1/service';
 export { stopReasonAnnotation, type Task, type TaskSpec, type TaskSpecInput, type TaskStatus, type TaskContainerStatus } from './v1alpha1/task';
-export type {
-  TaskDefinition,
-  TaskDefinitionSpec,
-  TaskDefinitionSpecInput,
-  TaskDefinitionStatus,
-  ContainerDefinition,
-} from './v1alpha1/task-definition';
+export type { TaskDefinition, TaskDefinitionSpec, TaskDefinitionSpecInput, TaskDefinitionStatus, ContainerDefinition } from './v1alpha1/task-definition';
 
 const kinds = {
   Cluster: clusterKind,

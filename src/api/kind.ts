@@ -49,6 +49,7 @@ export interface ObjectValidator {
   validate(object: unknown, oldObject?: unknown): string[];
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any object schema fits, whatever its shape
 type AnyObjectSchema = ObjectSchema<any>;
 
 export interface KindOptions {
@@ -74,10 +75,7 @@ export const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metad
 
 export function defineKind(options: KindOptions): KindDefinition {
   const root = s.object({
-    apiVersion: s
-      .string()
-      .describe('APIVersion defines the versioned schema of this representation of an object.')
-      .optional(),
+    apiVersion: s.string().describe('APIVersion defines the versioned schema of this representation of an object.').optional(),
     kind: s.string().describe('Kind is a string value representing the REST resource this object represents.').optional(),
     metadata: new MetadataSchema().optional(),
     spec: options.spec,

@@ -83,7 +83,10 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
     await agents.stop({ removeContainers: true });
     return 0;
   }
-  const watcher = watchDirectory(dir, debounce(() => void apply().catch((error: Error) => print(`reload failed: ${error.message}`)), 300));
+  const watcher = watchDirectory(
+    dir,
+    debounce(() => void apply().catch((error: Error) => print(`reload failed: ${error.message}`)), 300),
+  );
   shutdown.signal.addEventListener('abort', () => watcher.close(), { once: true });
   await running;
   await agents.stop({ removeContainers: true });

@@ -35,14 +35,15 @@ async function main(argv: string[]): Promise<number> {
           'health-probe-bind-address': { type: 'string', default: '127.0.0.1:8081' },
         },
       });
-      if (values.provider !== undefined && values.provider !== 'simulated') throw new Error(`--provider: "${values.provider}" is not supported: only simulated overrides the manifests`);
+      if (values.provider !== undefined && values.provider !== 'simulated')
+        throw new Error(`--provider: "${values.provider}" is not supported: only simulated overrides the manifests`);
       return runLocal({
         dir: values.dir,
         ...(values.provider ? { provider: 'simulated' as const } : {}),
         once: values.once ?? false,
-        logLevel: logLevel(values['log-level']!),
-        metricsBindAddress: values['metrics-bind-address']!,
-        healthProbeBindAddress: values['health-probe-bind-address']!,
+        logLevel: logLevel(values['log-level']),
+        metricsBindAddress: values['metrics-bind-address'],
+        healthProbeBindAddress: values['health-probe-bind-address'],
       });
     }
     case 'operator': {
@@ -62,8 +63,8 @@ async function main(argv: string[]): Promise<number> {
         namespace: values.namespace,
         leaderElect: values['leader-elect'] ?? false,
         leaderElectionNamespace: values['leader-election-namespace'],
-        metricsBindAddress: values['metrics-bind-address']!,
-        healthProbeBindAddress: values['health-probe-bind-address']!,
+        metricsBindAddress: values['metrics-bind-address'],
+        healthProbeBindAddress: values['health-probe-bind-address'],
       });
     }
     case 'version':

@@ -53,7 +53,7 @@ export function withTimeout<T>(clock: Clock, promise: Promise<T>, ms: number, wh
       },
       (error: unknown) => {
         clock.clearTimeout(timer);
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       },
     );
   });

@@ -35,7 +35,7 @@ describe('StoreEventRecorder', () => {
       firstTimestamp: '2025-01-01T00:00:00Z',
       lastTimestamp: '2025-01-01T00:01:00Z',
     });
-    expect(placement!.metadata.name).toMatch(/^web\.[0-9a-f]{16}$/);
+    expect(placement.metadata.name).toMatch(/^web\.[0-9a-f]{16}$/);
     expect(scaled).toMatchObject({ type: 'Normal', count: 1 });
     expect(logs.lines().find((l) => l.event === 'PlacementFailed')).toMatchObject({
       level: 'warn',

@@ -18,7 +18,12 @@ describe('serveHealth', () => {
     let synced = false;
     const server = await serveHealth(
       {
-        healthz: { ping: () => undefined, broken: () => { throw new Error('check crashed'); } },
+        healthz: {
+          ping: () => undefined,
+          broken: () => {
+            throw new Error('check crashed');
+          },
+        },
         readyz: { informers: () => (synced ? undefined : 'not synced: services.berth.dev/') },
       },
       { host: '127.0.0.1', port: 0 },

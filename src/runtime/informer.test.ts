@@ -59,7 +59,7 @@ class ScriptedStore implements ObjectStore {
   openWatch(): OpenWatch {
     const open = this.watches.filter((w) => !w.stopped);
     expect(open).toHaveLength(1);
-    return open[0]!;
+    return open[0];
   }
 
   /** The server ends the current watch; the informer's own stop() is not reported, as the port promises. */
@@ -83,7 +83,7 @@ class ScriptedStore implements ObjectStore {
   async watch<T extends KubeObject>(_type: ResourceType, _namespace: string | undefined, options: WatchOptions, callbacks: WatchCallbacks<T>): Promise<Watch> {
     const failure = this.watchFailures.shift();
     if (failure) throw failure;
-    const watch: OpenWatch = { options, callbacks: callbacks as unknown as WatchCallbacks<KubeObject>, stopped: false };
+    const watch: OpenWatch = { options, callbacks: callbacks, stopped: false };
     this.watches.push(watch);
     return { stop: () => (watch.stopped = true) };
   }

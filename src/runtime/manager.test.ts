@@ -26,7 +26,15 @@ class Replica {
       registry: createRegistry({ processMetrics: false }),
       metricsServer: false,
       healthServer: false,
-      leaderElection: { namespace: 'berth-system', name: 'berth-operator', identity, leaseDurationMs: leaseMs, renewDeadlineMs: 300, retryPeriodMs: 50, releaseOnCancel },
+      leaderElection: {
+        namespace: 'berth-system',
+        name: 'berth-operator',
+        identity,
+        leaseDurationMs: leaseMs,
+        renewDeadlineMs: 300,
+        retryPeriodMs: 50,
+        releaseOnCancel,
+      },
     });
     const informer = this.manager.informerFor<ConfigMap>(configMapType);
     this.manager
@@ -136,7 +144,13 @@ describe('Manager', () => {
     let release: () => void = () => {};
     let started = false;
     let finished = false;
-    const manager = new Manager({ store, logger: silentLogger(), registry: createRegistry({ processMetrics: false }), metricsServer: false, healthServer: false });
+    const manager = new Manager({
+      store,
+      logger: silentLogger(),
+      registry: createRegistry({ processMetrics: false }),
+      metricsServer: false,
+      healthServer: false,
+    });
     manager
       .addController({
         name: 'slow',
@@ -166,7 +180,14 @@ describe('Manager', () => {
       logger: silentLogger(),
       metricsServer: { host: '127.0.0.1', port: 0 },
       healthServer: { host: '127.0.0.1', port: 0 },
-      leaderElection: { namespace: 'berth-system', name: 'berth-operator', identity: 'solo', leaseDurationMs: leaseMs, renewDeadlineMs: 300, retryPeriodMs: 50 },
+      leaderElection: {
+        namespace: 'berth-system',
+        name: 'berth-operator',
+        identity: 'solo',
+        leaseDurationMs: leaseMs,
+        renewDeadlineMs: 300,
+        retryPeriodMs: 50,
+      },
     });
     let failOnce = true;
     manager

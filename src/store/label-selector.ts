@@ -34,9 +34,7 @@ function parseRequirement(text: string): Requirement {
   if (set) {
     const [, key, op, list] = set as unknown as [string, string, string, string];
     const values = new Set(list.split(',').map((v) => v.trim()));
-    return op === 'in'
-      ? (labels) => key in labels && values.has(labels[key]!)
-      : (labels) => !(key in labels) || !values.has(labels[key]!);
+    return op === 'in' ? (labels) => key in labels && values.has(labels[key]) : (labels) => !(key in labels) || !values.has(labels[key]);
   }
   const inequality = /^([\w./-]+)\s*!=\s*([\w.-]*)$/.exec(text);
   if (inequality) {
@@ -49,7 +47,7 @@ function parseRequirement(text: string): Requirement {
     return (labels) => labels[key] === value;
   }
   const absent = /^!([\w./-]+)$/.exec(text);
-  if (absent) return (labels) => !(absent[1]! in labels);
+  if (absent) return (labels) => !(absent[1] in labels);
   if (/^[\w./-]+$/.test(text)) return (labels) => text in labels;
   throw new Error(`invalid label selector requirement "${text}"`);
 }

@@ -99,12 +99,7 @@ export type MergePatch = Record<string, unknown>;
 export interface ObjectStore {
   get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options?: ListOptions): Promise<ListResult<T>>;
-  watch<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    options: WatchOptions,
-    callbacks: WatchCallbacks<T>,
-  ): Promise<Watch>;
+  watch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: WatchOptions, callbacks: WatchCallbacks<T>): Promise<Watch>;
   /** 409 AlreadyExists when the name is taken. */
   create<T extends KubeObject>(type: ResourceType, object: T): Promise<T>;
   /** Replaces spec and metadata; 409 Conflict when metadata.resourceVersion is stale. Status is ignored when the type has a status subresource. */
@@ -112,13 +107,7 @@ export interface ObjectStore {
   /** Writes only status; 409 Conflict when metadata.resourceVersion is stale. */
   updateStatus<T extends KubeObject>(type: ResourceType, object: T): Promise<T>;
   /** Merge patch of the main resource, or of status when `subresource` is 'status'. */
-  patch<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    patch: MergePatch,
-    subresource?: 'status',
-  ): Promise<T>;
+  patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T>;
   /** Removes at once, or sets deletionTimestamp while finalizers remain. Resolves with the object as it stands after the call (undefined once gone). */
   delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<T | undefined>;
 }

@@ -57,9 +57,7 @@ export const widgetValidator = {
   applyDefaults: (object: KubeObject) => object,
   validate: (object: KubeObject) => {
     const size = (object as Widget).spec?.size;
-    return typeof size === 'number' && size < 0
-      ? [`spec.size: Invalid value: ${size}: spec.size in body should be greater than or equal to 0`]
-      : [];
+    return typeof size === 'number' && size < 0 ? [`spec.size: Invalid value: ${size}: spec.size in body should be greater than or equal to 0`] : [];
   },
 };
 

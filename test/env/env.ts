@@ -34,8 +34,7 @@ export interface CommandResult {
 /** The run dir up.sh uses: $BERTH_RUN_DIR, else <cache dir>/run. */
 export function runDir(): string {
   if (process.env.BERTH_RUN_DIR) return process.env.BERTH_RUN_DIR;
-  const cacheDir =
-    process.env.BERTH_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'berth');
+  const cacheDir = process.env.BERTH_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'berth');
   return path.join(cacheDir, 'run');
 }
 
@@ -79,11 +78,7 @@ export function dockerSocketPath(env: TestEnv = testEnv()): string {
 }
 
 /** Runs a program to completion, feeding it stdin; never rejects for a non-zero exit. */
-export function run(
-  command: string,
-  args: string[],
-  options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<CommandResult> {
+export function run(command: string, args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -20,8 +20,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.BERTH_TEST_APISERVER_URL = env.apiserverUrl;
   process.env.BERTH_RUN_DIR = dir;
 
-  const down = (what: string, detail: string) =>
-    new Error(`The Berth test environment is not up: ${what} (${detail}). Run test/env/up.sh first.`);
+  const down = (what: string, detail: string) => new Error(`The Berth test environment is not up: ${what} (${detail}). Run test/env/up.sh first.`);
 
   if (!existsSync(env.kubectl)) throw down('kubectl is missing', env.kubectl);
   const ready = await kubectl(['get', '--raw', '/readyz']);

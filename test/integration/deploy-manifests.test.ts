@@ -15,7 +15,25 @@ interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string };
-  spec?: any;
+  spec?: unknown;
+}
+
+interface ContainerManifest {
+  args: string[];
+  securityContext: Record<string, unknown>;
+}
+
+interface DeploymentSpec {
+  replicas: number;
+  template: { spec: { containers: ContainerManifest[]; securityContext: Record<string, unknown> } };
+}
+
+interface RuleGroups {
+  groups: { rules: { alert: string; annotations: Record<string, string> }[] }[];
+}
+
+interface Dashboard {
+  panels: { id: number; targets: { expr: string }[] }[];
 }
 
 const yamlFiles = readdirSync(deployDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
@@ -35,8 +53,14 @@ describe('deploy/ manifests', () => {
   test('the API server accepts namespace, RBAC and the operator Deployment, with no pod-security warning', async () => {
     await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests', '-f', path.join(deployDir, 'namespace.yaml')]);
     const result = await kubectl([
-      'apply', '--dry-run=server', '--server-side', '--field-manager=berth-tests',
-      '-f', path.join(deployDir, 'rbac.yaml'), '-f', path.join(deployDir, 'operator.yaml'),
+      'apply',
+      '--dry-run=server',
+      '--server-side',
+      '--field-manager=berth-tests',
+      '-f',
+      path.join(deployDir, 'rbac.yaml'),
+      '-f',
+      path.join(deployDir, 'operator.yaml'),
     ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -45,9 +69,10 @@ describe('deploy/ manifests', () => {
 
   test('the operator runs as the Dockerfile user, non-root, read-only, without capabilities', () => {
     const deployment = manifests('operator.yaml').find((o) => o.kind === 'Deployment')!;
-    const pod = deployment.spec.template.spec;
+    const spec = deployment.spec as DeploymentSpec;
+    const pod = spec.template.spec;
     const container = pod.containers[0];
-    expect(deployment.spec.replicas).toBe(2);
+    expect(spec.replicas).toBe(2);
     expect(container.args).toEqual(['operator', '--leader-elect']);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
@@ -72,7 +97,7 @@ describe('deploy/prometheusrule.yaml', () => {
   beforeAll(() => {
     if (!existsSync(promtool)) throw new Error(`${promtool} is missing: run test/env/up.sh (it installs Debian's prometheus)`);
     dir = mkdtempSync(path.join(os.tmpdir(), 'berth-promtool-'));
-    writeFileSync(path.join(dir, 'rules.yaml'), dump({ groups: rule.spec.groups }));
+    writeFileSync(path.join(dir, 'rules.yaml'), dump({ groups: (rule.spec as RuleGroups).groups }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -83,7 +108,7 @@ describe('deploy/prometheusrule.yaml', () => {
   });
 
   test('the alerts fire on the metrics the operator exports, and only then', async () => {
-    const rules: { alert: string; annotations: Record<string, string> }[] = rule.spec.groups.flatMap((g: any) => g.rules);
+    const rules = (rule.spec as RuleGroups).groups.flatMap((g) => g.rules);
     // Expected annotations: the rule's own, with {{ $labels.x }} filled in.
     const alert = (name: string, labels: Record<string, string>) => ({
       exp_labels: labels,
@@ -123,9 +148,11 @@ describe('deploy/prometheusrule.yaml', () => {
             { series: `workqueue_depth{${job},name="service",controller="service"}`, values: '3x15' },
             { series: `controller_runtime_reconcile_errors_total{${job},controller="service"}`, values: '0x15' },
           ],
-          alert_rule_test: ['BerthNoLeader', 'BerthMultipleLeaders', 'BerthWorkqueueBacklog', 'BerthReconcileErrors', 'BerthOperatorDown'].map(
-            (alertname) => ({ eval_time: '15m', alertname, exp_alerts: [] }),
-          ),
+          alert_rule_test: ['BerthNoLeader', 'BerthMultipleLeaders', 'BerthWorkqueueBacklog', 'BerthReconcileErrors', 'BerthOperatorDown'].map((alertname) => ({
+            eval_time: '15m',
+            alertname,
+            exp_alerts: [],
+          })),
         },
         {
           // No scrape target at all; a service whose rollout failed.
@@ -153,11 +180,11 @@ describe('deploy/prometheusrule.yaml', () => {
 });
 
 describe('deploy/grafana-dashboard.json', () => {
-  const dashboard = JSON.parse(readFileSync(path.join(deployDir, 'grafana-dashboard.json'), 'utf8'));
-  const exprs: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+  const dashboard = JSON.parse(readFileSync(path.join(deployDir, 'grafana-dashboard.json'), 'utf8')) as Dashboard;
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
 
   test('has uniquely numbered panels, each with a query', () => {
-    const ids = dashboard.panels.map((p: any) => p.id);
+    const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const panel of dashboard.panels) expect(panel.targets.length).toBeGreaterThan(0);
   });

@@ -7,8 +7,16 @@ const deployDir = path.resolve(__dirname, '..', '..', 'deploy');
 const operator = 'system:serviceaccount:berth-system:berth-operator';
 
 beforeAll(async () => {
-  await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests',
-    '-f', path.join(deployDir, 'namespace.yaml'), '-f', path.join(deployDir, 'rbac.yaml')]);
+  await kubectlOk([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=berth-tests',
+    '-f',
+    path.join(deployDir, 'namespace.yaml'),
+    '-f',
+    path.join(deployDir, 'rbac.yaml'),
+  ]);
 });
 
 /** `kubectl auth can-i VERB RESOURCE [-n NS]` as the operator: true for "yes", false for "no". */

@@ -28,7 +28,10 @@ describe('test environment', () => {
       data: { greeting: 'hello berth' },
     });
     await kubectlOk(['apply', '-f', '-'], manifest);
-    const read = JSON.parse(await kubectlOk(['get', 'configmap', 'round-trip', '-n', namespace, '-o', 'json']));
+    const read = JSON.parse(await kubectlOk(['get', 'configmap', 'round-trip', '-n', namespace, '-o', 'json'])) as {
+      data: Record<string, string>;
+      metadata: { resourceVersion: string };
+    };
     expect(read.data).toEqual({ greeting: 'hello berth' });
     expect(Number(read.metadata.resourceVersion)).toBeGreaterThan(0);
 
@@ -59,7 +62,7 @@ describe('test environment', () => {
         await container.start();
         const exit = (await container.wait()) as { StatusCode: number };
         expect(exit.StatusCode).toBe(0);
-        const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        const logs = await container.logs({ stdout: true, stderr: true, follow: false });
         expect(logs.toString('utf8').trim()).toBe('hello');
       } finally {
         await container.remove({ force: true });
@@ -80,7 +83,7 @@ describe('test environment', () => {
         const info = await container.inspect();
         const binding = info.NetworkSettings.Ports['8000/tcp']?.[0];
         expect(binding?.HostIp).toBe('127.0.0.1');
-        const body = await retry(() => httpGet(`http://127.0.0.1:${binding!.HostPort}/index.html`));
+        const body = await retry(() => httpGet(`http://127.0.0.1:${binding.HostPort}/index.html`));
         expect(body.trim()).toBe('berth');
       } finally {
         await container.remove({ force: true });

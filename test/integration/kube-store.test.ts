@@ -14,7 +14,7 @@ const otherNamespace = `contract-other-${suffix}`;
 
 beforeAll(async () => {
   try {
-    await store.create(crds, widgetCrd as KubeObject);
+    await store.create(crds, widgetCrd);
   } catch (error) {
     if (!isStoreError(error, 'AlreadyExists')) throw error;
   }

@@ -32,7 +32,6 @@ function replica(identity: string, reconciled: string[]): { manager: Manager; ru
   return { manager, running };
 }
 
-
 beforeAll(async () => {
   await kubectlOk(['create', 'namespace', namespace]);
 });

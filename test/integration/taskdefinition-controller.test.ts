@@ -30,7 +30,6 @@ spec:
 `;
 }
 
-
 const jsonpath = (resource: string, path: string) => kubectlOk(['get', resource, '-n', namespace, '-o', `jsonpath=${path}`]);
 
 beforeAll(async () => {

@@ -43,7 +43,7 @@ export interface Harness {
   /** `kubectl apply -f -` of a YAML document (or several), in the harness's namespace. */
   apply(yaml: string): Promise<void>;
   /** `kubectl get <resource> -o json`, parsed; undefined when it does not exist. */
-  get<T = any>(resource: string, ...args: string[]): Promise<T | undefined>;
+  get<T>(resource: string, ...args: string[]): Promise<T | undefined>;
   /** `kubectl get <resource> -o yaml` (for "appears nowhere" checks). */
   yaml(resource: string): Promise<string>;
   /** Every container of this namespace on the engine (Docker's own list), with extra label filters. */
@@ -86,13 +86,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     apply: async (yaml) => {
       await kubectlOk(['apply', '-n', namespace, '-f', '-'], yaml);
     },
-    get: async (resource, ...args) => {
+    get: async <T>(resource: string, ...args: string[]) => {
       const result = await kubectl(['get', resource, ...args, '-n', namespace, '-o', 'json']);
       if (result.code !== 0) {
         if (/NotFound|not found/.test(result.stderr)) return undefined;
         throw new Error(`kubectl get ${resource} exited ${result.code}: ${result.stderr.trim()}`);
       }
-      return JSON.parse(result.stdout);
+      return JSON.parse(result.stdout) as T;
     },
     yaml: (resource) => kubectlOk(['get', resource, '-n', namespace, '-o', 'yaml']),
     containers,
@@ -109,9 +109,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
       // Nothing of this namespace may be left on the engine; what is left is removed, then reported.
       const leftovers = await containers();
-      for (const c of leftovers) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+      for (const c of leftovers)
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined);
       const { Volumes: volumes } = await docker.listVolumes({ filters: { label: [nsFilter] } });
-      for (const v of volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+      for (const v of volumes ?? [])
+        await docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => undefined);
 
       // No controller runs any more: let the namespace go without waiting for Berth's finalizers.
       const objects = await kubectl(['get', 'berth', '-n', namespace, '-o', 'name']);

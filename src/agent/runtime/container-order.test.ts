@@ -4,7 +4,13 @@ import { taskSpec } from './testing';
 
 const layout = taskLayout(
   taskSpec([
-    { name: 'app', dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }, { containerName: 'migrate', condition: 'SUCCESS' }] },
+    {
+      name: 'app',
+      dependsOn: [
+        { containerName: 'db', condition: 'HEALTHY' },
+        { containerName: 'migrate', condition: 'SUCCESS' },
+      ],
+    },
     { name: 'migrate', essential: false, dependsOn: [{ containerName: 'db', condition: 'START' }] },
     { name: 'db' },
     { name: 'logs', essential: false },

@@ -18,7 +18,7 @@ function gate(condition: DependencyCondition, dependency: ContainerObservation |
       { name: 'app', volumesFrom: condition === 'CREATE' ? [{ sourceContainer: 'dep', readOnly: false }] : [] },
     ]),
   );
-  const app = layout.containers[1]!;
+  const app = layout.containers[1];
   if (condition !== 'CREATE') app.dependencies = [{ containerName: 'dep', condition }];
   return evaluateGate(app, layout, (name) => (name === 'dep' ? dependency : undefined));
 }
@@ -30,7 +30,7 @@ const failed = (condition: DependencyCondition, why: string) => ({ kind: 'failed
 describe('evaluateGate', () => {
   it('opens for a container without dependencies', () => {
     const layout = taskLayout(taskSpec([{ name: 'solo' }]));
-    expect(evaluateGate(layout.containers[0]!, layout, () => undefined)).toEqual(open);
+    expect(evaluateGate(layout.containers[0], layout, () => undefined)).toEqual(open);
   });
 
   it.each([
@@ -66,11 +66,17 @@ describe('evaluateGate', () => {
       taskSpec([
         { name: 'a' },
         { name: 'b' },
-        { name: 'app', dependsOn: [{ containerName: 'a', condition: 'START' }, { containerName: 'b', condition: 'SUCCESS' }] },
+        {
+          name: 'app',
+          dependsOn: [
+            { containerName: 'a', condition: 'START' },
+            { containerName: 'b', condition: 'SUCCESS' },
+          ],
+        },
       ]),
     );
     const observed = (name: string) => (name === 'b' ? { ...exited(1), name: 'b' } : undefined);
-    expect(evaluateGate(layout.containers[2]!, layout, observed)).toEqual({
+    expect(evaluateGate(layout.containers[2], layout, observed)).toEqual({
       kind: 'failed',
       reason: 'dependsOn b SUCCESS can never be met: it exited with code 1',
     });

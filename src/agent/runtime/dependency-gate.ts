@@ -18,11 +18,7 @@ const pending: ConditionState = { kind: 'pending' };
 const impossible = (why: string): ConditionState => ({ kind: 'impossible', why });
 
 /** `observed(name)` is undefined for a container nothing is known of yet (not created, not failed). */
-export function evaluateGate(
-  container: LayoutContainer,
-  layout: TaskLayout,
-  observed: (containerName: string) => ContainerObservation | undefined,
-): Gate {
+export function evaluateGate(container: LayoutContainer, layout: TaskLayout, observed: (containerName: string) => ContainerObservation | undefined): Gate {
   let firstWait: Dependency | undefined;
   for (const dependency of container.dependencies) {
     const hasHealthCheck = layout.containers.find((c) => c.name === dependency.containerName)?.hasHealthCheck ?? false;

@@ -23,26 +23,33 @@ describe('taskLayout', () => {
 
   it('awsvpc: the first essential container without dependencies owns the network; the others wait for it to start', () => {
     const layout = taskLayout(
-      taskSpec(
-        [
-          { name: 'init', essential: false },
-          { name: 'app', dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }] },
-          { name: 'envoy' },
-        ],
-        { networkMode: 'awsvpc' },
-      ),
+      taskSpec([{ name: 'init', essential: false }, { name: 'app', dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }] }, { name: 'envoy' }], {
+        networkMode: 'awsvpc',
+      }),
     );
     expect(layout.networkOwner).toBe('envoy');
     expect(layout.containers.map((c) => [c.name, c.dependencies])).toEqual([
       ['init', [{ containerName: 'envoy', condition: 'START' }]],
-      ['app', [{ containerName: 'init', condition: 'SUCCESS' }, { containerName: 'envoy', condition: 'START' }]],
+      [
+        'app',
+        [
+          { containerName: 'init', condition: 'SUCCESS' },
+          { containerName: 'envoy', condition: 'START' },
+        ],
+      ],
       ['envoy', []],
     ]);
   });
 
   it('awsvpc without an independent essential container: the first independent one owns the network', () => {
     const layout = taskLayout(
-      taskSpec([{ name: 'init', essential: false }, { name: 'app', dependsOn: [{ containerName: 'init', condition: 'START' }] }], { networkMode: 'awsvpc' }),
+      taskSpec(
+        [
+          { name: 'init', essential: false },
+          { name: 'app', dependsOn: [{ containerName: 'init', condition: 'START' }] },
+        ],
+        { networkMode: 'awsvpc' },
+      ),
     );
     expect(layout.networkOwner).toBe('init');
   });

@@ -61,7 +61,7 @@ export function taskLayout(spec: TaskDefinitionSpec): TaskLayout {
  */
 function networkOwner(containers: ContainerDefinition[]): string {
   const independent = containers.filter((c) => (c.dependsOn ?? []).length === 0);
-  const owner = independent.find((c) => c.essential !== false) ?? independent[0] ?? containers[0]!;
+  const owner = independent.find((c) => c.essential !== false) ?? independent[0] ?? containers[0];
   return owner.name;
 }
 

@@ -8,10 +8,7 @@ export function containerDefinition(input: ContainerInput): ContainerDefinition 
   return { image: 'busybox:stable', essential: true, memory: 64, ...input };
 }
 
-export function taskSpec(
-  containers: ContainerInput[],
-  extra: Partial<Omit<TaskDefinitionSpec, 'containerDefinitions'>> = {},
-): TaskDefinitionSpec {
+export function taskSpec(containers: ContainerInput[], extra: Partial<Omit<TaskDefinitionSpec, 'containerDefinitions'>> = {}): TaskDefinitionSpec {
   return { networkMode: 'bridge', ...extra, containerDefinitions: containers.map(containerDefinition) };
 }
 

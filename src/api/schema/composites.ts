@@ -10,12 +10,8 @@ type InOf<E> = E extends Field<infer S extends AnySchema, Presence> ? S['_in'] :
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends Field<AnySchema, 'optional'> ? K : never }[keyof S];
 type OmittableKeys<S extends Shape> = { [K in keyof S]: S[K] extends Field<AnySchema, Presence> ? K : never }[keyof S];
 
-export type ObjectOut<S extends Shape> = Simplify<
-  { [K in Exclude<keyof S, OptionalKeys<S>>]: OutOf<S[K]> } & { [K in OptionalKeys<S>]?: OutOf<S[K]> }
->;
-export type ObjectIn<S extends Shape> = Simplify<
-  { [K in Exclude<keyof S, OmittableKeys<S>>]: InOf<S[K]> } & { [K in OmittableKeys<S>]?: InOf<S[K]> }
->;
+export type ObjectOut<S extends Shape> = Simplify<{ [K in Exclude<keyof S, OptionalKeys<S>>]: OutOf<S[K]> } & { [K in OptionalKeys<S>]?: OutOf<S[K]> }>;
+export type ObjectIn<S extends Shape> = Simplify<{ [K in Exclude<keyof S, OmittableKeys<S>>]: InOf<S[K]> } & { [K in OmittableKeys<S>]?: InOf<S[K]> }>;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -95,8 +91,7 @@ export class ObjectSchema<S extends Shape> extends Schema<ObjectOut<S>, ObjectIn
       if (key in rejected) {
         const asksForNothing = rejected[key].schema instanceof ArraySchema && isEmptyList(value[key]);
         if (!asksForNothing) context.errors.push(fieldError.forbidden(at, rejectionMessage(key, rejected[key].hint)));
-      }
-      else if (!(key in this.shape)) context.errors.push(fieldError.unknownField(at));
+      } else if (!(key in this.shape)) context.errors.push(fieldError.unknownField(at));
     }
     return true;
   }
@@ -245,4 +240,3 @@ export class AnyObjectSchema extends Schema<Record<string, unknown>> {
     return false;
   }
 }
-

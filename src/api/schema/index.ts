@@ -2,7 +2,16 @@
  * A small typed schema DSL: one definition yields the CRD's structural OpenAPI schema (with CEL
  * rules), the TypeScript types, and the validation and defaulting of the embedded store.
  */
-import { AnyObjectSchema, ArraySchema, MapSchema, ObjectSchema, type ArrayOptions, type MapOptions, type ObjectOptions, type RejectedField } from './composites';
+import {
+  AnyObjectSchema,
+  ArraySchema,
+  MapSchema,
+  ObjectSchema,
+  type ArrayOptions,
+  type MapOptions,
+  type ObjectOptions,
+  type RejectedField,
+} from './composites';
 import type { AnySchema, ShapeEntry } from './node';
 import { BooleanSchema, EnumSchema, NumberSchema, StringSchema, type NumberOptions, type StringOptions } from './scalars';
 

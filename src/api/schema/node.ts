@@ -110,8 +110,10 @@ export class Field<S extends AnySchema, P extends Presence> {
 }
 
 // `any` here lets a schema of any shape fit, whatever its Out and In.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export type AnySchema = Schema<any, any>;
 export type ShapeEntry = AnySchema | Field<AnySchema, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** The stored TypeScript type of a schema: defaulted fields are present. */
 export type Infer<S extends AnySchema> = S['_out'];

@@ -8,9 +8,7 @@ const probe = s
       count: s.integer({ minimum: 1, maximum: 10 }).optional(),
       limits: s
         .object({ soft: s.integer().default(1), hard: s.integer().default(2) })
-        .withRules(
-          rule({ cel: 'self.soft <= self.hard', message: 'soft must not exceed hard', fieldPath: '.soft', check: (self) => self.soft <= self.hard }),
-        )
+        .withRules(rule({ cel: 'self.soft <= self.hard', message: 'soft must not exceed hard', fieldPath: '.soft', check: (self) => self.soft <= self.hard }))
         .default({}),
       items: s.array(s.object({ key: s.string(), value: s.string().optional() }), { maxItems: 2, mapKeys: ['key'] }).optional(),
       tags: s.array(s.string(), { set: true }).optional(),
@@ -80,7 +78,7 @@ describe('schema DSL', () => {
     ]);
     expect(refusals({ name: 'ABCDEF1', count: '3' })).toEqual([
       'spec.name: Too long: may not be more than 5 bytes',
-      "spec.name: Invalid value: \"ABCDEF1\": spec.name in body should match '^[a-z]+$'",
+      'spec.name: Invalid value: "ABCDEF1": spec.name in body should match \'^[a-z]+$\'',
       'spec.count: Invalid value: "string": spec.count in body must be of type integer: "string"',
     ]);
     expect(refusals({ name: 'x', items: [{ key: 'k' }, { key: 'k' }, { key: 'l' }] })).toEqual([
@@ -118,7 +116,23 @@ describe('schema DSL', () => {
       return context.errors;
     };
     const old = [{ key: 'a', value: '1' }];
-    expect(errorsOf([{ key: 'b', value: '2' }, { key: 'a', value: '1' }], old)).toEqual([]);
-    expect(errorsOf([{ key: 'b', value: '2' }, { key: 'a', value: '3' }], old)).toEqual(['spec.items[1].value: Invalid value: "string": immutable']);
+    expect(
+      errorsOf(
+        [
+          { key: 'b', value: '2' },
+          { key: 'a', value: '1' },
+        ],
+        old,
+      ),
+    ).toEqual([]);
+    expect(
+      errorsOf(
+        [
+          { key: 'b', value: '2' },
+          { key: 'a', value: '3' },
+        ],
+        old,
+      ),
+    ).toEqual(['spec.items[1].value: Invalid value: "string": immutable']);
   });
 });

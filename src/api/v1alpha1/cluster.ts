@@ -120,7 +120,10 @@ const fargateProfile = s.object({
     .array(
       s.object({
         namespace: dnsLabel().describe('Tasks in this namespace are selected.'),
-        labels: s.map(s.string({ maxLength: 63 }), { maxProperties: 5 }).describe('...and that carry all these labels.').optional(),
+        labels: s
+          .map(s.string({ maxLength: 63 }), { maxProperties: 5 })
+          .describe('...and that carry all these labels.')
+          .optional(),
       }),
       { minItems: 1, maxItems: 5 },
     )
@@ -168,7 +171,10 @@ export const clusterStatus = s.object({
   activeServicesCount: s.integer({ minimum: 0 }).describe('Services of the cluster.').optional(),
   runningTasksCount: s.integer({ minimum: 0 }).describe('Tasks in RUNNING.').optional(),
   pendingTasksCount: s.integer({ minimum: 0 }).describe('Tasks in PENDING.').optional(),
-  nodeGroups: s.array(nodeGroupStatus, { maxItems: 20, mapKeys: ['name'] }).describe('Sizes per node group.').optional(),
+  nodeGroups: s
+    .array(nodeGroupStatus, { maxItems: 20, mapKeys: ['name'] })
+    .describe('Sizes per node group.')
+    .optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });

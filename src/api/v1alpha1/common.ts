@@ -22,8 +22,7 @@ export const taskDefinitionReference = {
 
 /** The capacity provider of a node group is named after it; FARGATE is the serverless one. */
 export const fargateCapacityProvider = 'FARGATE';
-export const capacityProviderName = () =>
-  s.string({ minLength: 1, maxLength: 63, pattern: '^(FARGATE|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' });
+export const capacityProviderName = () => s.string({ minLength: 1, maxLength: 63, pattern: '^(FARGATE|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' });
 
 export const launchType = () => s.enum(['EC2', 'FARGATE', 'EXTERNAL']);
 
@@ -38,10 +37,7 @@ export const condition = s.object({
     })
     .describe('Type of condition in CamelCase, e.g. Ready.'),
   status: s.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
-  observedGeneration: s
-    .integer({ minimum: 0 })
-    .describe('The metadata.generation the condition was set for.')
-    .optional(),
+  observedGeneration: s.integer({ minimum: 0 }).describe('The metadata.generation the condition was set for.').optional(),
   lastTransitionTime: timestamp().describe('When the condition last changed from one status to another.'),
   reason: s
     .string({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' })
@@ -50,11 +46,9 @@ export const condition = s.object({
 });
 export type Condition = Infer<typeof condition>;
 
-export const conditions = () =>
-  s.array(condition, { maxItems: 32, mapKeys: ['type'] }).describe('The latest observations of the object’s state.');
+export const conditions = () => s.array(condition, { maxItems: 32, mapKeys: ['type'] }).describe('The latest observations of the object’s state.');
 
-export const observedGeneration = () =>
-  s.integer({ minimum: 0 }).describe('The metadata.generation this status was computed for.');
+export const observedGeneration = () => s.integer({ minimum: 0 }).describe('The metadata.generation this status was computed for.');
 
 const capacityProviderStrategyItem = s.object({
   capacityProvider: capacityProviderName().describe('A node group name of the cluster, or FARGATE.'),
@@ -62,10 +56,7 @@ const capacityProviderStrategyItem = s.object({
     .integer({ minimum: 0, maximum: 100000 })
     .describe('How many tasks, at least, run on this capacity provider. Only one provider of a strategy can have a base.')
     .default(0),
-  weight: s
-    .integer({ minimum: 0, maximum: 1000 })
-    .describe('The relative share of tasks this capacity provider gets once every base is met.')
-    .default(0),
+  weight: s.integer({ minimum: 0, maximum: 1000 }).describe('The relative share of tasks this capacity provider gets once every base is met.').default(0),
 });
 
 export const capacityProviderStrategy = () =>
@@ -86,9 +77,7 @@ export const capacityProviderStrategy = () =>
     );
 
 export const placementExpression = () =>
-  s
-    .string({ minLength: 1, maxLength: 2000 })
-    .describe('A cluster query language expression, e.g. `attribute:ecs.availability-zone in [zone-a, zone-b]`.');
+  s.string({ minLength: 1, maxLength: 2000 }).describe('A cluster query language expression, e.g. `attribute:ecs.availability-zone in [zone-a, zone-b]`.');
 
 /** A scheduling decision about where tasks may go; shared by Service and TaskDefinition. */
 export const placementConstraint = (types: readonly ('distinctInstance' | 'memberOf')[]) =>

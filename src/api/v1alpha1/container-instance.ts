@@ -5,7 +5,10 @@ import { rule, s, type Infer, type InferInput } from '../schema';
 import { capacityProviderName, conditions, objectName, observedGeneration, timestamp } from './common';
 
 const ports = (what: string) =>
-  s.array(s.integer({ minimum: 1, maximum: 65535 }), { maxItems: 65535, set: true }).describe(what).optional();
+  s
+    .array(s.integer({ minimum: 1, maximum: 65535 }), { maxItems: 65535, set: true })
+    .describe(what)
+    .optional();
 
 const resources = (what: string) =>
   s

@@ -40,7 +40,9 @@ const stepAdjustment = s
       message: 'metricIntervalLowerBound must be below metricIntervalUpperBound',
       fieldPath: '.metricIntervalUpperBound',
       check: (self) =>
-        self.metricIntervalLowerBound === undefined || self.metricIntervalUpperBound === undefined || self.metricIntervalLowerBound < self.metricIntervalUpperBound,
+        self.metricIntervalLowerBound === undefined ||
+        self.metricIntervalUpperBound === undefined ||
+        self.metricIntervalLowerBound < self.metricIntervalUpperBound,
     }),
   );
 
@@ -94,8 +96,14 @@ const autoScaling = s
       .array(targetTracking, { maxItems: 3, mapKeys: ['predefinedMetric'] })
       .describe('Keep a metric at a target value.')
       .optional(),
-    stepScaling: s.array(stepScaling, { maxItems: 10, mapKeys: ['name'] }).describe('Change capacity in steps when a metric passes a threshold.').optional(),
-    scheduledActions: s.array(scheduledAction, { maxItems: 20, mapKeys: ['name'] }).describe('Change min/max capacity at set times.').optional(),
+    stepScaling: s
+      .array(stepScaling, { maxItems: 10, mapKeys: ['name'] })
+      .describe('Change capacity in steps when a metric passes a threshold.')
+      .optional(),
+    scheduledActions: s
+      .array(scheduledAction, { maxItems: 20, mapKeys: ['name'] })
+      .describe('Change min/max capacity at set times.')
+      .optional(),
   })
   .describe('Service auto scaling: changes desiredCount between minCapacity and maxCapacity.')
   .withRules(
@@ -116,7 +124,9 @@ const deploymentConfiguration = s
         .optional(),
       maximumPercent: s
         .integer({ minimum: 0, maximum: 2000 })
-        .describe('Ceiling of running and pending tasks during a deployment, in percent of desiredCount (rounded down). Absent: 200 for REPLICA, 100 for DAEMON.')
+        .describe(
+          'Ceiling of running and pending tasks during a deployment, in percent of desiredCount (rounded down). Absent: 200 for REPLICA, 100 for DAEMON.',
+        )
         .optional(),
       deploymentCircuitBreaker: s
         .object({
@@ -186,7 +196,12 @@ const unsupportedServiceFields = {
 };
 
 const daemonRule = (cel: string, message: string, fieldPath: string, check: (self: ServiceSpec) => boolean) =>
-  rule<ServiceSpec>({ cel: `self.schedulingStrategy != 'DAEMON' || ${cel}`, message, fieldPath, check: (self) => self.schedulingStrategy !== 'DAEMON' || check(self) });
+  rule<ServiceSpec>({
+    cel: `self.schedulingStrategy != 'DAEMON' || ${cel}`,
+    message,
+    fieldPath,
+    check: (self) => self.schedulingStrategy !== 'DAEMON' || check(self),
+  });
 
 export const serviceSpec = s
   .object(
@@ -194,14 +209,14 @@ export const serviceSpec = s
       cluster: objectName()
         .describe('The Cluster (in this namespace) the service runs in.')
         .withRules(rule({ cel: 'self == oldSelf', message: 'cluster is immutable', check: (self, oldSelf) => self === oldSelf })),
-      taskDefinition: taskDefinitionReference
-        .familyOrRevision()
-        .describe('`family` to follow the latest ACTIVE revision, or `family:N` to pin one.'),
+      taskDefinition: taskDefinitionReference.familyOrRevision().describe('`family` to follow the latest ACTIVE revision, or `family:N` to pin one.'),
       // Defaulted so that the scale subresource always finds it. A DAEMON service keeps the
       // default and the DAEMON rule refuses any other count (an explicit 1 looks the same).
       desiredCount: s
         .integer({ minimum: 0, maximum: 100000 })
-        .describe('How many tasks a REPLICA service keeps running. DAEMON services run one task per instance: leave it unset (the stored default 1 is ignored).')
+        .describe(
+          'How many tasks a REPLICA service keeps running. DAEMON services run one task per instance: leave it unset (the stored default 1 is ignored).',
+        )
         .default(1),
       launchType: launchType().describe('EC2 (node groups), FARGATE or EXTERNAL (self-managed instances). Exclusive with capacityProviderStrategy.').optional(),
       capacityProviderStrategy: capacityProviderStrategy().optional(),
@@ -246,8 +261,18 @@ export const serviceSpec = s
       '.deploymentConfiguration.maximumPercent',
       (self) => (self.deploymentConfiguration?.maximumPercent ?? 100) <= 100,
     ),
-    daemonRule('!has(self.placementStrategy)', 'a DAEMON service places one task per instance and takes no placementStrategy', '.placementStrategy', (self) => self.placementStrategy === undefined),
-    daemonRule('!has(self.autoScaling)', 'a DAEMON service follows its instances and cannot be auto scaled', '.autoScaling', (self) => self.autoScaling === undefined),
+    daemonRule(
+      '!has(self.placementStrategy)',
+      'a DAEMON service places one task per instance and takes no placementStrategy',
+      '.placementStrategy',
+      (self) => self.placementStrategy === undefined,
+    ),
+    daemonRule(
+      '!has(self.autoScaling)',
+      'a DAEMON service follows its instances and cannot be auto scaled',
+      '.autoScaling',
+      (self) => self.autoScaling === undefined,
+    ),
     daemonRule(
       "!has(self.launchType) || self.launchType != 'FARGATE'",
       'a DAEMON service needs instances: FARGATE has none',
@@ -278,11 +303,17 @@ const deployment = s.object({
 });
 
 export const serviceStatus = s.object({
-  desiredCount: s.integer({ minimum: 0 }).describe('The effective desired count: spec.desiredCount (default 1), or the number of eligible instances for DAEMON.').optional(),
+  desiredCount: s
+    .integer({ minimum: 0 })
+    .describe('The effective desired count: spec.desiredCount (default 1), or the number of eligible instances for DAEMON.')
+    .optional(),
   runningCount: s.integer({ minimum: 0 }).describe('Tasks in RUNNING.').optional(),
   pendingCount: s.integer({ minimum: 0 }).describe('Tasks in PENDING.').optional(),
   taskDefinition: taskDefinitionReference.revision().describe('The revision of the PRIMARY deployment.').optional(),
-  deployments: s.array(deployment, { maxItems: 32, mapKeys: ['id'] }).describe('The deployments, PRIMARY first.').optional(),
+  deployments: s
+    .array(deployment, { maxItems: 32, mapKeys: ['id'] })
+    .describe('The deployments, PRIMARY first.')
+    .optional(),
   selector: s.string({ maxLength: 1024 }).describe("Label selector of the service's tasks, for the scale subresource.").optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),

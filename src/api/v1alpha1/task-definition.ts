@@ -26,10 +26,7 @@ const portMapping = s.object(
       .describe('The port on the host. Absent or 0 in bridge mode: a dynamic port. In host and awsvpc mode: absent or equal to containerPort.')
       .optional(),
     protocol: s.enum(['tcp', 'udp']).describe('tcp or udp.').default('tcp'),
-    name: s
-      .string({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$' })
-      .describe('A name for the port mapping.')
-      .optional(),
+    name: s.string({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$' }).describe('A name for the port mapping.').optional(),
   },
   {
     rejected: {
@@ -103,10 +100,7 @@ const healthCheck = s
     interval: s.integer({ minimum: 5, maximum: 300 }).describe('Seconds between checks.').default(30),
     timeout: s.integer({ minimum: 2, maximum: 60 }).describe('Seconds a check may take before it counts as failed.').default(5),
     retries: s.integer({ minimum: 1, maximum: 10 }).describe('Consecutive failures before the container is unhealthy.').default(3),
-    startPeriod: s
-      .integer({ minimum: 0, maximum: 300 })
-      .describe('Seconds after start during which failures do not count.')
-      .optional(),
+    startPeriod: s.integer({ minimum: 0, maximum: 300 }).describe('Seconds after start during which failures do not count.').optional(),
   })
   .describe("The container's Docker health check.");
 
@@ -124,9 +118,7 @@ const volumeFrom = s.object({
 const logConfiguration = s
   .object(
     {
-      logDriver: s
-        .enum(['json-file', 'local', 'syslog', 'journald', 'gelf', 'fluentd', 'splunk', 'awslogs', 'none'])
-        .describe('The Docker log driver.'),
+      logDriver: s.enum(['json-file', 'local', 'syslog', 'journald', 'gelf', 'fluentd', 'splunk', 'awslogs', 'none']).describe('The Docker log driver.'),
       options: s.map(s.string(), { maxProperties: 64 }).describe('Options of the log driver.').optional(),
     },
     { rejected: { secretOptions: reject(s.array(s.anyObject()), 'give secrets to a log router sidecar through its secrets') } },
@@ -135,9 +127,7 @@ const logConfiguration = s
 
 const ulimit = s
   .object({
-    name: s.enum([
-      'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack',
-    ]),
+    name: s.enum(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']),
     softLimit: s.integer({ minimum: -1 }).describe('The soft limit.'),
     hardLimit: s.integer({ minimum: -1 }).describe('The hard limit.'),
   })
@@ -195,7 +185,10 @@ const containerDefinition = s
       workingDirectory: s.string().describe('The working directory of the command.').optional(),
       user: s.string().describe('The user (name, uid, uid:gid, ...) the command runs as.').optional(),
       logConfiguration: logConfiguration.optional(),
-      ulimits: s.array(ulimit, { maxItems: 15, mapKeys: ['name'] }).describe('Resource limits.').optional(),
+      ulimits: s
+        .array(ulimit, { maxItems: 15, mapKeys: ['name'] })
+        .describe('Resource limits.')
+        .optional(),
       dockerLabels: s.map(s.string()).describe('Docker labels added to the container.').optional(),
       repositoryCredentials: s
         .object({
@@ -282,7 +275,9 @@ function isFargateSize(cpu: number, memory: number): boolean {
 
 const fargateSizeCel = Object.entries(fargateSizes)
   .map(([cpu, { min, max, values }]) =>
-    values ? `(self.cpu == ${cpu} && self.memory in [${values.join(', ')}])` : `(self.cpu == ${cpu} && self.memory >= ${min} && self.memory <= ${max} && self.memory % 1024 == 0)`,
+    values
+      ? `(self.cpu == ${cpu} && self.memory in [${values.join(', ')}])`
+      : `(self.cpu == ${cpu} && self.memory >= ${min} && self.memory <= ${max} && self.memory % 1024 == 0)`,
   )
   .join(' || ');
 
@@ -297,7 +292,9 @@ export const taskDefinitionSpec = s
   .object(
     {
       family: familyName()
-        .describe('The family whose revisions this object registers. Defaults to metadata.name (applied by the controller, as a schema default cannot read metadata).')
+        .describe(
+          'The family whose revisions this object registers. Defaults to metadata.name (applied by the controller, as a schema default cannot read metadata).',
+        )
         .optional(),
       containerDefinitions: s
         .array(containerDefinition, { minItems: 1, maxItems: 10, mapKeys: ['name'] })
@@ -318,7 +315,10 @@ export const taskDefinitionSpec = s
         .array(s.enum(['EC2', 'FARGATE', 'EXTERNAL']), { maxItems: 3, set: true })
         .describe('Launch types the task definition is validated for.')
         .optional(),
-      volumes: s.array(volume, { maxItems: 20, mapKeys: ['name'] }).describe('Volumes the containers can mount.').optional(),
+      volumes: s
+        .array(volume, { maxItems: 20, mapKeys: ['name'] })
+        .describe('Volumes the containers can mount.')
+        .optional(),
       placementConstraints: s
         .array(placementConstraint(['memberOf']), { maxItems: 10 })
         .describe('Where tasks of this task definition may run.')
@@ -332,7 +332,7 @@ export const taskDefinitionSpec = s
     {
       rejected: {
         taskRoleArn: reject(s.string(), 'use taskRole, a ServiceAccount name'),
-        executionRoleArn: reject(s.string(), "the agent pulls images and reads secrets with its own credentials; use repositoryCredentials and secrets"),
+        executionRoleArn: reject(s.string(), 'the agent pulls images and reads secrets with its own credentials; use repositoryCredentials and secrets'),
         pidMode: reject(s.string(), 'Berth does not share process namespaces'),
         ipcMode: reject(s.string(), 'Berth does not share IPC namespaces'),
         proxyConfiguration: reject(s.anyObject(), 'Berth has no App Mesh'),
@@ -370,16 +370,13 @@ export const taskDefinitionSpec = s
       message: 'volumesFrom must name a container of this task definition',
       fieldPath: '.containerDefinitions',
       check: (self) =>
-        self.containerDefinitions.every((c) =>
-          (c.volumesFrom ?? []).every((v) => self.containerDefinitions.some((o) => o.name === v.sourceContainer)),
-        ),
+        self.containerDefinitions.every((c) => (c.volumesFrom ?? []).every((v) => self.containerDefinitions.some((o) => o.name === v.sourceContainer))),
     }),
     rule({
       cel: 'self.containerDefinitions.all(c, !has(c.mountPoints) || c.mountPoints.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.sourceVolume)))',
       message: 'mountPoints[].sourceVolume must name a volume of this task definition',
       fieldPath: '.containerDefinitions',
-      check: (self) =>
-        self.containerDefinitions.every((c) => (c.mountPoints ?? []).every((m) => (self.volumes ?? []).some((v) => v.name === m.sourceVolume))),
+      check: (self) => self.containerDefinitions.every((c) => (c.mountPoints ?? []).every((m) => (self.volumes ?? []).some((v) => v.name === m.sourceVolume))),
     }),
     rule({
       cel: 'has(self.memory) || self.containerDefinitions.all(c, has(c.memory) || has(c.memoryReservation))',
@@ -419,7 +416,8 @@ export const taskDefinitionSpec = s
       message:
         'invalid FARGATE cpu/memory pair: cpu 256 takes memory 512, 1024 or 2048; 512 takes 1024-4096; 1024 takes 2048-8192; 2048 takes 4096-16384; 4096 takes 8192-30720 (MiB, in steps of 1024)',
       fieldPath: '.memory',
-      check: (self) => !isFargate(self) || self.cpu === undefined || self.memory === undefined || !(self.cpu in fargateSizes) || isFargateSize(self.cpu, self.memory),
+      check: (self) =>
+        !isFargate(self) || self.cpu === undefined || self.memory === undefined || !(self.cpu in fargateSizes) || isFargateSize(self.cpu, self.memory),
     }),
     rule({
       cel: `!(${requiresFargate}) || self.networkMode == 'awsvpc'`,
@@ -438,7 +436,12 @@ export const taskDefinitionSpec = s
 export const taskDefinitionStatus = s.object({
   family: familyName().describe('The family of the revisions (spec.family or metadata.name).').optional(),
   revision: s.integer({ minimum: 1 }).describe('The latest revision: `family:revision` names it.').optional(),
-  status: s.enum(['ACTIVE', 'INACTIVE']).describe('ACTIVE: services can use the family; INACTIVE: deregistered (the TaskDefinition is being deleted), its revisions kept while services still use them.').optional(),
+  status: s
+    .enum(['ACTIVE', 'INACTIVE'])
+    .describe(
+      'ACTIVE: services can use the family; INACTIVE: deregistered (the TaskDefinition is being deleted), its revisions kept while services still use them.',
+    )
+    .optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });

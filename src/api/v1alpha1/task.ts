@@ -4,8 +4,7 @@ import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
 import { capacityProviderName, conditions, launchType, objectName, observedGeneration, taskDefinitionReference, timestamp } from './common';
 
-const immutable = (field: string) =>
-  rule<string>({ cel: 'self == oldSelf', message: `${field} is immutable`, check: (self, oldSelf) => self === oldSelf });
+const immutable = (field: string) => rule<string>({ cel: 'self == oldSelf', message: `${field} is immutable`, check: (self, oldSelf) => self === oldSelf });
 
 const containerOverride = s.object({
   name: s.string({ minLength: 1, maxLength: 255 }).describe('The container to override.'),
@@ -22,17 +21,17 @@ const containerOverride = s.object({
 export const taskSpec = s
   .object({
     cluster: objectName().describe('The Cluster the task runs in.').withRules(immutable('cluster')),
-    taskDefinition: taskDefinitionReference
-      .revision()
-      .describe('The pinned revision `family:N` the task runs.')
-      .withRules(immutable('taskDefinition')),
+    taskDefinition: taskDefinitionReference.revision().describe('The pinned revision `family:N` the task runs.').withRules(immutable('taskDefinition')),
     group: s.string({ maxLength: 255 }).describe('`service:NAME` for tasks of a service, `family:NAME` for standalone ones.').optional(),
     startedBy: s.string({ maxLength: 128 }).describe('Who started the task, e.g. the deployment id.').optional(),
     launchType: launchType().describe('EC2, FARGATE or EXTERNAL.').optional(),
     capacityProviderName: capacityProviderName().describe('The capacity provider the task was placed with.').optional(),
     overrides: s
       .object({
-        containerOverrides: s.array(containerOverride, { maxItems: 10, mapKeys: ['name'] }).describe('Per-container overrides.').optional(),
+        containerOverrides: s
+          .array(containerOverride, { maxItems: 10, mapKeys: ['name'] })
+          .describe('Per-container overrides.')
+          .optional(),
         cpu: s.integer({ minimum: 128 }).describe('Replaces the task-level cpu.').optional(),
         memory: s.integer({ minimum: 128 }).describe('Replaces the task-level memory.').optional(),
         taskRole: objectName().describe('Replaces the task role (a ServiceAccount).').optional(),
@@ -87,7 +86,10 @@ export const taskStatus = s.object({
     .optional(),
   desiredStatus: s.enum(['PENDING', 'RUNNING', 'STOPPED']).describe('Where the task is headed.').optional(),
   healthStatus: healthStatus().describe('HEALTHY when every essential container is running and healthy.').optional(),
-  containers: s.array(containerStatus, { maxItems: 10, mapKeys: ['name'] }).describe('Per-container state.').optional(),
+  containers: s
+    .array(containerStatus, { maxItems: 10, mapKeys: ['name'] })
+    .describe('Per-container state.')
+    .optional(),
   stopCode: s
     .enum(['TaskFailedToStart', 'EssentialContainerExited', 'UserInitiated', 'ServiceSchedulerInitiated', 'TerminationNotice'])
     .describe('Why the task stopped, as a code.')

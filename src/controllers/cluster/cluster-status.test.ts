@@ -35,7 +35,11 @@ function task(name: string, lastStatus?: NonNullable<Task['status']>['lastStatus
 }
 
 const service = (name: string, deleting = false) =>
-  ({ apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name, namespace: 'ns', ...(deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}) } }) as Service;
+  ({
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'Service',
+    metadata: { name, namespace: 'ns', ...(deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}) },
+  }) as Service;
 
 describe('clusterCounts', () => {
   test('counts registered instances, live services, and RUNNING and not-yet-running tasks', () => {

@@ -9,7 +9,9 @@ export interface ClusterContents {
   tasks: readonly Task[];
 }
 
-type ClusterCounts = Required<Pick<ClusterStatus, 'registeredContainerInstancesCount' | 'activeServicesCount' | 'runningTasksCount' | 'pendingTasksCount' | 'nodeGroups'>>;
+type ClusterCounts = Required<
+  Pick<ClusterStatus, 'registeredContainerInstancesCount' | 'activeServicesCount' | 'runningTasksCount' | 'pendingTasksCount' | 'nodeGroups'>
+>;
 
 /** Not yet RUNNING and not on the way down; a task no agent has reported on yet counts too. */
 const pendingStatuses: readonly (string | undefined)[] = [undefined, 'PROVISIONING', 'PENDING', 'ACTIVATING'];
@@ -51,12 +53,22 @@ export interface PlannedChange {
 export function readyCondition(generation: number | undefined, changes: readonly PlannedChange[]): DesiredCondition {
   const underWay = changes.flatMap(describe);
   return underWay.length === 0
-    ? { type: 'Ready', status: 'True', reason: 'NodeGroupsAtDesiredSize', message: 'every managed node group has its desired instances', observedGeneration: generation }
+    ? {
+        type: 'Ready',
+        status: 'True',
+        reason: 'NodeGroupsAtDesiredSize',
+        message: 'every managed node group has its desired instances',
+        observedGeneration: generation,
+      }
     : { type: 'Ready', status: 'False', reason: 'Scaling', message: underWay.join('; '), observedGeneration: generation };
 }
 
 /** While the cluster is deleted: which instances it still waits for, and why. */
-export function deletingCondition(generation: number | undefined, changes: readonly PlannedChange[], selfManaged: readonly ContainerInstance[]): DesiredCondition {
+export function deletingCondition(
+  generation: number | undefined,
+  changes: readonly PlannedChange[],
+  selfManaged: readonly ContainerInstance[],
+): DesiredCondition {
   const waits = [
     ...changes.flatMap(describe),
     ...selfManaged.map((instance) => `${instance.metadata.name}: self-managed, waiting for its agent to deregister it`),

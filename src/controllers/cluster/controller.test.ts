@@ -36,7 +36,6 @@ const general = (desiredSize: number, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-
 describe('Cluster controller (embedded store)', () => {
   let store: MemoryStore;
   let hosts: FakeHosts;
@@ -99,7 +98,7 @@ describe('Cluster controller (embedded store)', () => {
       ['demo-general-0', 'zone-a', 'ACTIVE'],
       ['demo-general-1', 'zone-b', 'ACTIVE'],
     ]);
-    expect(created[0]!.spec).toMatchObject({
+    expect(created[0].spec).toMatchObject({
       cluster: 'demo',
       nodeGroup: 'general',
       registeredResources: { cpu: 2048, memory: 4096 },

@@ -78,7 +78,12 @@ export class ClusterReconciler {
     const managedGroups = (cluster.spec.nodeGroups ?? []).filter(isManagedNodeGroup);
     const changes: PlannedChange[] = managedGroups.map((group) => ({
       subject: `node group ${group.name}`,
-      plan: planNodeGroupInstances(cluster, group, launched.filter((instance) => instance.spec.nodeGroup === group.name), tasksByInstance),
+      plan: planNodeGroupInstances(
+        cluster,
+        group,
+        launched.filter((instance) => instance.spec.nodeGroup === group.name),
+        tasksByInstance,
+      ),
     }));
     const wanted = new Set(managedGroups.map((group) => group.name));
     const orphaned = launched.filter((instance) => !wanted.has(instance.spec.nodeGroup ?? ''));
@@ -113,7 +118,12 @@ export class ClusterReconciler {
     for (const instance of plan.reactivate) {
       await this.deps.store.update(containerInstances, reactivatedInstance(instance));
       context.log.info('reactivated instance', { instance: instance.metadata.name });
-      await this.deps.events.event(cluster, 'Normal', 'InstanceReactivated', `node group ${instance.spec.nodeGroup}: ${instance.metadata.name} is wanted again, back to ACTIVE`);
+      await this.deps.events.event(
+        cluster,
+        'Normal',
+        'InstanceReactivated',
+        `node group ${instance.spec.nodeGroup}: ${instance.metadata.name} is wanted again, back to ACTIVE`,
+      );
     }
     for (const instance of plan.delete) {
       await this.deps.store
@@ -127,19 +137,30 @@ export class ClusterReconciler {
     for (const instance of plan.create) {
       const created = await this.deps.store.create(containerInstances, instance).catch((error: unknown) => {
         // Our cache was behind: the instance exists already. Retry once the informer has caught up.
-        if (isStoreError(error, 'AlreadyExists')) throw new StoreError('Conflict', `container instance ${instance.metadata.name} already exists; instance cache is stale`);
+        if (isStoreError(error, 'AlreadyExists'))
+          throw new StoreError('Conflict', `container instance ${instance.metadata.name} already exists; instance cache is stale`);
         throw error;
       });
       await this.launched.launch(formatKey(keyOf(cluster)), created);
       context.log.info('launched instance', { instance: created.metadata.name });
-      await this.deps.events.event(cluster, 'Normal', 'InstanceLaunched', `node group ${created.spec.nodeGroup}: launched ${created.metadata.name} to scale out`);
+      await this.deps.events.event(
+        cluster,
+        'Normal',
+        'InstanceLaunched',
+        `node group ${created.spec.nodeGroup}: launched ${created.metadata.name} to scale out`,
+      );
     }
   }
 
   private async drain(cluster: Cluster, instance: ContainerInstance, cause: RetirementCause, context: ReconcileContext): Promise<void> {
     await this.deps.store.update(containerInstances, drainedInstance(instance, cause));
     context.log.info('draining instance', { instance: instance.metadata.name, cause });
-    await this.deps.events.event(cluster, 'Normal', 'InstanceDraining', `node group ${instance.spec.nodeGroup}: draining ${instance.metadata.name} ${drainCauses[cause]}`);
+    await this.deps.events.event(
+      cluster,
+      'Normal',
+      'InstanceDraining',
+      `node group ${instance.spec.nodeGroup}: draining ${instance.metadata.name} ${drainCauses[cause]}`,
+    );
   }
 
   private contentsOf(cluster: Cluster): ClusterContents {

@@ -61,7 +61,12 @@ const nothing = { create: [], drain: [], reactivate: [], delete: [], waiting: []
 
 describe('planNodeGroupInstances', () => {
   test('an empty group gets desiredSize instances named <cluster>-<group>-<index>, owned by the cluster', () => {
-    const plan = planNodeGroupInstances(cluster, group({ availabilityZones: ['zone-a', 'zone-b'], attributes: { tier: 'general' } }, { desiredSize: 3 }), [], new Map());
+    const plan = planNodeGroupInstances(
+      cluster,
+      group({ availabilityZones: ['zone-a', 'zone-b'], attributes: { tier: 'general' } }, { desiredSize: 3 }),
+      [],
+      new Map(),
+    );
     expect(summary(plan)).toEqual({ ...nothing, create: ['demo-general-0', 'demo-general-1', 'demo-general-2'] });
     expect(plan.create[2]).toEqual({
       apiVersion: 'berth.dev/v1alpha1',
@@ -88,8 +93,13 @@ describe('planNodeGroupInstances', () => {
   });
 
   test('without zones there is no zone attribute, and the instance attributes win over custom ones of the same name', () => {
-    const [instance] = planNodeGroupInstances(cluster, group({ provider: 'simulated', attributes: { 'ecs.instance-type': 't2.micro', rack: 'r1' } }, { desiredSize: 1 }), [], new Map()).create;
-    expect(instance!.spec.attributes).toEqual({ rack: 'r1', 'ecs.instance-type': '2048cpu-4096mb', 'berth.dev/provider': 'simulated' });
+    const [instance] = planNodeGroupInstances(
+      cluster,
+      group({ provider: 'simulated', attributes: { 'ecs.instance-type': 't2.micro', rack: 'r1' } }, { desiredSize: 1 }),
+      [],
+      new Map(),
+    ).create;
+    expect(instance.spec.attributes).toEqual({ rack: 'r1', 'ecs.instance-type': '2048cpu-4096mb', 'berth.dev/provider': 'simulated' });
   });
 
   test('at the desired size nothing is planned', () => {
@@ -98,7 +108,7 @@ describe('planNodeGroupInstances', () => {
 
   test('scale-out reuses the lowest free index', () => {
     const [zero, , two] = existing(3);
-    expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 4 }), [zero!, two!], new Map()))).toEqual({
+    expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 4 }), [zero, two], new Map()))).toEqual({
       ...nothing,
       create: ['demo-general-1', 'demo-general-3'],
     });
@@ -106,8 +116,11 @@ describe('planNodeGroupInstances', () => {
 
   test('an instance still being deleted keeps its name taken but does not count', () => {
     const [zero, one] = existing(2);
-    const leaving = { ...one!, metadata: { ...one!.metadata, deletionTimestamp: '2024-01-01T00:00:00Z' } };
-    expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 2 }), [zero!, leaving], new Map()))).toEqual({ ...nothing, create: ['demo-general-2'] });
+    const leaving = { ...one, metadata: { ...one.metadata, deletionTimestamp: '2024-01-01T00:00:00Z' } };
+    expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 2 }), [zero, leaving], new Map()))).toEqual({
+      ...nothing,
+      create: ['demo-general-2'],
+    });
   });
 
   describe('scale-in', () => {
@@ -136,7 +149,7 @@ describe('planNodeGroupInstances', () => {
       const tasks = byInstance(task('t1', 'demo-general-0'), task('t2', 'demo-general-1'), task('t3', 'demo-general-1', 'PENDING'));
       expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 1 }), instances, tasks)).drain).toEqual(['demo-general-1']);
 
-      const drained = [instances[0]!, draining(instances[1]!)];
+      const drained = [instances[0], draining(instances[1])];
       expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 1 }), drained, tasks))).toEqual({ ...nothing, waiting: [['demo-general-1', 2]] });
 
       const stopped = byInstance(task('t1', 'demo-general-0'), task('t2', 'demo-general-1', 'STOPPED'), task('t3', 'demo-general-1', 'STOPPED'));
@@ -144,7 +157,7 @@ describe('planNodeGroupInstances', () => {
     });
 
     test('without termination protection, a DRAINING instance is deleted with its tasks', () => {
-      const instances = [existing(2)[0]!, draining(existing(2)[1]!)];
+      const instances = [existing(2)[0], draining(existing(2)[1])];
       const tasks = byInstance(task('t1', 'demo-general-1'));
       expect(summary(planNodeGroupInstances(cluster, group({ managedTerminationProtection: 'DISABLED' }, { desiredSize: 1 }), instances, tasks))).toEqual({
         ...nothing,
@@ -155,14 +168,14 @@ describe('planNodeGroupInstances', () => {
     test('an instance already DRAINING stays the one retired, even when a higher index is empty', () => {
       const instances = existing(3);
       const tasks = byInstance(task('t1', 'demo-general-0'));
-      const current = [draining(instances[0]!), instances[1]!, instances[2]!];
+      const current = [draining(instances[0]), instances[1], instances[2]];
       expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 2 }), current, tasks))).toEqual({ ...nothing, waiting: [['demo-general-0', 1]] });
     });
   });
 
   test('an instance this controller drained is reactivated when the group wants it again; one a user drained is left alone', () => {
     const [zero, one, two] = existing(3);
-    const current = [zero!, draining(one!), userDrained(two!)];
+    const current = [zero, draining(one), userDrained(two)];
     expect(summary(planNodeGroupInstances(cluster, group({}, { desiredSize: 3 }), current, new Map()))).toEqual({ ...nothing, reactivate: ['demo-general-1'] });
   });
 });
@@ -171,12 +184,12 @@ describe('planRetiredInstances', () => {
   test('drains every instance, then deletes the empty ones and waits for the busy ones whatever the protection', () => {
     const [zero, one, two] = existing(3, { managedTerminationProtection: 'DISABLED' });
     const tasks = byInstance(task('t1', 'demo-general-1'));
-    const first = planRetiredInstances([zero!, one!, two!], 'node-group-removed', tasks);
+    const first = planRetiredInstances([zero, one, two], 'node-group-removed', tasks);
     expect(first.cause).toBe('node-group-removed');
     expect(summary(first)).toEqual({ ...nothing, drain: ['demo-general-0', 'demo-general-1', 'demo-general-2'] });
 
-    const drained = [zero!, one!, two!].map((instance) => drainedInstance(instance, 'node-group-removed'));
-    expect(drained[0]!.metadata.annotations).toEqual({ [drainReasonAnnotation]: 'node-group-removed' });
+    const drained = [zero, one, two].map((instance) => drainedInstance(instance, 'node-group-removed'));
+    expect(drained[0].metadata.annotations).toEqual({ [drainReasonAnnotation]: 'node-group-removed' });
     expect(summary(planRetiredInstances(drained, 'node-group-removed', tasks))).toEqual({
       ...nothing,
       delete: ['demo-general-0', 'demo-general-2'],

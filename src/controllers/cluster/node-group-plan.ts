@@ -181,7 +181,14 @@ function newInstance(cluster: Cluster, group: ManagedNodeGroup, index: number): 
       name: instanceName(cluster.metadata.name, group.name, index),
       namespace: cluster.metadata.namespace,
       ownerReferences: [
-        { apiVersion: cluster.apiVersion, kind: cluster.kind, name: cluster.metadata.name, uid: cluster.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: cluster.apiVersion,
+          kind: cluster.kind,
+          name: cluster.metadata.name,
+          uid: cluster.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -190,7 +197,7 @@ function newInstance(cluster: Cluster, group: ManagedNodeGroup, index: number): 
       // The ecs.* and berth.dev/* attributes describe the instance itself, so they win over custom ones of the same name.
       attributes: {
         ...group.attributes,
-        ...(zones.length > 0 ? { [availabilityZoneAttribute]: zones[index % zones.length]! } : {}),
+        ...(zones.length > 0 ? { [availabilityZoneAttribute]: zones[index % zones.length] } : {}),
         [instanceTypeAttribute]: instanceTypeName(group.instanceType),
         [providerAttribute]: providerOf(group),
       },

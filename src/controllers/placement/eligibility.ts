@@ -6,15 +6,7 @@ import type { PlacementCandidate, PlacementRequest } from './scheduler';
  * own constraints CPU, memory and ports, then the service's placement constraints). The codes are
  * ECS's: AGENT is a disconnected agent, RESOURCE:* a resource that is short.
  */
-export const rejectionOrder = [
-  'INACTIVE',
-  'DRAINING',
-  'AGENT',
-  'RESOURCE:CPU',
-  'RESOURCE:MEMORY',
-  'RESOURCE:PORTS',
-  'CONSTRAINT:distinctInstance',
-] as const;
+export const rejectionOrder = ['INACTIVE', 'DRAINING', 'AGENT', 'RESOURCE:CPU', 'RESOURCE:MEMORY', 'RESOURCE:PORTS', 'CONSTRAINT:distinctInstance'] as const;
 
 export type Rejection = (typeof rejectionOrder)[number];
 

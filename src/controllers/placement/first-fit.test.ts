@@ -22,7 +22,7 @@ function request(
   placement: { group?: string; constraints?: PlacementConstraint[] } = {},
 ): PlacementRequest {
   return {
-    requirements: taskRequirements(specs[taskDefinition]!),
+    requirements: taskRequirements(specs[taskDefinition]),
     group: placement.group,
     placementConstraints: placement.constraints ?? [],
     placementStrategy: [],
@@ -119,7 +119,10 @@ describe('FirstFitScheduler', () => {
     });
 
     test('tasks of other groups and STOPPED tasks of the group do not count', () => {
-      const bound = [boundTask('t1', 'small:1', 'i-a', { group: 'service:api' }), boundTask('t2', 'small:1', 'i-a', { group: 'service:web', lastStatus: 'STOPPED' })];
+      const bound = [
+        boundTask('t1', 'small:1', 'i-a', { group: 'service:api' }),
+        boundTask('t2', 'small:1', 'i-a', { group: 'service:web', lastStatus: 'STOPPED' }),
+      ];
       expect(scheduler.place(request('small:1', [instance('i-a')], bound, { group: 'service:web', constraints: distinct }))).toEqual({ instance: 'i-a' });
     });
 

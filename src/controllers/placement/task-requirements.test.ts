@@ -42,9 +42,19 @@ describe('taskRequirements', () => {
   });
 
   test('host mode: every mapping takes its container port on the instance', () => {
-    const spec = taskSpec([container('app', { portMappings: [{ containerPort: 80, protocol: 'tcp' }, { containerPort: 443, hostPort: 443, protocol: 'tcp' }] })], {
-      networkMode: 'host',
-    });
+    const spec = taskSpec(
+      [
+        container('app', {
+          portMappings: [
+            { containerPort: 80, protocol: 'tcp' },
+            { containerPort: 443, hostPort: 443, protocol: 'tcp' },
+          ],
+        }),
+      ],
+      {
+        networkMode: 'host',
+      },
+    );
     expect(taskRequirements(spec).hostPorts).toEqual([
       { port: 80, protocol: 'tcp' },
       { port: 443, protocol: 'tcp' },

@@ -16,7 +16,6 @@ import { eventually } from '../../runtime/eventually';
 const ns = 'shop';
 jest.setTimeout(30_000);
 
-
 function taskDefinition(image: string): KubeObject {
   return {
     apiVersion: 'berth.dev/v1alpha1',
@@ -42,7 +41,17 @@ describe('service controller with simulated instances', () => {
       apiVersion: 'berth.dev/v1alpha1',
       kind: 'Cluster',
       metadata: { name: 'demo', namespace: ns },
-      spec: { nodeGroups: [{ name: 'general', type: 'managed', provider: 'simulated', instanceType: { cpu: 2048, memory: 1024 }, scaling: { minSize: 0, maxSize: 4, desiredSize: 2 } }] },
+      spec: {
+        nodeGroups: [
+          {
+            name: 'general',
+            type: 'managed',
+            provider: 'simulated',
+            instanceType: { cpu: 2048, memory: 1024 },
+            scaling: { minSize: 0, maxSize: 4, desiredSize: 2 },
+          },
+        ],
+      },
     } as KubeObject);
     await store.create(taskDefinitions, taskDefinition('web:1'));
   });
@@ -82,10 +91,15 @@ describe('service controller with simulated instances', () => {
     await eventually(async () => (await service()).status?.runningCount === 4, '4 running');
     const samples: { live: number; healthy: number }[] = [];
     const sampler = setInterval(() => {
-      void live().then((tasks) => samples.push({ live: tasks.length, healthy: tasks.filter((t) => t.status?.lastStatus === 'RUNNING' && t.spec.desiredStatus !== 'STOPPED').length }));
+      void live().then((tasks) =>
+        samples.push({ live: tasks.length, healthy: tasks.filter((t) => t.status?.lastStatus === 'RUNNING' && t.spec.desiredStatus !== 'STOPPED').length }),
+      );
     }, 5);
     const current = (await store.get<KubeObject & { spec: { containerDefinitions: { image: string }[] } }>(taskDefinitions, ns, 'web'))!;
-    await store.update(taskDefinitions, { ...current, spec: { containerDefinitions: [{ ...current.spec.containerDefinitions[0]!, image: 'web:2' }] } } as KubeObject);
+    await store.update(taskDefinitions, {
+      ...current,
+      spec: { containerDefinitions: [{ ...current.spec.containerDefinitions[0], image: 'web:2' }] },
+    } as KubeObject);
     await eventually(async () => {
       const s = (await service()).status;
       return s?.taskDefinition === 'web:2' && s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && s.runningCount === 4;
@@ -100,11 +114,11 @@ describe('service controller with simulated instances', () => {
     await createService(2, 100, 200);
     await eventually(async () => (await service()).status?.runningCount === 2, '2 running');
     const [victim] = await live();
-    await store.patch(taskType, ns, victim!.metadata.name, { spec: { desiredStatus: 'STOPPED' } });
-    await eventually(async () => (await store.get<Task>(taskType, ns, victim!.metadata.name))?.status?.lastStatus === 'STOPPED', 'victim STOPPED');
+    await store.patch(taskType, ns, victim.metadata.name, { spec: { desiredStatus: 'STOPPED' } });
+    await eventually(async () => (await store.get<Task>(taskType, ns, victim.metadata.name))?.status?.lastStatus === 'STOPPED', 'victim STOPPED');
     await eventually(async () => {
       const tasks = await live();
-      return tasks.length === 2 && tasks.every((t) => t.status?.lastStatus === 'RUNNING') && !tasks.some((t) => t.metadata.name === victim!.metadata.name);
+      return tasks.length === 2 && tasks.every((t) => t.status?.lastStatus === 'RUNNING') && !tasks.some((t) => t.metadata.name === victim.metadata.name);
     }, 'a replacement');
   });
 

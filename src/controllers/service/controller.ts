@@ -26,7 +26,7 @@ import {
   type DeploymentObservation,
   type StopTasksEffect,
 } from './deployment';
-import { emptyTally, type TaskHealth } from './deployment/rolling';
+import { emptyTally } from './deployment/rolling';
 import { serviceMetrics, type ServiceMetrics } from './metrics';
 import { serviceLabel, serviceSelector, taskPhase, tasksOfService } from './service-tasks';
 import { chooseTasksToStop, pruneStoppedTasks, startDaemonTask, startReplicaTasks, stopTask } from './task-actions';
@@ -69,7 +69,10 @@ export class ServiceReconciler {
     const tasks = tasksOfService(service, this.deps.tasks.list(key.namespace));
     if (service.metadata.deletionTimestamp) return this.finalize(service, tasks, context);
     if (!service.metadata.finalizers?.includes(serviceFinalizer)) {
-      await this.deps.store.update(serviceType, { ...service, metadata: { ...service.metadata, finalizers: [...(service.metadata.finalizers ?? []), serviceFinalizer] } });
+      await this.deps.store.update(serviceType, {
+        ...service,
+        metadata: { ...service.metadata, finalizers: [...(service.metadata.finalizers ?? []), serviceFinalizer] },
+      });
       return;
     }
 
@@ -104,13 +107,30 @@ export class ServiceReconciler {
     const steady = primary?.rolloutState === 'COMPLETED' && decision.deployments.every((d) => d === primary || d.status === 'INACTIVE');
     conditions.push(
       steady
-        ? { type: 'Ready', status: 'True', reason: 'SteadyState', message: `service ${service.metadata.name} has reached a steady state`, observedGeneration: service.metadata.generation }
-        : { type: 'Ready', status: 'False', reason: 'Deploying', message: `rolling out ${primary?.taskDefinition ?? revision.taskDefinition}`, observedGeneration: service.metadata.generation },
+        ? {
+            type: 'Ready',
+            status: 'True',
+            reason: 'SteadyState',
+            message: `service ${service.metadata.name} has reached a steady state`,
+            observedGeneration: service.metadata.generation,
+          }
+        : {
+            type: 'Ready',
+            status: 'False',
+            reason: 'Deploying',
+            message: `rolling out ${primary?.taskDefinition ?? revision.taskDefinition}`,
+            observedGeneration: service.metadata.generation,
+          },
     );
     await this.writeStatus(
       service,
       tasks,
-      { ...service.status, desiredCount: decision.desiredCount, deployments: decision.deployments, taskDefinition: primary?.taskDefinition ?? revision.taskDefinition },
+      {
+        ...service.status,
+        desiredCount: decision.desiredCount,
+        deployments: decision.deployments,
+        taskDefinition: primary?.taskDefinition ?? revision.taskDefinition,
+      },
       conditions,
     );
     return steady ? undefined : { requeueAfterMs: progressRequeueMs };
@@ -229,7 +249,7 @@ function observeDeployments(tasks: Task[], now: Date, grace: number): Deployment
     const phase = taskPhase(task, now, grace);
     if (phase === 'stopped') {
       if (isFailedLaunch(task.status)) entry.failedLaunches++;
-    } else entry.tasks[phase as TaskHealth]++;
+    } else entry.tasks[phase]++;
   }
   return [...byDeployment.values()];
 }

@@ -9,15 +9,18 @@ const service = {
 } as unknown as Service;
 
 const now = new Date('2026-01-01T00:10:00Z');
-const task = (status: Task['status'], desiredStatus: 'RUNNING' | 'STOPPED' = 'RUNNING'): Task =>
-  ({ ...buildServiceTask(service, 'ecs-svc/1', 'web:1', 'web-x-0'), status, spec: { ...buildServiceTask(service, 'ecs-svc/1', 'web:1', 'web-x-0').spec, desiredStatus } }) as Task;
+const task = (status: Task['status'], desiredStatus: 'RUNNING' | 'STOPPED' = 'RUNNING'): Task => ({
+  ...buildServiceTask(service, 'ecs-svc/1', 'web:1', 'web-x-0'),
+  status,
+  spec: { ...buildServiceTask(service, 'ecs-svc/1', 'web:1', 'web-x-0').spec, desiredStatus },
+});
 
 describe('task names', () => {
   test('are the lowest ordinals no Task object of the deployment holds, so a retry computes the same names', () => {
     const first = nextTaskNames(service, 'ecs-svc/1', [], 3);
     expect(first).toHaveLength(3);
-    const existing = [first[0]!, first[2]!].map((name) => buildServiceTask(service, 'ecs-svc/1', 'web:1', name));
-    expect(nextTaskNames(service, 'ecs-svc/1', existing, 2)).toEqual([first[1], first[0]!.replace(/-0$/, '-3')]);
+    const existing = [first[0], first[2]].map((name) => buildServiceTask(service, 'ecs-svc/1', 'web:1', name));
+    expect(nextTaskNames(service, 'ecs-svc/1', existing, 2)).toEqual([first[1], first[0].replace(/-0$/, '-3')]);
     expect(nextTaskNames(service, 'ecs-svc/2', [], 1)[0]).not.toEqual(first[0]);
   });
 

@@ -48,7 +48,14 @@ export function buildServiceTask(service: Service, deploymentId: string, taskDef
       namespace: service.metadata.namespace!,
       labels: { [serviceLabel]: service.metadata.name, [deploymentLabel]: deploymentSlug(deploymentId) },
       ownerReferences: [
-        { apiVersion: service.apiVersion, kind: service.kind, name: service.metadata.name, uid: service.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: service.apiVersion,
+          kind: service.kind,
+          name: service.metadata.name,
+          uid: service.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -60,7 +67,7 @@ export function buildServiceTask(service: Service, deploymentId: string, taskDef
       ...(service.spec.launchType ? { launchType: service.spec.launchType } : {}),
       ...(containerInstance ? { containerInstance } : {}),
     },
-  } as Task;
+  };
 }
 
 export type TaskPhase = 'starting' | 'healthy' | 'unhealthy' | 'stopping' | 'stopped';

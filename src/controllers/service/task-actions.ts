@@ -8,7 +8,14 @@ import { buildServiceTask, daemonTaskName, nextTaskNames, taskPhase, type TaskPh
  * previous process) already did it; stopping a task that is already stopping changes nothing.
  */
 
-export async function startReplicaTasks(store: ObjectStore, service: Service, deploymentId: string, taskDefinition: string, count: number, existing: Task[]): Promise<number> {
+export async function startReplicaTasks(
+  store: ObjectStore,
+  service: Service,
+  deploymentId: string,
+  taskDefinition: string,
+  count: number,
+  existing: Task[],
+): Promise<number> {
   let created = 0;
   for (const name of nextTaskNames(service, deploymentId, existing, count)) {
     if (await createIgnoringExisting(store, buildServiceTask(service, deploymentId, taskDefinition, name))) created++;

@@ -19,8 +19,7 @@ export function setConditions(existing: Condition[] | undefined, desired: Desire
   for (const condition of desired) {
     const index = result.findIndex((c) => c.type === condition.type);
     const previous = index >= 0 ? result[index] : undefined;
-    const lastTransitionTime =
-      previous && previous.status === condition.status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const lastTransitionTime = previous && previous.status === condition.status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const merged = { ...condition, lastTransitionTime };
     if (index >= 0) result[index] = merged;
     else result.push(merged);

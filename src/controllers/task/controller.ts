@@ -63,7 +63,9 @@ export class TaskReconciler {
   private async place(task: Task, context: ReconcileContext): Promise<ReconcileResult | void> {
     const spec = specOfTask(this.deps.revisions, task);
     if (!spec) {
-      return this.transition(task, [{ type: 'PLACEMENT_FAILED', reason: `task definition ${task.spec.taskDefinition} not found` }], { requeueAfterMs: placementRetryMs });
+      return this.transition(task, [{ type: 'PLACEMENT_FAILED', reason: `task definition ${task.spec.taskDefinition} not found` }], {
+        requeueAfterMs: placementRetryMs,
+      });
     }
     const namespace = task.metadata.namespace;
     const service = this.serviceOf(task);
@@ -82,7 +84,9 @@ export class TaskReconciler {
     await this.deps.store.patch(taskType, namespace, task.metadata.name, { spec: { containerInstance: decision.instance } });
     this.assumed.set(keyString(task), decision.instance);
     context.log.info('task placed', { containerInstance: decision.instance });
-    return this.transition({ ...task, spec: { ...task.spec, containerInstance: decision.instance } }, [{ type: 'PLACED', containerInstance: decision.instance }]);
+    return this.transition({ ...task, spec: { ...task.spec, containerInstance: decision.instance } }, [
+      { type: 'PLACED', containerInstance: decision.instance },
+    ]);
   }
 
   private tasksWithAssumptions(namespace: string | undefined): Task[] {

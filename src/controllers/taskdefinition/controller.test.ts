@@ -20,7 +20,6 @@ function taskDefinition(name: string, image: string, extra: Record<string, unkno
   } as unknown as TaskDefinition;
 }
 
-
 describe('TaskDefinition controller (embedded store)', () => {
   let store: MemoryStore;
   let manager: Manager;
@@ -49,11 +48,11 @@ describe('TaskDefinition controller (embedded store)', () => {
     expect(td.metadata.finalizers).toContain(taskDefinitionFinalizer);
     expect(td.status).toMatchObject({ family: 'web', revision: 1, status: 'ACTIVE', observedGeneration: td.metadata.generation });
 
-    await store.update(tds, { ...td, spec: { ...td.spec, containerDefinitions: [{ ...td.spec.containerDefinitions[0]!, image: 'busybox:2' }] } });
+    await store.update(tds, { ...td, spec: { ...td.spec, containerDefinitions: [{ ...td.spec.containerDefinitions[0], image: 'busybox:2' }] } });
     await eventually(async () => (await statusOf('web'))?.revision === 2, 'revision 2');
 
     const stored = await revisions('web');
-    expect(stored.map((r) => [r.metadata.name, r.revision, (r.data.spec.containerDefinitions as { image: string }[])[0]!.image])).toEqual([
+    expect(stored.map((r) => [r.metadata.name, r.revision, (r.data.spec.containerDefinitions as { image: string }[])[0].image])).toEqual([
       ['web-1', 1, 'busybox:1'],
       ['web-2', 2, 'busybox:2'],
     ]);
@@ -72,12 +71,15 @@ describe('TaskDefinition controller (embedded store)', () => {
   });
 
   test('a spec.family other than the object name names the revisions', async () => {
-    await store.create(tds, { ...taskDefinition('legacy', 'busybox:1'), spec: { family: 'Legacy_App', containerDefinitions: [{ name: 'app', image: 'busybox:1', memory: 64 }] } } as never);
+    await store.create(tds, {
+      ...taskDefinition('legacy', 'busybox:1'),
+      spec: { family: 'Legacy_App', containerDefinitions: [{ name: 'app', image: 'busybox:1', memory: 64 }] },
+    } as never);
     const status = await eventually(async () => (await statusOf('legacy'))?.revision === 1 && statusOf('legacy'), 'revision 1');
     expect(status?.family).toBe('Legacy_App');
     const all = (await store.list<ControllerRevision>(controllerRevisions, ns)).items;
     expect(all.map((r) => r.data.family)).toEqual(['Legacy_App']);
-    expect(all[0]!.metadata.name).toMatch(/^legacy-app-[0-9a-f]{8}-1$/);
+    expect(all[0].metadata.name).toMatch(/^legacy-app-[0-9a-f]{8}-1$/);
   });
 
   test('a secret reference to a missing Secret is explained in a condition until the Secret exists', async () => {

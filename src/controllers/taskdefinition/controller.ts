@@ -24,7 +24,6 @@ export const taskDefinitionFinalizer = 'berth.dev/task-definition';
 /** ECS's family format; spec.family is checked by the schema, a family defaulted from metadata.name is not. */
 const validFamily = /^[A-Za-z0-9_-]{1,255}$/;
 
-
 export interface TaskDefinitionControllerDeps {
   store: ObjectStore;
   events: EventRecorder;
@@ -92,8 +91,20 @@ export class TaskDefinitionReconciler {
         observedGeneration: taskDefinition.metadata.generation,
       },
       problems.length === 0
-        ? { type: 'ReferencesResolved', status: 'True', reason: 'AllReferencesFound', message: 'every Secret, ConfigMap and ServiceAccount referenced exists', observedGeneration: taskDefinition.metadata.generation }
-        : { type: 'ReferencesResolved', status: 'False', reason: 'ReferenceNotFound', message: problems.join('; '), observedGeneration: taskDefinition.metadata.generation },
+        ? {
+            type: 'ReferencesResolved',
+            status: 'True',
+            reason: 'AllReferencesFound',
+            message: 'every Secret, ConfigMap and ServiceAccount referenced exists',
+            observedGeneration: taskDefinition.metadata.generation,
+          }
+        : {
+            type: 'ReferencesResolved',
+            status: 'False',
+            reason: 'ReferenceNotFound',
+            message: problems.join('; '),
+            observedGeneration: taskDefinition.metadata.generation,
+          },
     ];
     const wasResolved = taskDefinition.status?.conditions?.find((c) => c.type === 'ReferencesResolved')?.status;
     if (problems.length > 0 && wasResolved !== 'False') {
@@ -190,11 +201,13 @@ export function addTaskDefinitionController(manager: Manager, namespace?: string
       .list(object.metadata.namespace)
       .filter((td) => familyOf(td) === family)
       .map((td) => ({ namespace: td.metadata.namespace, name: td.metadata.name }));
-  const referencing = (kind: 'Secret' | 'ConfigMap' | 'ServiceAccount') => (object: KubeObject): ObjectKey[] =>
-    deps.taskDefinitions
-      .list(object.metadata.namespace)
-      .filter((td) => referencesOf(td.spec).some((ref) => ref.kind === kind && ref.name === object.metadata.name))
-      .map((td) => ({ namespace: td.metadata.namespace, name: td.metadata.name }));
+  const referencing =
+    (kind: 'Secret' | 'ConfigMap' | 'ServiceAccount') =>
+    (object: KubeObject): ObjectKey[] =>
+      deps.taskDefinitions
+        .list(object.metadata.namespace)
+        .filter((td) => referencesOf(td.spec).some((ref) => ref.kind === kind && ref.name === object.metadata.name))
+        .map((td) => ({ namespace: td.metadata.namespace, name: td.metadata.name }));
 
   manager
     .addController({ name: 'taskdefinition', reconcile: (key, context) => reconciler.reconcile(key, context) })

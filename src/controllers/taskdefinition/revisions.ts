@@ -97,12 +97,7 @@ export function revisionsOfFamily(revisions: ControllerRevision[], family: strin
   return revisions.filter((r) => r.metadata.labels?.[familyLabel] === familySlug(family) && r.data?.family === family);
 }
 
-export function buildRevision(
-  owner: KubeObject & { spec: object },
-  family: string,
-  revision: number,
-  hash: string,
-): ControllerRevision {
+export function buildRevision(owner: KubeObject & { spec: object }, family: string, revision: number, hash: string): ControllerRevision {
   return {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',

@@ -53,12 +53,7 @@ export class KubeStore implements ObjectStore {
     return { items, resourceVersion: response.metadata.resourceVersion };
   }
 
-  async watch<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    options: WatchOptions,
-    callbacks: WatchCallbacks<T>,
-  ): Promise<Watch> {
+  async watch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: WatchOptions, callbacks: WatchCallbacks<T>): Promise<Watch> {
     const query = new URLSearchParams({
       watch: 'true',
       resourceVersion: options.resourceVersion,
@@ -73,7 +68,7 @@ export class KubeStore implements ObjectStore {
         if (event.type === 'ERROR') {
           // The server ends the watch after an ERROR event (410 Gone after etcd compaction, most often).
           const status = event.object as unknown as { code?: number };
-          closedWithError = toStoreError(status.code ?? 500, event.object as never);
+          closedWithError = toStoreError(status.code ?? 500, event.object);
           return;
         }
         if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') {
@@ -100,23 +95,12 @@ export class KubeStore implements ObjectStore {
     return this.rest.request<T>('PUT', withQuery(objectPath(type, namespace, name) + '/status', this.writeQuery()), withTypeMeta(type, object));
   }
 
-  patch<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    patch: MergePatch,
-    subresource?: 'status',
-  ): Promise<T> {
+  patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T> {
     const path = objectPath(type, namespace, name) + (subresource ? `/${subresource}` : '');
     return this.rest.request<T>('PATCH', withQuery(path, this.writeQuery()), patch, 'application/merge-patch+json');
   }
 
-  async delete<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    options: DeleteOptions = {},
-  ): Promise<T | undefined> {
+  async delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<T | undefined> {
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',

@@ -132,7 +132,7 @@ const reasonsByCode: Record<number, StoreErrorReason> = { 403: 'Forbidden', 404:
 
 /** Maps a metav1.Status (or any failed response) onto the port's error. */
 export function toStoreError(code: number, body: string | Status): StoreError {
-  let status: Status = {};
+  let status: Status;
   if (typeof body === 'string') {
     try {
       status = JSON.parse(body) as Status;
@@ -141,6 +141,6 @@ export function toStoreError(code: number, body: string | Status): StoreError {
     }
   } else status = body;
   const reason = reasonsByStatusReason[status.reason ?? ''] ?? reasonsByCode[status.code ?? code] ?? 'Unavailable';
-  const causes = (status.details?.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : c.message ?? ''));
+  const causes = (status.details?.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message ?? ''}` : (c.message ?? '')));
   return new StoreError(reason, status.message ?? `HTTP ${code}`, causes);
 }

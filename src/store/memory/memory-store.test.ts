@@ -5,7 +5,13 @@ import { describeObjectStoreContract, widgets, widgetValidator } from '../../../
 const store = new MemoryStore({ eventHistory: 50, validatorFor: (type) => (type === widgets ? widgetValidator : undefined) });
 // Push the history window past resourceVersion 1 before the contract runs.
 beforeAll(async () => {
-  for (let i = 0; i < 60; i++) await store.create(widgets, { apiVersion: 'contract.berth.dev/v1', kind: 'Widget', metadata: { name: `filler-${i}`, namespace: 'filler' }, spec: { size: 0 } } as never);
+  for (let i = 0; i < 60; i++)
+    await store.create(widgets, {
+      apiVersion: 'contract.berth.dev/v1',
+      kind: 'Widget',
+      metadata: { name: `filler-${i}`, namespace: 'filler' },
+      spec: { size: 0 },
+    } as never);
 });
 
 describeObjectStoreContract('memory', () => ({ store, namespace: 'contract', otherNamespace: 'contract-other' }));

@@ -85,18 +85,13 @@ export class MemoryStore implements ObjectStore {
     return { items, resourceVersion: String(this.revision) };
   }
 
-  async watch<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    options: WatchOptions,
-    callbacks: WatchCallbacks<T>,
-  ): Promise<Watch> {
+  async watch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: WatchOptions, callbacks: WatchCallbacks<T>): Promise<Watch> {
     const typeKey = resourceKey(type);
     const watcher: Watcher = {
       typeKey,
       namespace: type.namespaced ? namespace : undefined,
       matches: parseLabelSelector(options.labelSelector),
-      callbacks: callbacks as unknown as WatchCallbacks<KubeObject>,
+      callbacks: callbacks,
       stopped: false,
     };
     const backlog = this.backlogSince(type, options.resourceVersion);
@@ -167,13 +162,7 @@ export class MemoryStore implements ObjectStore {
     return this.write(type, current, this.validated(type, next, current)) as T;
   }
 
-  async patch<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    patch: MergePatch,
-    subresource?: 'status',
-  ): Promise<T> {
+  async patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T> {
     const current = this.bucket(type).get(objectKey(type, namespace, name));
     if (!current) throw notFound(type, name);
     const patched = applyMergePatch(current, patch);
@@ -183,12 +172,7 @@ export class MemoryStore implements ObjectStore {
     return (subresource === 'status' ? this.updateStatus(type, patched) : this.update(type, patched)) as Promise<T>;
   }
 
-  async delete<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    options: DeleteOptions = {},
-  ): Promise<T | undefined> {
+  async delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<T | undefined> {
     const current = this.bucket(type).get(objectKey(type, namespace, name));
     if (!current) throw notFound(type, name);
     if (options.preconditionUid && options.preconditionUid !== current.metadata.uid) {
@@ -351,7 +335,9 @@ export class MemoryStore implements ObjectStore {
   }
 
   private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
   }
 }
 

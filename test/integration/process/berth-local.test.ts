@@ -41,7 +41,9 @@ function examplesFor(cluster: string, edit?: (manifest: Record<string, unknown>)
     documents.forEach(edit);
     writeFileSync(full, documents.map((d) => yaml.dump(d)).join('---\n'));
   }
-  const all = readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  const all = readdirSync(dir)
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
   if (/\bdemo\b/.test(all.replace(/^\s*#.*$/gm, '')) || !all.includes(`cluster: ${cluster}`)) {
     throw new Error(`renaming the examples' cluster to ${cluster} missed a reference in ${dir}`);
   }
@@ -55,7 +57,8 @@ async function clusterContainers(cluster: string): Promise<Dockerode.ContainerIn
 const runningOnly = (list: Dockerode.ContainerInfo[]) => list.filter((c) => c.State === 'running');
 const named = (list: Dockerode.ContainerInfo[], name: string) => list.filter((c) => c.Labels[labels.containerName] === name);
 const ofRevision = (list: Dockerode.ContainerInfo[], revision: string) => list.filter((c) => c.Labels[labels.taskDefinition] === revision);
-const describe_ = (list: Dockerode.ContainerInfo[]) => list.map((c) => `${c.Names[0]} ${c.State} ${c.Labels[labels.taskDefinition]} ${c.Labels[labels.containerInstance]}`).join('\n');
+const describe_ = (list: Dockerode.ContainerInfo[]) =>
+  list.map((c) => `${c.Names[0]} ${c.State} ${c.Labels[labels.taskDefinition]} ${c.Labels[labels.containerInstance]}`).join('\n');
 
 function lines(output: string): string[] {
   return output.split('\n');
@@ -82,9 +85,17 @@ afterAll(async () => {
   for (const child of processes) {
     const cluster = (child as CliProcess & { cluster?: string }).cluster;
     if (!cluster) continue;
-    for (const info of await clusterContainers(cluster)) await docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => undefined);
+    for (const info of await clusterContainers(cluster))
+      await docker
+        .getContainer(info.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
   }
-  if (taggedExampleImage) await docker.getImage(`${exampleImage.repo}:${exampleImage.tag}`).remove({ noprune: true }).catch(() => undefined);
+  if (taggedExampleImage)
+    await docker
+      .getImage(`${exampleImage.repo}:${exampleImage.tag}`)
+      .remove({ noprune: true })
+      .catch(() => undefined);
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -169,7 +180,12 @@ describe('berth local on the examples, with the local Docker engine', () => {
     writeFileSync(file, after);
     const since = () => lines(local.stdout.slice(mark));
 
-    await waitFor(() => since().includes('taskdefinition/default/web: web:2 ACTIVE'), 'web:2 ACTIVE', 20_000, () => failure('last seen:'));
+    await waitFor(
+      () => since().includes('taskdefinition/default/web: web:2 ACTIVE'),
+      'web:2 ACTIVE',
+      20_000,
+      () => failure('last seen:'),
+    );
     // The rollout is over when the three web:2 tasks run, the web:1 containers have stopped (the examples'
     // containers ignore SIGTERM, so each stop wave waits for the 30 s default stopTimeout), and the
     // service counts 3 running again.

@@ -79,10 +79,14 @@ const operators: CliProcess[] = [];
 function startOperator(): CliProcess {
   const operator = new CliProcess([
     'operator',
-    '--kubeconfig', env.kubeconfig,
-    '--namespace', namespace,
-    '--metrics-bind-address', '127.0.0.1:0',
-    '--health-probe-bind-address', '127.0.0.1:0',
+    '--kubeconfig',
+    env.kubeconfig,
+    '--namespace',
+    namespace,
+    '--metrics-bind-address',
+    '127.0.0.1:0',
+    '--health-probe-bind-address',
+    '127.0.0.1:0',
   ]);
   operators.push(operator);
   return operator;
@@ -136,7 +140,11 @@ afterAll(async () => {
     await kubectl(['patch', name, '-n', namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
   }
   await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
-  for (const info of await containers()) await docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => undefined);
+  for (const info of await containers())
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
 }, 60_000);
 
 test('SIGKILL in the middle of a rollout, then a new operator: the rollout finishes with no duplicate and no orphan container', async () => {
@@ -155,9 +163,16 @@ test('SIGKILL in the middle of a rollout, then a new operator: the rollout finis
 
   // A new revision: with min 100 / max 200 the four new tasks start beside the four old ones, and the
   // old ones stop only once the new ones are healthy (health check every 5 s): a wide middle to kill in.
-  await kubectlOk(
-    ['patch', 'taskdefinitions.berth.dev', 'web', '-n', namespace, '--type=json', '-p', '[{"op":"replace","path":"/spec/containerDefinitions/0/environment/0/value","value":"two"}]'],
-  );
+  await kubectlOk([
+    'patch',
+    'taskdefinitions.berth.dev',
+    'web',
+    '-n',
+    namespace,
+    '--type=json',
+    '-p',
+    '[{"op":"replace","path":"/spec/containerDefinitions/0/environment/0/value","value":"two"}]',
+  ]);
   const atKill = await waitFor(
     async () => {
       const all = await containers();
@@ -240,7 +255,7 @@ test('SIGKILL in the middle of a rollout, then a new operator: the rollout finis
   // Deleting the Service with the operator running stops and removes its tasks; the agent's sweep then
   // removes their containers (it runs every 30 s).
   await kubectlOk(['delete', 'services.berth.dev', 'web', '-n', namespace, '--timeout=60s']);
-  await waitFor(async () => (await containers()).length === 0, 'the deleted Service\'s containers to be removed', 45_000, diagnostics, 1000);
+  await waitFor(async () => (await containers()).length === 0, "the deleted Service's containers to be removed", 45_000, diagnostics, 1000);
 
   // The namespace goes while the operator still runs (it releases the Cluster's and TaskDefinition's finalizers).
   await kubectlOk(['delete', 'namespace', namespace, '--timeout=60s']);

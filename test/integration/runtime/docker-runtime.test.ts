@@ -109,7 +109,10 @@ afterAll(async () => {
 
 describe('DockerRuntime on a real engine', () => {
   const twoContainers = launchOf('pair', {
-    containerDefinitions: [container({ name: 'main', command: sleeper, stopTimeout: 1 }), container({ name: 'sidecar', essential: false, command: sleeper, stopTimeout: 1 })],
+    containerDefinitions: [
+      container({ name: 'main', command: sleeper, stopTimeout: 1 }),
+      container({ name: 'sidecar', essential: false, command: sleeper, stopTimeout: 1 }),
+    ],
   });
 
   it('creates and runs every container of a task, labelled with its task and instance', async () => {
@@ -183,10 +186,10 @@ describe('DockerRuntime on a real engine', () => {
 
     const [binding] = byName(observation, 'web').networkBindings;
     expect(binding).toMatchObject({ bindIP: '127.0.0.1', containerPort: 8080, protocol: 'tcp' });
-    expect(binding!.hostPort).toBeGreaterThan(0);
+    expect(binding.hostPort).toBeGreaterThan(0);
     let response = { status: 0, body: '' };
     for (let attempt = 0; attempt < 20 && response.status !== 200; attempt++) {
-      response = await httpGet(`http://127.0.0.1:${binding!.hostPort}/`).catch(() => ({ status: 0, body: '' }));
+      response = await httpGet(`http://127.0.0.1:${binding.hostPort}/`).catch(() => ({ status: 0, body: '' }));
       if (response.status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(response).toEqual({ status: 200, body: 'hello from berth\n' });
@@ -214,12 +217,17 @@ describe('DockerRuntime on a real engine', () => {
     const web = byName(observation, 'web');
     const probe = byName(observation, 'probe');
     expect((await docker.getContainer(probe.runtimeId!).inspect()).HostConfig.NetworkMode).toBe(`container:${web.runtimeId}`);
-    await expect(waitFor(() => containerLogs(probe.runtimeId!), (text) => text.includes('inside the task'))).resolves.toContain('inside the task');
+    await expect(
+      waitFor(
+        () => containerLogs(probe.runtimeId!),
+        (text) => text.includes('inside the task'),
+      ),
+    ).resolves.toContain('inside the task');
     const [binding] = web.networkBindings;
     expect(binding).toMatchObject({ bindIP: '127.0.0.1', containerPort: 8080 });
     expect(probe.networkBindings).toEqual([]);
     const response = await waitFor(
-      () => httpGet(`http://127.0.0.1:${binding!.hostPort}/`).catch(() => ({ status: 0, body: '' })),
+      () => httpGet(`http://127.0.0.1:${binding.hostPort}/`).catch(() => ({ status: 0, body: '' })),
       (r) => r.status === 200,
     );
     expect(response.body).toBe('inside the task\n');
@@ -259,14 +267,25 @@ describe('DockerRuntime on a real engine', () => {
           stopTimeout: 1,
           mountPoints: [{ sourceVolume: 'shared', containerPath: '/shared', readOnly: true }],
         }),
-        container({ name: 'volumes-from-reader', essential: false, command: reader, stopTimeout: 1, volumesFrom: [{ sourceContainer: 'writer', readOnly: true }] }),
+        container({
+          name: 'volumes-from-reader',
+          essential: false,
+          command: reader,
+          stopTimeout: 1,
+          volumesFrom: [{ sourceContainer: 'writer', readOnly: true }],
+        }),
       ],
     });
     const observation = await driveUntil(launch, allRunning);
 
     for (const name of ['mounting-reader', 'volumes-from-reader']) {
       const id = byName(observation, name).runtimeId!;
-      await expect(waitFor(() => containerLogs(id), (text) => text.includes('written by writer'))).resolves.toContain('written by writer');
+      await expect(
+        waitFor(
+          () => containerLogs(id),
+          (text) => text.includes('written by writer'),
+        ),
+      ).resolves.toContain('written by writer');
     }
     const { Volumes: volumes } = await docker.listVolumes({ filters: { label: [`${taskLabels.taskUid}=${launch.taskUid}`] } });
     expect(volumes?.map((v) => v.Name)).toEqual([`berth-runtime-it-${launch.taskName}-volume-shared`]);
@@ -320,7 +339,10 @@ describe('DockerRuntime on a real engine', () => {
       const observation = await driveUntil(launch, (o) => byName(o, 'once').lastStatus === 'STOPPED');
       expect(byName(observation, 'once')).toMatchObject({ lastStatus: 'STOPPED', exitCode: 7 });
       expect(byName(observation, 'once').finishedAt).toBeDefined();
-      await waitFor(async () => changed.filter((uid) => uid === launch.taskUid).length, (n) => n >= 2); // start, die
+      await waitFor(
+        async () => changed.filter((uid) => uid === launch.taskUid).length,
+        (n) => n >= 2,
+      ); // start, die
       // ECS never restarts a container: further steps leave it stopped.
       const again = await runtime.ensureRunning(launch);
       expect(byName(again, 'once')).toMatchObject({ lastStatus: 'STOPPED', exitCode: 7, runtimeId: byName(observation, 'once').runtimeId });

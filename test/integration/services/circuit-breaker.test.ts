@@ -3,8 +3,20 @@
 // (desired 2 → max(3, ceil(0.5 × 2)) = 3) the deployment is FAILED with a reason, and with
 // rollback: true the service returns to the previous revision — which Docker shows running again at
 // the desired count, having never dropped below it (minimumHealthyPercent 100).
+import type { Service } from '../../../src/api';
 import { testEnv } from '../../env/env';
-import { clusterYaml, eventually, isLive, isRunning, labelOf, sampleContainers, startHarness, taskLabels, waitForInstances, type Harness } from '../../support/berth-harness';
+import {
+  clusterYaml,
+  eventually,
+  isLive,
+  isRunning,
+  labelOf,
+  sampleContainers,
+  startHarness,
+  taskLabels,
+  waitForInstances,
+  type Harness,
+} from '../../support/berth-harness';
 
 const image = testEnv().testImage;
 let h: Harness;
@@ -49,7 +61,7 @@ interface Deployment {
 }
 
 const appContainers = `${taskLabels.containerName}=app`;
-const deployments = async (): Promise<Deployment[]> => (await h.get('bsvc/app'))?.status?.deployments ?? [];
+const deployments = async (): Promise<Deployment[]> => (await h.get<Service>('bsvc/app'))?.status?.deployments ?? [];
 
 beforeAll(async () => {
   h = await startHarness({ prefix: 'svc-breaker' });
@@ -75,27 +87,35 @@ test('a revision that exits at once ends FAILED and the service rolls back to th
   }));
   await h.apply(taskDefinition('exit 1'));
 
-  const failed = await eventually(async () => (await deployments()).find((d) => d.taskDefinition === 'app:2' && d.rolloutState === 'FAILED'), 'the app:2 deployment to be FAILED', 90_000);
+  const failed = await eventually(
+    async () => (await deployments()).find((d) => d.taskDefinition === 'app:2' && d.rolloutState === 'FAILED'),
+    'the app:2 deployment to be FAILED',
+    90_000,
+  );
   expect(failed.status).not.toBe('PRIMARY');
   expect(failed.rolloutStateReason).toMatch(/circuit breaker/);
   expect(failed.failedTasks).toBeGreaterThanOrEqual(3);
 
   // Rolled back: the PRIMARY runs app:1 again and completes; nothing of app:2 is left deploying.
-  await eventually(async () => {
-    const all = await deployments();
-    const primary = all.find((d) => d.status === 'PRIMARY');
-    const status = (await h.get('bsvc/app'))?.status;
-    const live = (await h.containers(appContainers)).filter(isLive);
-    return (
-      primary?.taskDefinition === 'app:1' &&
-      primary.rolloutState === 'COMPLETED' &&
-      !all.some((d) => d.status === 'ACTIVE') &&
-      status?.taskDefinition === 'app:1' &&
-      status.runningCount === 2 &&
-      live.length === 2 &&
-      live.every((c) => isRunning(c) && labelOf(c, taskLabels.taskDefinition) === 'app:1')
-    );
-  }, 'the rollback to app:1 to complete with 2 running containers', 90_000);
+  await eventually(
+    async () => {
+      const all = await deployments();
+      const primary = all.find((d) => d.status === 'PRIMARY');
+      const status = (await h.get<Service>('bsvc/app'))?.status;
+      const live = (await h.containers(appContainers)).filter(isLive);
+      return (
+        primary?.taskDefinition === 'app:1' &&
+        primary.rolloutState === 'COMPLETED' &&
+        !all.some((d) => d.status === 'ACTIVE') &&
+        status?.taskDefinition === 'app:1' &&
+        status.runningCount === 2 &&
+        live.length === 2 &&
+        live.every((c) => isRunning(c) && labelOf(c, taskLabels.taskDefinition) === 'app:1')
+      );
+    },
+    'the rollback to app:1 to complete with 2 running containers',
+    90_000,
+  );
   const samples = await sampler.stop();
 
   // The old revision kept running the whole time. Not always both tasks: a new task's container can be
@@ -112,10 +132,11 @@ test('a revision that exits at once ends FAILED and the service rolls back to th
     expect((await h.docker.getContainer(c.Id).inspect()).State.ExitCode).toBe(1);
   }
 
-  const events: { reason: string; type: string; message: string }[] = (await h.get('events'))?.items ?? [];
+  const events: { reason: string; type: string; message: string }[] =
+    (await h.get<{ items: { reason: string; type: string; message: string }[] }>('events'))?.items ?? [];
   const rollback = events.find((e) => e.reason === 'DeploymentRollback');
   expect(rollback?.type).toBe('Warning');
   expect(rollback?.message).toMatch(/service app is rolling back to app:1: deployment \S+ of app:2 FAILED/);
-  const progressing = (await h.get('bsvc/app'))?.status?.conditions?.find((c: { type: string }) => c.type === 'Progressing');
+  const progressing = (await h.get<Service>('bsvc/app'))?.status?.conditions?.find((c) => c.type === 'Progressing');
   expect(progressing?.reason).toBe('DeploymentCompleted');
 });

@@ -3,6 +3,7 @@
 // 127.0.0.1, shares a task volume between the main container and a sidecar that starts only once the
 // main container is healthy (dependsOn HEALTHY), hands a Kubernetes Secret to the container environment
 // and nowhere else, and replaces a task whose essential container is killed.
+import type { Service } from '../../../src/api';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type Dockerode from 'dockerode';
@@ -131,7 +132,7 @@ afterAll(async () => {
 });
 
 test('the service converges to 3 running containers (Docker shows 3 tasks, each with its web and reader)', async () => {
-  await eventually(async () => (await h.get('bsvc/web'))?.status?.runningCount === 3, 'service runningCount 3');
+  await eventually(async () => (await h.get<Service>('bsvc/web'))?.status?.runningCount === 3, 'service runningCount 3');
   const uids = await eventually(() => dockerRunsTasks(3), 'Docker to run 3 tasks');
   const tasks = await runningTasks();
   expect(tasks).toHaveLength(3);
@@ -170,17 +171,17 @@ test('dynamic host ports are reported in networkBindings and reach their own tas
 
     // Docker publishes the same port, for this task's container.
     const [listed] = await h.containers(`${taskLabels.taskUid}=${task.metadata.uid}`, `${taskLabels.containerName}=web`);
-    expect(listed!.Id).toBe(web.runtimeId);
-    expect(listed!.Ports).toEqual(expect.arrayContaining([expect.objectContaining({ IP: '127.0.0.1', PrivatePort: 8080, PublicPort: hostPort })]));
+    expect(listed.Id).toBe(web.runtimeId);
+    expect(listed.Ports).toEqual(expect.arrayContaining([expect.objectContaining({ IP: '127.0.0.1', PrivatePort: 8080, PublicPort: hostPort })]));
 
     const response = await httpGet(hostPort);
     expect(response.status).toBe(200);
-    expect(response.body.trim()).toBe(`hello from ${listed!.Id.slice(0, 12)}`);
+    expect(response.body.trim()).toBe(`hello from ${listed.Id.slice(0, 12)}`);
   }
   expect(ports.size).toBe(3);
 });
 
-test("the sidecar reads the file the main container wrote into their shared task volume", async () => {
+test('the sidecar reads the file the main container wrote into their shared task volume', async () => {
   for (const task of await runningTasks()) {
     const web = await inspectTaskContainer(task.metadata.uid, 'web');
     const reader = await inspectTaskContainer(task.metadata.uid, 'reader');
@@ -194,13 +195,14 @@ test("the sidecar reads the file the main container wrote into their shared task
     expect(reader.Mounts.find((m) => m.Destination === '/shared')!.Name).toBe(webVolume);
   }
   const volumes = new Set<string>();
-  for (const task of await runningTasks()) volumes.add((await inspectTaskContainer(task.metadata.uid, 'web')).Mounts.find((m) => m.Destination === '/shared')!.Name!);
+  for (const task of await runningTasks())
+    volumes.add((await inspectTaskContainer(task.metadata.uid, 'web')).Mounts.find((m) => m.Destination === '/shared')!.Name!);
   expect(volumes.size).toBe(3);
 });
 
 test('the secret reaches the container environment and appears nowhere in status, Events or logs', async () => {
   const [task] = await runningTasks();
-  const web = await inspectTaskContainer(task!.metadata.uid, 'web');
+  const web = await inspectTaskContainer(task.metadata.uid, 'web');
   expect((await h.exec(web.Id, ['sh', '-c', 'echo $API_TOKEN'])).trim()).toBe(secretValue);
 
   const everything = [
@@ -211,7 +213,7 @@ test('the secret reaches the container environment and appears nowhere in status
     await h.yaml('clusters'),
     await h.yaml('events'),
   ];
-  expect(everything[0]).toContain(task!.metadata.name);
+  expect(everything[0]).toContain(task.metadata.name);
   expect(everything[5]).toContain('TaskRunning');
   for (const text of everything) expect(text).not.toContain(secretValue);
 
@@ -222,7 +224,7 @@ test('the secret reaches the container environment and appears nowhere in status
 
 test('a task whose essential container is killed stops with the reason and is replaced', async () => {
   const before = await runningTasks();
-  const victim = before[0]!;
+  const victim = before[0];
   const victimWeb = await inspectTaskContainer(victim.metadata.uid, 'web');
   await h.docker.getContainer(victimWeb.Id).kill();
 
@@ -241,13 +243,17 @@ test('a task whose essential container is killed stops with the reason and is re
     ]),
   );
 
-  const uids = await eventually(async () => {
-    const running = await dockerRunsTasks(3);
-    return running && !running.has(victim.metadata.uid) ? running : undefined;
-  }, 'Docker to run 3 tasks again, without the victim', 60_000);
+  const uids = await eventually(
+    async () => {
+      const running = await dockerRunsTasks(3);
+      return running && !running.has(victim.metadata.uid) ? running : undefined;
+    },
+    'Docker to run 3 tasks again, without the victim',
+    60_000,
+  );
   const survivors = before.slice(1).map((t) => t.metadata.uid);
   for (const uid of survivors) expect(uids.has(uid)).toBe(true);
-  await eventually(async () => (await h.get('bsvc/web'))?.status?.runningCount === 3, 'service runningCount 3 again');
+  await eventually(async () => (await h.get<Service>('bsvc/web'))?.status?.runningCount === 3, 'service runningCount 3 again');
 
   // The victim's containers are stopped, not running again (ECS never restarts a container).
   const victimContainers = await h.containers(`${taskLabels.taskUid}=${victim.metadata.uid}`);

@@ -10,6 +10,7 @@
 //
 // (a) changes an environment variable of the TaskDefinition, (b) its image (the local test image under a
 // second name, tagged here and untagged afterwards: no registry involved).
+import type { Service } from '../../../src/api';
 import type Dockerode from 'dockerode';
 import { testEnv } from '../../env/env';
 import { kubectlOk } from '../../env/env';
@@ -96,7 +97,7 @@ const webContainers = `${taskLabels.containerName}=web`;
 async function steadyOn(service: string, container: string, revision: string, desired: number): Promise<void> {
   await eventually(
     async () => {
-      const status = (await h.get(`bsvc/${service}`))?.status;
+      const status = (await h.get<Service>(`bsvc/${service}`))?.status;
       const deployments: { status: string; rolloutState: string }[] = status?.deployments ?? [];
       const primary = deployments.find((d) => d.status === 'PRIMARY');
       if (status?.taskDefinition !== revision || primary?.rolloutState !== 'COMPLETED' || status.runningCount !== desired) return false;
@@ -124,7 +125,11 @@ afterAll(async () => {
   try {
     await h?.stop();
   } finally {
-    if (secondImage) await h.docker.getImage(secondImage).remove().catch(() => undefined);
+    if (secondImage)
+      await h.docker
+        .getImage(secondImage)
+        .remove()
+        .catch(() => undefined);
   }
 });
 
@@ -157,7 +162,7 @@ test('(a) min 100 % / max 200 %: 4 new tasks start before any old one stops, eac
 test('(b) min 50 % / max 100 %: ≤ 4 containers not exited and ≥ 2 healthy at every sample (image change)', async () => {
   await h.apply(webService(50, 100));
   await steadyOn('web', 'web', 'web:2', 4);
-  await h.docker.getImage(image).tag({ repo: secondImage.split(':')[0]!, tag: 'v2' });
+  await h.docker.getImage(image).tag({ repo: secondImage.split(':')[0], tag: 'v2' });
 
   const sampler = sampleContainers(h, [webContainers], measure);
   await h.apply(webTaskDefinition(secondImage, 'v2'));
@@ -218,7 +223,8 @@ spec:
 
   const sampler = sampleContainers(h, [`${taskLabels.containerName}=agent`], (containers) => {
     const perInstance: Record<string, number> = {};
-    for (const c of containers.filter(isLive)) perInstance[labelOf(c, taskLabels.containerInstance)] = (perInstance[labelOf(c, taskLabels.containerInstance)] ?? 0) + 1;
+    for (const c of containers.filter(isLive))
+      perInstance[labelOf(c, taskLabels.containerInstance)] = (perInstance[labelOf(c, taskLabels.containerInstance)] ?? 0) + 1;
     return { perInstance, healthy: containers.filter(isHealthy).length };
   });
   await h.apply(agent('v2'));

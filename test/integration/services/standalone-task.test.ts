@@ -2,6 +2,7 @@
 // once, stops with its exit code when its essential container exits 0, is not replaced, and its final
 // status stays readable; a task asked to stop (desiredStatus STOPPED, the StopTask analog) gets SIGTERM,
 // then SIGKILL after its container's stopTimeout.
+import type { TaskDefinition } from '../../../src/api';
 import { kubectlOk, run, testEnv } from '../../env/env';
 import { clusterYaml, eventually, isLive, isRunning, sleep, startHarness, taskLabels, waitForInstances, type Harness } from '../../support/berth-harness';
 
@@ -47,7 +48,7 @@ spec:
 }
 
 async function registered(family: string): Promise<void> {
-  await eventually(async () => (await h.get(`btd/${family}`))?.status?.revision === 1, `${family}:1 to be registered`);
+  await eventually(async () => (await h.get<TaskDefinition>(`btd/${family}`))?.status?.revision === 1, `${family}:1 to be registered`);
 }
 
 const getTask = (name: string) => h.get<TaskObject>(`task/${name}`);
@@ -82,19 +83,19 @@ test('a one-off task runs once, stops with exit code 0, is not replaced, and its
   // Docker: one container, run once, exited 0.
   const [container, ...others] = await h.containers(`${taskLabels.taskDefinition}=job:1`);
   expect(others).toEqual([]);
-  expect(container!.Labels[taskLabels.taskUid]).toBe(stopped.metadata.uid);
-  const inspection = await h.docker.getContainer(container!.Id).inspect();
+  expect(container.Labels[taskLabels.taskUid]).toBe(stopped.metadata.uid);
+  const inspection = await h.docker.getContainer(container.Id).inspect();
   expect(inspection.State.Status).toBe('exited');
   expect(inspection.State.ExitCode).toBe(0);
   expect(inspection.RestartCount).toBe(0);
-  expect((await dockerLogs(container!.Id)).match(/job-ran/g)).toHaveLength(1);
+  expect((await dockerLogs(container.Id)).match(/job-ran/g)).toHaveLength(1);
 
   // Several heartbeats and sweeps later: not replaced, not restarted, the status unchanged and readable.
   await sleep(6_000);
   const tasks = (await h.get<{ items: TaskObject[] }>('tasks'))!.items;
   expect(tasks.map((t) => t.metadata.name)).toEqual(['once']);
   const later = await h.containers(`${taskLabels.taskDefinition}=job:1`);
-  expect(later.map((c) => [c.Id, c.State])).toEqual([[container!.Id, 'exited']]);
+  expect(later.map((c) => [c.Id, c.State])).toEqual([[container.Id, 'exited']]);
   expect((await getTask('once'))!.status).toEqual(stopped.status);
   expect(await kubectlOk(['get', 'task', 'once', '-n', h.namespace, '-o', 'jsonpath={.status.lastStatus} {.status.containers[0].exitCode}'])).toBe('STOPPED 0');
 });
@@ -116,20 +117,25 @@ test('a task whose desiredStatus is patched to STOPPED gets SIGTERM, then SIGKIL
 
   const askedAt = Date.now();
   await kubectlOk(['patch', 'task', 'stubborn', '-n', h.namespace, '--type=merge', '-p', '{"spec":{"desiredStatus":"STOPPED"}}']);
-  const stopped = await eventually(async () => {
-    const t = await getTask('stubborn');
-    return t?.status?.lastStatus === 'STOPPED' ? t : undefined;
-  }, 'the task to be STOPPED', 30_000, 100);
+  const stopped = await eventually(
+    async () => {
+      const t = await getTask('stubborn');
+      return t?.status?.lastStatus === 'STOPPED' ? t : undefined;
+    },
+    'the task to be STOPPED',
+    30_000,
+    100,
+  );
   const observedAt = Date.now();
 
-  const inspection = await h.docker.getContainer(listed!.Id).inspect();
+  const inspection = await h.docker.getContainer(listed.Id).inspect();
   const finishedAt = Date.parse(inspection.State.FinishedAt);
   expect(inspection.State.ExitCode).toBe(137); // SIGKILL
   // stopTimeout 3: killed no sooner than 3 s after the request, and well before Docker's default of 30 s.
   expect(finishedAt - askedAt).toBeGreaterThanOrEqual(2_900);
   expect(finishedAt - askedAt).toBeLessThan(10_000);
   expect(observedAt - askedAt).toBeGreaterThanOrEqual(2_900);
-  expect(await dockerLogs(listed!.Id)).toContain('got TERM');
+  expect(await dockerLogs(listed.Id)).toContain('got TERM');
 
   expect(stopped.status!.stopCode).toBe('UserInitiated');
   expect(stopped.status!.stoppedReason).toBe('Task stopped by user');

@@ -26,16 +26,22 @@ describe('watchContainerEvents', () => {
   it('asks the engine for this instance’s container events and reports the task of each lifecycle event', async () => {
     const { docker, streams, requests } = fakeDocker();
     const changed: string[] = [];
-    const watch = watchContainerEvents({ docker, containerInstance: 'i-1', clock: new FakeClock(), logger: silentLogger(), onChange: (uid) => changed.push(uid) });
+    const watch = watchContainerEvents({
+      docker,
+      containerInstance: 'i-1',
+      clock: new FakeClock(),
+      logger: silentLogger(),
+      onChange: (uid) => changed.push(uid),
+    });
     await settle();
 
     expect(requests[0]).toEqual({ filters: { type: ['container'], label: ['dev.berth.container-instance=i-1'] } });
     const [stream] = streams;
     // One event split across chunks, health checks' exec noise, and an event of a container without a task label.
     const start = event('start', 'task-a', 100);
-    stream!.write(start.slice(0, 10));
-    stream!.write(start.slice(10) + event('exec_start: sh -c true', 'task-a', 101) + event('health_status: healthy', 'task-b', 102));
-    stream!.write(event('die', undefined, 103) + event('die', 'task-a', 104));
+    stream.write(start.slice(0, 10));
+    stream.write(start.slice(10) + event('exec_start: sh -c true', 'task-a', 101) + event('health_status: healthy', 'task-b', 102));
+    stream.write(event('die', undefined, 103) + event('die', 'task-a', 104));
     await settle();
 
     expect(changed).toEqual(['task-a', 'task-b', 'task-a']);
@@ -49,20 +55,20 @@ describe('watchContainerEvents', () => {
     const watch = watchContainerEvents({ docker, containerInstance: 'i-1', clock, logger: silentLogger(), onChange: (uid) => changed.push(uid) });
     await settle();
 
-    streams[0]!.write(event('start', 'task-a', 1_700_000_000));
-    streams[0]!.end();
+    streams[0].write(event('start', 'task-a', 1_700_000_000));
+    streams[0].end();
     await settle();
     expect(requests).toHaveLength(1);
     await clock.advance(250);
     expect(requests).toHaveLength(2);
     expect(requests[1]).toMatchObject({ since: 1_700_000_000 });
 
-    streams[1]!.write(event('die', 'task-a', 1_700_000_005));
+    streams[1].write(event('die', 'task-a', 1_700_000_005));
     await settle();
     expect(changed).toEqual(['task-a', 'task-a']);
 
     watch.stop();
-    streams[1]!.end();
+    streams[1].end();
     await clock.advance(60_000);
     expect(requests).toHaveLength(2);
   });

@@ -46,7 +46,7 @@ export function watchContainerEvents(options: ContainerEventsOptions): { stop():
     }
     if (event.time !== undefined) since = event.time;
     // health_status actions read "health_status: healthy".
-    const action = (event.Action ?? '').split(':')[0]!;
+    const action = (event.Action ?? '').split(':')[0];
     const taskUid = event.Actor?.Attributes?.[taskLabels.taskUid];
     if (taskUid !== undefined && lifecycleActions.has(action)) onChange(taskUid);
   };

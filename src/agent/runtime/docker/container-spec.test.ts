@@ -18,8 +18,7 @@ function optionsFor(spec: TaskDefinitionSpec, name: string, launchOverrides = {}
   });
 }
 
-const single = (input: Partial<ContainerInput>, extra: Partial<TaskDefinitionSpec> = {}) =>
-  optionsFor(taskSpec([{ name: 'app', ...input }], extra), 'app');
+const single = (input: Partial<ContainerInput>, extra: Partial<TaskDefinitionSpec> = {}) => optionsFor(taskSpec([{ name: 'app', ...input }], extra), 'app');
 
 describe('containerCreateOptions', () => {
   it('maps the process: image, entryPoint, command, workingDirectory, user, stopTimeout; never restarts', () => {
@@ -68,7 +67,7 @@ describe('containerCreateOptions', () => {
       'dev.berth.container-name': 'app',
       'dev.berth.task-definition': 'web:3',
     });
-    expect(JSON.parse(options.Labels![layoutLabel]!)).toEqual(taskLayout(taskSpec([{ name: 'app' }])));
+    expect(JSON.parse(options.Labels![layoutLabel])).toEqual(taskLayout(taskSpec([{ name: 'app' }])));
   });
 
   describe('resources', () => {
@@ -85,7 +84,13 @@ describe('containerCreateOptions', () => {
     });
 
     it('a task-level cpu caps each container at its own cpu, or the task’s; task memory caps containers without memory', () => {
-      const spec = taskSpec([{ name: 'app', cpu: 256 }, { name: 'sidecar', memory: undefined, memoryReservation: 32 }], { cpu: 1024, memory: 2048 });
+      const spec = taskSpec(
+        [
+          { name: 'app', cpu: 256 },
+          { name: 'sidecar', memory: undefined, memoryReservation: 32 },
+        ],
+        { cpu: 1024, memory: 2048 },
+      );
       expect(optionsFor(spec, 'app').HostConfig).toMatchObject({ CpuShares: 256, NanoCpus: 250_000_000, Memory: 64 * mebibyte });
       expect(optionsFor(spec, 'sidecar').HostConfig).toMatchObject({ CpuShares: 2, NanoCpus: 1_000_000_000, Memory: 2048 * mebibyte });
     });
@@ -95,7 +100,7 @@ describe('containerCreateOptions', () => {
       const launch = taskLaunch(spec);
       const options = containerCreateOptions({
         launch,
-        definition: spec.containerDefinitions[0]!,
+        definition: spec.containerDefinitions[0],
         layout: taskLayout(spec),
         volumes: volumePlans(launch),
         cpuUnitsToShares: (units) => units / 4,

@@ -49,6 +49,7 @@ interface TaskRecord {
 }
 
 type Inspections = Map<string, Dockerode.ContainerInspectInfo>;
+const emptyInspections = (): Inspections => new Map();
 
 export class DockerRuntime implements TaskRuntime {
   private readonly docker: Dockerode;
@@ -84,7 +85,7 @@ export class DockerRuntime implements TaskRuntime {
 
   async observe(taskUid: string): Promise<TaskObservation | undefined> {
     const inspections = await this.inspect([labelFilter(taskLabels.taskUid, taskUid)]);
-    const facts = this.factsOf(taskUid, inspections.get(taskUid) ?? new Map());
+    const facts = this.factsOf(taskUid, inspections.get(taskUid) ?? emptyInspections());
     return facts && taskObservation(facts);
   }
 
@@ -92,7 +93,7 @@ export class DockerRuntime implements TaskRuntime {
     const byTask = await this.inspect([]);
     const taskUids = new Set([...byTask.keys(), ...this.records.keys()]);
     return [...taskUids].flatMap((uid) => {
-      const facts = this.factsOf(uid, byTask.get(uid) ?? new Map());
+      const facts = this.factsOf(uid, byTask.get(uid) ?? emptyInspections());
       return facts ? [taskObservation(facts)] : [];
     });
   }
@@ -114,7 +115,7 @@ export class DockerRuntime implements TaskRuntime {
   /** Creates and starts, in dependency order, every container whose dependencies allow it now. */
   private async stepTowardsRunning(launch: TaskLaunch): Promise<TaskObservation> {
     const record = this.recordFor(launch);
-    const inspections = (await this.inspect([labelFilter(taskLabels.taskUid, launch.taskUid)])).get(launch.taskUid) ?? new Map();
+    const inspections = (await this.inspect([labelFilter(taskLabels.taskUid, launch.taskUid)])).get(launch.taskUid) ?? emptyInspections();
     const facts = (): TaskFacts => this.factsOf(launch.taskUid, inspections)!;
     if (record.stopRequested) return taskObservation(facts());
 
@@ -232,7 +233,7 @@ export class DockerRuntime implements TaskRuntime {
   private async stopTask(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void> {
     const record = this.records.get(taskUid);
     if (record) record.stopRequested = true;
-    const inspections = (await this.inspect([labelFilter(taskLabels.taskUid, taskUid)])).get(taskUid) ?? new Map();
+    const inspections = (await this.inspect([labelFilter(taskLabels.taskUid, taskUid)])).get(taskUid) ?? emptyInspections();
     const layout = this.factsOf(taskUid, inspections)?.layout;
     if (!layout) return;
     const running = [...inspections].filter(([, i]) => i.State.Running).map(([name]) => name);
@@ -240,7 +241,7 @@ export class DockerRuntime implements TaskRuntime {
       await Promise.all(
         wave.map(async (name) => {
           const inspection = inspections.get(name)!;
-          const t = stopTimeouts[name] ?? inspection.Config.StopTimeout ?? defaultStopTimeoutSeconds;
+          const t = stopTimeouts[name] ?? (inspection.Config as { StopTimeout?: number }).StopTimeout ?? defaultStopTimeoutSeconds;
           this.logger.info('stopping container', { taskUid, container: name, stopTimeoutSeconds: t });
           await tolerating([304, 404], () => this.docker.getContainer(inspection.Id).stop({ t }));
         }),
@@ -291,8 +292,7 @@ export class DockerRuntime implements TaskRuntime {
     const record = this.records.get(taskUid);
     const anyLabels = inspections.values().next().value?.Config.Labels;
     const identity: TaskIdentity | undefined =
-      record?.identity ??
-      (anyLabels && { namespace: anyLabels[taskLabels.namespace] ?? '', taskName: anyLabels[taskLabels.taskName] ?? '' });
+      record?.identity ?? (anyLabels && { namespace: anyLabels[taskLabels.namespace] ?? '', taskName: anyLabels[taskLabels.taskName] ?? '' });
     if (!identity) return undefined;
     const layout = record?.layout ?? layoutFromLabels(anyLabels) ?? layoutOfUnlabelled([...inspections.keys()]);
     const launchFailures = new Map(record?.launchFailures);

@@ -19,8 +19,7 @@ function fakeDocker(local: string[], pullError?: string) {
       return progress;
     },
     modem: {
-      followProgress: (_stream: unknown, onFinished: (error: Error | null) => void) =>
-        setImmediate(() => onFinished(pullError ? new Error(pullError) : null)),
+      followProgress: (_stream: unknown, onFinished: (error: Error | null) => void) => setImmediate(() => onFinished(pullError ? new Error(pullError) : null)),
     },
   } as unknown as Dockerode;
   return { docker, pulls };

@@ -4,13 +4,15 @@ describe('KeyedSerializer', () => {
   it('runs operations on one key one at a time, in order, even after a failure; other keys run alongside', async () => {
     const serializer = new KeyedSerializer();
     const log: string[] = [];
-    const operation = (name: string, fail = false) => async () => {
-      log.push(`${name} start`);
-      await new Promise((r) => setTimeout(r, 5));
-      log.push(`${name} end`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const operation =
+      (name: string, fail = false) =>
+      async () => {
+        log.push(`${name} start`);
+        await new Promise((r) => setTimeout(r, 5));
+        log.push(`${name} end`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([
       serializer.run('task-1', operation('a', true)),
       serializer.run('task-1', operation('b')),

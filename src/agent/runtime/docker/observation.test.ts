@@ -86,7 +86,7 @@ describe('taskObservation', () => {
     expect(done).toMatchObject({ lastStatus: 'STOPPED', exitCode: 3, startedAt: started, finishedAt: finished });
     expect(done).not.toHaveProperty('reason');
     expect(oom).toMatchObject({ lastStatus: 'STOPPED', exitCode: 137, reason: 'OOMKilled' });
-    expect([healthy, sick, checking].map((c) => c!.healthStatus)).toEqual(['HEALTHY', 'UNHEALTHY', 'UNKNOWN']);
+    expect([healthy, sick, checking].map((c) => c.healthStatus)).toEqual(['HEALTHY', 'UNHEALTHY', 'UNKNOWN']);
   });
 
   it('reports a container the engine failed to start as STOPPED with the engine’s error, never as CREATED', () => {
@@ -116,11 +116,15 @@ describe('taskObservation', () => {
         { name: 'proxy', dependsOn: [{ containerName: 'app', condition: 'START' }] },
       ]),
     );
-    const observation = observe(layout, {}, {
-      launchFailures: new Map([['init', 'CannotPullContainerError: pull access denied']]),
-      pullStartedAt: started,
-      pullStoppedAt: finished,
-    });
+    const observation = observe(
+      layout,
+      {},
+      {
+        launchFailures: new Map([['init', 'CannotPullContainerError: pull access denied']]),
+        pullStartedAt: started,
+        pullStoppedAt: finished,
+      },
+    );
     expect(observation.containers.map((c) => [c.name, c.lastStatus, c.reason])).toEqual([
       ['init', 'STOPPED', 'CannotPullContainerError: pull access denied'],
       ['app', 'STOPPED', 'dependsOn init SUCCESS can never be met: it never started (CannotPullContainerError: pull access denied)'],
@@ -166,7 +170,7 @@ describe('taskObservation', () => {
 
   it('host mode: declared ports are bound on the instance itself', () => {
     const layout = taskLayout(taskSpec([{ name: 'app', portMappings: [{ containerPort: 9100, protocol: 'tcp' }] }], { networkMode: 'host' }));
-    expect(observe(layout, { app: inspection('c1', {}) }).containers[0]!.networkBindings).toEqual([
+    expect(observe(layout, { app: inspection('c1', {}) }).containers[0].networkBindings).toEqual([
       { bindIP: '0.0.0.0', containerPort: 9100, hostPort: 9100, protocol: 'tcp' },
     ]);
   });

@@ -56,7 +56,7 @@ export function taskObservation(facts: TaskFacts): TaskObservation {
  * one such container makes those waiting for it unreachable too.
  */
 function markUnreachable(layout: TaskLayout, observations: Map<string, ContainerObservation>): void {
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const container of layout.containers) {
       const current = observations.get(container.name);

@@ -46,7 +46,13 @@ describe('SimulatedRuntime', () => {
   it('allocates dynamic host ports from a counter and keeps static ones', async () => {
     const { clock, runtime } = setup({ firstDynamicPort: 40000 });
     const spec = taskSpec([
-      { name: 'app', portMappings: [{ containerPort: 80, protocol: 'tcp' }, { containerPort: 81, hostPort: 8081, protocol: 'tcp' }] },
+      {
+        name: 'app',
+        portMappings: [
+          { containerPort: 80, protocol: 'tcp' },
+          { containerPort: 81, hostPort: 8081, protocol: 'tcp' },
+        ],
+      },
     ]);
     const first = taskLaunch(spec);
     const second = taskLaunch(spec, { taskUid: 'uid-2', taskName: 'web-2' });
@@ -57,7 +63,7 @@ describe('SimulatedRuntime', () => {
       { bindIP: '127.0.0.1', containerPort: 80, hostPort: 40000, protocol: 'tcp' },
       { bindIP: '127.0.0.1', containerPort: 81, hostPort: 8081, protocol: 'tcp' },
     ]);
-    expect(container((await runtime.observe('uid-2'))!, 'app').networkBindings[0]!.hostPort).toBe(40001);
+    expect(container((await runtime.observe('uid-2'))!, 'app').networkBindings[0].hostPort).toBe(40001);
   });
 
   it('starts dependents only once their dependencies meet the condition', async () => {
@@ -66,7 +72,13 @@ describe('SimulatedRuntime', () => {
       taskSpec([
         { name: 'init', essential: false },
         { name: 'db', healthCheck },
-        { name: 'app', dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }, { containerName: 'db', condition: 'HEALTHY' }] },
+        {
+          name: 'app',
+          dependsOn: [
+            { containerName: 'init', condition: 'SUCCESS' },
+            { containerName: 'db', condition: 'HEALTHY' },
+          ],
+        },
       ]),
     );
     // pulled at 100 ms, init and db running at 300 ms, init exits 0 at 800 ms, db healthy at 1300 ms.
@@ -118,9 +130,7 @@ describe('SimulatedRuntime', () => {
 
   it('stops every container, and those that never started with a reason; stopped tasks do not start again', async () => {
     const { clock, runtime } = setup();
-    const launch = taskLaunch(
-      taskSpec([{ name: 'app' }, { name: 'late', dependsOn: [{ containerName: 'app', condition: 'COMPLETE' }] }]),
-    );
+    const launch = taskLaunch(taskSpec([{ name: 'app' }, { name: 'late', dependsOn: [{ containerName: 'app', condition: 'COMPLETE' }] }]));
     expect(statuses(await drive(runtime, clock, launch, 400))).toEqual({ app: 'RUNNING', late: 'PULLED' });
     await runtime.stop(launch.taskUid, {});
 

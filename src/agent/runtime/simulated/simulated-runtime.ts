@@ -91,7 +91,11 @@ export class SimulatedRuntime implements TaskRuntime {
         continue;
       }
       if (container.lastStatus !== 'PULLED') continue;
-      const gate = evaluateGate(task.layout.containers.find((c) => c.name === name)!, task.layout, (n) => task.containers.get(n));
+      const gate = evaluateGate(
+        task.layout.containers.find((c) => c.name === name)!,
+        task.layout,
+        (n) => task.containers.get(n),
+      );
       if (gate.kind === 'failed') this.update(task, name, { lastStatus: 'STOPPED', reason: gate.reason });
       if (gate.kind === 'open') this.create(task, name);
     }
@@ -148,7 +152,10 @@ export class SimulatedRuntime implements TaskRuntime {
     if (!task) {
       const layout = taskLayout(launch.spec);
       const containers = new Map(
-        layout.containers.map((c): [string, ContainerObservation] => [c.name, { name: c.name, lastStatus: 'PENDING', healthStatus: 'UNKNOWN', networkBindings: [] }]),
+        layout.containers.map((c): [string, ContainerObservation] => [
+          c.name,
+          { name: c.name, lastStatus: 'PENDING', healthStatus: 'UNKNOWN', networkBindings: [] },
+        ]),
       );
       task = { launch, layout, containers, busy: new Set(), timers: new Set(), stopRequested: false };
       this.tasks.set(launch.taskUid, task);

@@ -2,7 +2,11 @@ import type { ContainerDefinition, ContainerInstance, Task, TaskDefinitionSpec }
 
 /** Builders for the placement tests: the smallest objects that carry what placement reads. */
 
-export function instance(name: string, resources: Partial<ContainerInstance['spec']['registeredResources']> = {}, overrides: Partial<ContainerInstance> = {}): ContainerInstance {
+export function instance(
+  name: string,
+  resources: Partial<ContainerInstance['spec']['registeredResources']> = {},
+  overrides: Partial<ContainerInstance> = {},
+): ContainerInstance {
   return {
     apiVersion: 'berth.dev/v1alpha1',
     kind: 'ContainerInstance',
@@ -13,14 +17,19 @@ export function instance(name: string, resources: Partial<ContainerInstance['spe
 }
 
 export function container(name: string, fields: Partial<ContainerDefinition> = {}): ContainerDefinition {
-  return { name, image: 'busybox', essential: true, ...fields } as ContainerDefinition;
+  return { name, image: 'busybox', essential: true, ...fields };
 }
 
 export function taskSpec(containers: ContainerDefinition[], fields: Partial<TaskDefinitionSpec> = {}): TaskDefinitionSpec {
-  return { containerDefinitions: containers, networkMode: 'bridge', ...fields } as TaskDefinitionSpec;
+  return { containerDefinitions: containers, networkMode: 'bridge', ...fields };
 }
 
-export function boundTask(name: string, taskDefinition: string, onInstance: string, fields: { group?: string; lastStatus?: NonNullable<Task['status']>['lastStatus'] } = {}): Task {
+export function boundTask(
+  name: string,
+  taskDefinition: string,
+  onInstance: string,
+  fields: { group?: string; lastStatus?: NonNullable<Task['status']>['lastStatus'] } = {},
+): Task {
   return {
     apiVersion: 'berth.dev/v1alpha1',
     kind: 'Task',

@@ -23,7 +23,9 @@ describe('isFailedLaunch', () => {
 
   it('does not count tasks that once ran healthy, tasks stopped by someone, or tasks still running', () => {
     expect(isFailedLaunch(stopped({ stopCode: 'EssentialContainerExited', startedAt: '2024-05-01T10:00:00Z' }))).toBe(false);
-    expect(isFailedLaunch(stopped({ stopCode: 'ServiceSchedulerInitiated', stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)' }))).toBe(false);
+    expect(isFailedLaunch(stopped({ stopCode: 'ServiceSchedulerInitiated', stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)' }))).toBe(
+      false,
+    );
     expect(isFailedLaunch(stopped({ stopCode: 'UserInitiated' }))).toBe(false);
     expect(isFailedLaunch(stopped({ stopCode: 'TerminationNotice' }))).toBe(false);
     expect(isFailedLaunch({ lastStatus: 'STOPPING', stopCode: 'TaskFailedToStart' })).toBe(false);

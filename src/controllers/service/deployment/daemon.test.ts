@@ -13,7 +13,14 @@ describe('planDaemonStep', () => {
   });
 
   it('starts the new task on an instance once its old one is STOPPED, not while it is stopping', () => {
-    const step = planDaemonStep([{ instance: 'a', eligible: true }, { instance: 'b', eligible: true, old: 'stopping' }, { instance: 'c', eligible: true, old: 'healthy' }], 50);
+    const step = planDaemonStep(
+      [
+        { instance: 'a', eligible: true },
+        { instance: 'b', eligible: true, old: 'stopping' },
+        { instance: 'c', eligible: true, old: 'healthy' },
+      ],
+      50,
+    );
     expect(step).toEqual({ floor: 2, startOn: ['a'], stopOldOn: [], stopNewOn: [] });
   });
 
@@ -35,7 +42,13 @@ describe('planDaemonStep', () => {
   });
 
   it('takes the tasks off instances that are no longer eligible, and ignores them in the floor', () => {
-    const step = planDaemonStep([{ instance: 'a', eligible: false, old: 'healthy', new: 'starting' }, { instance: 'b', eligible: true, new: 'healthy' }], 100);
+    const step = planDaemonStep(
+      [
+        { instance: 'a', eligible: false, old: 'healthy', new: 'starting' },
+        { instance: 'b', eligible: true, new: 'healthy' },
+      ],
+      100,
+    );
     expect(step).toEqual({ floor: 0, startOn: [], stopOldOn: ['a'], stopNewOn: ['a'] });
   });
 });
@@ -61,13 +74,17 @@ describe('DAEMON rollout through decideDeployments', () => {
       return decision;
     }
     apply(effect: DeploymentEffect) {
-      if (effect.type === 'startTasks') for (const name of effect.instances!) this.tasks.get(name)!.push({ deploymentId: effect.deploymentId, taskDefinition: effect.taskDefinition, health: 'starting' });
+      if (effect.type === 'startTasks')
+        for (const name of effect.instances!)
+          this.tasks.get(name)!.push({ deploymentId: effect.deploymentId, taskDefinition: effect.taskDefinition, health: 'starting' });
       if (effect.type === 'stopTasks' && 'instances' in effect.select) {
-        for (const name of effect.select.instances) for (const task of this.tasks.get(name)!) if (task.deploymentId === effect.deploymentId) task.health = 'stopping';
+        for (const name of effect.select.instances)
+          for (const task of this.tasks.get(name)!) if (task.deploymentId === effect.deploymentId) task.health = 'stopping';
       }
     }
     settle() {
-      for (const task of [...this.tasks.values()].flat()) task.health = task.health === 'starting' ? 'healthy' : task.health === 'stopping' ? 'stopped' : task.health;
+      for (const task of [...this.tasks.values()].flat())
+        task.health = task.health === 'starting' ? 'healthy' : task.health === 'stopping' ? 'stopped' : task.health;
     }
     healthyInstances() {
       return [...this.tasks.values()].filter((tasks) => tasks.some((t) => t.health === 'healthy')).length;
@@ -93,6 +110,11 @@ describe('DAEMON rollout through decideDeployments', () => {
     }
     expect(daemon.sim.primary()).toMatchObject({ taskDefinition: 'agent:2', rolloutState: 'COMPLETED' });
     expect(Math.min(...healthy)).toBe(2);
-    expect([...daemon.tasks.values()].flat().filter((t) => t.health === 'healthy').map((t) => t.taskDefinition)).toEqual(Array(4).fill('agent:2'));
+    expect(
+      [...daemon.tasks.values()]
+        .flat()
+        .filter((t) => t.health === 'healthy')
+        .map((t) => t.taskDefinition),
+    ).toEqual(Array(4).fill('agent:2'));
   });
 });

@@ -13,7 +13,8 @@ function steady(spec = breaker(true), revision = 'web:1'): SimulatedService {
 
 /** Every task of the new revision fails to launch as soon as it is started. */
 function failLaunches(service: SimulatedService, revision: string): void {
-  for (const task of service.tasks) if (task.taskDefinition === revision && task.health === 'starting') Object.assign(task, { health: 'stopped', failedLaunch: true });
+  for (const task of service.tasks)
+    if (task.taskDefinition === revision && task.health === 'starting') Object.assign(task, { health: 'stopped', failedLaunch: true });
 }
 
 describe('decideDeployments', () => {
@@ -38,7 +39,7 @@ describe('decideDeployments', () => {
     const first = service.reconcile('web:2');
     service.deployments = before; // the status write never happened
     const second = service.reconcile('web:2');
-    expect(second.deployments[0]!.id).toBe(first.deployments[0]!.id);
+    expect(second.deployments[0].id).toBe(first.deployments[0].id);
     expect(second.deployments[0]).toMatchObject({ pendingCount: 4 });
     expect(second.effects.filter((e) => e.type === 'startTasks')).toEqual([]);
     expect(service.count('starting', 'web:2')).toBe(4);
@@ -80,7 +81,7 @@ describe('decideDeployments', () => {
       rolloutState: 'IN_PROGRESS',
       rolloutStateReason: 'ECS deployment circuit breaker: web:2 failed to start; rolling back to web:1.',
     });
-    expect(rollback!.id).not.toBe(completedId);
+    expect(rollback.id).not.toBe(completedId);
     expect(completed).toMatchObject({ id: completedId, status: 'ACTIVE', rolloutState: 'COMPLETED' });
 
     // The rollback completes, and the spec that still names web:2 does not deploy it again.
@@ -108,7 +109,9 @@ describe('decideDeployments', () => {
     }
     const failed = service.deployments!.find((d) => d.rolloutState === 'FAILED')!;
     const reasons = effects.flatMap((e) => (e.type === 'recordEvent' ? [`${e.kind} ${e.reason}`] : []));
-    expect(reasons).toEqual(expect.arrayContaining(['Normal DeploymentStarted', 'Normal TasksStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']));
+    expect(reasons).toEqual(
+      expect.arrayContaining(['Normal DeploymentStarted', 'Normal TasksStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']),
+    );
     expect(effects).toContainEqual({
       type: 'recordEvent',
       kind: 'Warning',

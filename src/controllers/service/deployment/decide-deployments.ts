@@ -66,10 +66,7 @@ export interface StopTasksEffect {
 }
 
 export type DeploymentEffect =
-  | StartTasksEffect
-  | StopTasksEffect
-  | ({ type: 'recordEvent' } & RecordDeploymentEvent)
-  | { type: 'setCondition'; condition: DesiredCondition };
+  StartTasksEffect | StopTasksEffect | ({ type: 'recordEvent' } & RecordDeploymentEvent) | { type: 'setCondition'; condition: DesiredCondition };
 
 export interface DeploymentDecision {
   /** The effective desired count: spec.desiredCount, or the eligible instances of a DAEMON. */
@@ -110,14 +107,19 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
   const send = (entry: Entry, event: DeploymentEvent) => {
     const [snapshot, actions] = transition(deploymentMachine, entry.snapshot, event);
     entry.snapshot = snapshot;
-    for (const action of actions) if (action.type === 'recordEvent') effects.push({ type: 'recordEvent', ...(action.params as RecordDeploymentEvent) });
+    for (const action of actions) if (action.type === 'recordEvent') effects.push({ type: 'recordEvent', ...action.params });
   };
   const start = (entries: Entry[], taskDefinition: string, rollback: boolean, rolloutStateReason?: string): Entry[] => {
     const predecessor = entries.find((e) => statusOf(e) === 'PRIMARY');
     const id = input.deploymentId({ taskDefinition, predecessorId: predecessor && idOf(predecessor), rollback });
     if (predecessor) send(predecessor, { type: 'SUPERSEDED' });
     const [snapshot] = initialTransition(deploymentMachine, { id, serviceName, taskDefinition, ...(rolloutStateReason ? { rolloutStateReason } : {}) });
-    effects.push({ type: 'recordEvent', kind: 'Normal', reason: 'DeploymentStarted', message: `service ${serviceName} has started deployment ${id} of ${taskDefinition}.` });
+    effects.push({
+      type: 'recordEvent',
+      kind: 'Normal',
+      reason: 'DeploymentStarted',
+      message: `service ${serviceName} has started deployment ${id} of ${taskDefinition}.`,
+    });
     return [{ snapshot, createdAt: at }, ...entries];
   };
   const observe = (entries: Entry[], entry: Entry) => {
@@ -138,7 +140,7 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
   if (needsDeployment(entries, input.taskDefinition, input.deploymentId)) entries = start(entries, input.taskDefinition, false);
   entries.push(...adopt(entries, input.observed, serviceName, at));
 
-  const primary = entries[0]!;
+  const primary = entries[0];
   const wasFailed = rolloutOf(primary) === 'FAILED';
   for (const entry of entries) observe(entries, entry);
 
@@ -154,10 +156,10 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
       message: `service ${serviceName} is rolling back to ${to}: deployment ${idOf(primary)} of ${from} FAILED.`,
     });
     entries = start(entries, to, true, `ECS deployment circuit breaker: ${from} failed to start; rolling back to ${to}.`);
-    observe(entries, entries[0]!);
+    observe(entries, entries[0]);
   }
 
-  const current = entries[0]!;
+  const current = entries[0];
   // A FAILED deployment without a rollback stops launching tasks, and the older ones keep theirs (ECS).
   if (rolloutOf(current) !== 'FAILED') {
     const older = entries.slice(1).filter((e) => statusOf(e) === 'ACTIVE');
@@ -191,7 +193,16 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
 }
 
 function changed(stored: ServiceDeployment, next: ServiceDeployment): boolean {
-  const fields: (keyof ServiceDeployment)[] = ['status', 'taskDefinition', 'desiredCount', 'runningCount', 'pendingCount', 'failedTasks', 'rolloutState', 'rolloutStateReason'];
+  const fields: (keyof ServiceDeployment)[] = [
+    'status',
+    'taskDefinition',
+    'desiredCount',
+    'runningCount',
+    'pendingCount',
+    'failedTasks',
+    'rolloutState',
+    'rolloutStateReason',
+  ];
   return fields.some((field) => stored[field] !== next[field]);
 }
 
@@ -249,10 +260,16 @@ function replicaEffects(primary: Entry, older: Entry[], tallyOf: (e: Entry) => T
   const step = planRollingStep({ desiredCount, ...deploymentLimits(spec), primary: tallyOf(primary), older: oldestFirst.map(tallyOf) });
   const effects: DeploymentEffect[] = [];
   for (const stop of step.stops) {
-    const entry = stop.deployment === 'primary' ? primary : oldestFirst[stop.deployment]!;
-    effects.push({ type: 'stopTasks', deploymentId: idOf(entry), select: { health: stop.health, count: stop.count }, reason: stopReason(stop.health, primary) });
+    const entry = stop.deployment === 'primary' ? primary : oldestFirst[stop.deployment];
+    effects.push({
+      type: 'stopTasks',
+      deploymentId: idOf(entry),
+      select: { health: stop.health, count: stop.count },
+      reason: stopReason(stop.health, primary),
+    });
   }
-  if (step.start > 0) effects.push({ type: 'startTasks', deploymentId: idOf(primary), taskDefinition: primary.snapshot.context.taskDefinition, count: step.start });
+  if (step.start > 0)
+    effects.push({ type: 'startTasks', deploymentId: idOf(primary), taskDefinition: primary.snapshot.context.taskDefinition, count: step.start });
   return effects;
 }
 
@@ -282,7 +299,13 @@ function daemonEffects(primary: Entry, older: Entry[], instances: DaemonInstance
   stopOn(primary, step.stopNewOn, (name) => state(name)?.new);
   for (const entry of [...older].reverse()) stopOn(entry, step.stopOldOn, (name) => state(name)?.old);
   if (step.startOn.length > 0) {
-    effects.push({ type: 'startTasks', deploymentId: idOf(primary), taskDefinition: primary.snapshot.context.taskDefinition, count: step.startOn.length, instances: step.startOn });
+    effects.push({
+      type: 'startTasks',
+      deploymentId: idOf(primary),
+      taskDefinition: primary.snapshot.context.taskDefinition,
+      count: step.startOn.length,
+      instances: step.startOn,
+    });
   }
   return effects;
 }
@@ -316,7 +339,12 @@ function progressing(primary: Entry, entries: Entry[], tallyOf: (e: Entry) => Ta
     case 'COMPLETED':
       return { type: progressingCondition, status: 'True', reason: 'DeploymentCompleted', message: `deployment ${id} of ${taskDefinition} completed` };
     case 'FAILED':
-      return { type: progressingCondition, status: 'False', reason: 'DeploymentFailed', message: `deployment ${id} of ${taskDefinition} FAILED: ${rolloutStateReason}` };
+      return {
+        type: progressingCondition,
+        status: 'False',
+        reason: 'DeploymentFailed',
+        message: `deployment ${id} of ${taskDefinition} FAILED: ${rolloutStateReason}`,
+      };
     case 'IN_PROGRESS': {
       const olderLive = entries.filter((e) => e !== primary).reduce((sum, e) => sum + live(tallyOf(e)), 0);
       const message = `deployment ${id} is rolling out ${taskDefinition}: ${tallyOf(primary).healthy} of ${desiredCount} tasks healthy, ${tasks(olderLive)} of older deployments left`;

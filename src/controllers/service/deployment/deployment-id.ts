@@ -20,7 +20,11 @@ export type DeploymentIdGenerator = (seed: DeploymentIdSeed) => string;
 /** `ecs-svc/` and 19 digits, as ECS's deployment ids look. */
 export function deploymentIdGenerator(serviceUid: string): DeploymentIdGenerator {
   return ({ taskDefinition, predecessorId, rollback }) => {
-    const digest = createHash('sha256').update(JSON.stringify([serviceUid, taskDefinition, predecessorId ?? null, rollback])).digest('hex');
-    return `ecs-svc/${BigInt(`0x${digest.slice(0, 15)}`).toString().padStart(19, '0')}`;
+    const digest = createHash('sha256')
+      .update(JSON.stringify([serviceUid, taskDefinition, predecessorId ?? null, rollback]))
+      .digest('hex');
+    return `ecs-svc/${BigInt(`0x${digest.slice(0, 15)}`)
+      .toString()
+      .padStart(19, '0')}`;
   };
 }

@@ -114,7 +114,11 @@ export const deploymentMachine = setup({
                   },
                   {
                     type: 'recordEvent',
-                    params: ({ context }) => ({ kind: 'Normal' as const, reason: 'SteadyState', message: `service ${context.serviceName} has reached a steady state.` }),
+                    params: ({ context }) => ({
+                      kind: 'Normal' as const,
+                      reason: 'SteadyState',
+                      message: `service ${context.serviceName} has reached a steady state.`,
+                    }),
                   },
                 ],
               },

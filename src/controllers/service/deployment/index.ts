@@ -13,4 +13,14 @@ export {
 } from './decide-deployments';
 export { deploymentIdGenerator, type DeploymentIdGenerator, type DeploymentIdSeed } from './deployment-id';
 export { deploymentMachine, type DeploymentContext, type DeploymentEvent, type RecordDeploymentEvent } from './deployment-machine';
-export { emptyTally, planRollingStep, rollingBounds, type RollingBounds, type RollingStep, type RollingStepInput, type TaskHealth, type TaskStops, type TaskTally } from './rolling';
+export {
+  emptyTally,
+  planRollingStep,
+  rollingBounds,
+  type RollingBounds,
+  type RollingStep,
+  type RollingStepInput,
+  type TaskHealth,
+  type TaskStops,
+  type TaskTally,
+} from './rolling';

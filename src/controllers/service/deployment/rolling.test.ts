@@ -55,7 +55,13 @@ describe('planRollingStep', () => {
   });
 
   it('never stops a healthy task below the floor', () => {
-    const step = planRollingStep({ desiredCount: 4, minimumHealthyPercent: 75, maximumPercent: 100, primary: tally({ starting: 1 }), older: [tally({ healthy: 3 })] });
+    const step = planRollingStep({
+      desiredCount: 4,
+      minimumHealthyPercent: 75,
+      maximumPercent: 100,
+      primary: tally({ starting: 1 }),
+      older: [tally({ healthy: 3 })],
+    });
     expect(step).toMatchObject({ bounds: { ceiling: 4, floor: 3 }, start: 0, stops: [] });
   });
 
@@ -70,7 +76,9 @@ describe('planRollingStep', () => {
   });
 
   it('drains every old task when the desired count is 0', () => {
-    expect(planRollingStep({ desiredCount: 0, minimumHealthyPercent: 100, maximumPercent: 200, primary: emptyTally, older: [tally({ healthy: 2, starting: 1 })] })).toMatchObject({
+    expect(
+      planRollingStep({ desiredCount: 0, minimumHealthyPercent: 100, maximumPercent: 200, primary: emptyTally, older: [tally({ healthy: 2, starting: 1 })] }),
+    ).toMatchObject({
       start: 0,
       stops: [
         { deployment: 0, health: 'starting', count: 1 },

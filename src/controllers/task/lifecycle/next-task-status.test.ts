@@ -52,11 +52,13 @@ describe('nextTaskStatus', () => {
       pullStoppedAt: '2024-05-01T10:00:02Z',
       startedAt: '2024-05-01T10:00:03Z',
     });
-    expect(statuses[3]!.stoppingAt).toBeUndefined();
-    expect(statuses[0]!.conditions).toEqual([
+    expect(statuses[3].stoppingAt).toBeUndefined();
+    expect(statuses[0].conditions).toEqual([
       { type: 'Placed', status: 'True', reason: 'Placed', message: 'the task is bound to container instance i-1', lastTransitionTime: '2024-05-01T10:00:00Z' },
     ]);
-    expect(run(events).effects).toEqual([{ type: 'recordEvent', kind: 'Normal', reason: 'TaskRunning', message: 'every essential container is running and healthy' }]);
+    expect(run(events).effects).toEqual([
+      { type: 'recordEvent', kind: 'Normal', reason: 'TaskRunning', message: 'every essential container is running and healthy' },
+    ]);
   });
 
   it('runs a task without health checks as soon as its essential containers run; its health stays UNKNOWN as in ECS', () => {
@@ -67,7 +69,10 @@ describe('nextTaskStatus', () => {
   it('waits in ACTIVATING while a health check is unknown or failing, reporting UNHEALTHY for the service to judge', () => {
     const unhealthy = run([{ type: 'PLACED' }, observe([container('web', { healthStatus: 'UNHEALTHY' })], ['web'])]).status;
     expect(unhealthy).toMatchObject({ lastStatus: 'ACTIVATING', healthStatus: 'UNHEALTHY' });
-    expect(run([observe([container('web', { healthStatus: 'HEALTHY' })], ['web'])], unhealthy).status).toMatchObject({ lastStatus: 'RUNNING', healthStatus: 'HEALTHY' });
+    expect(run([observe([container('web', { healthStatus: 'HEALTHY' })], ['web'])], unhealthy).status).toMatchObject({
+      lastStatus: 'RUNNING',
+      healthStatus: 'HEALTHY',
+    });
   });
 
   it('ignores the health of non-essential containers', () => {
@@ -77,7 +82,10 @@ describe('nextTaskStatus', () => {
 
   it('stops the task when an essential container exits, naming it and its exit code', () => {
     const running = run([{ type: 'PLACED' }, observe([container('web'), container('sidecar')])]).status;
-    const { status, effects } = run([observe([container('web', { lastStatus: 'STOPPED', exitCode: 137, reason: 'OOMKilled' }), container('sidecar')])], running);
+    const { status, effects } = run(
+      [observe([container('web', { lastStatus: 'STOPPED', exitCode: 137, reason: 'OOMKilled' }), container('sidecar')])],
+      running,
+    );
     expect(status).toMatchObject({
       lastStatus: 'STOPPING',
       desiredStatus: 'STOPPED',
@@ -86,7 +94,12 @@ describe('nextTaskStatus', () => {
       stoppingAt: '2024-05-01T10:00:00Z',
     });
     expect(effects).toEqual([
-      { type: 'recordEvent', kind: 'Warning', reason: 'EssentialContainerExited', message: 'Essential container in task exited: web exited with code 137 (OOMKilled)' },
+      {
+        type: 'recordEvent',
+        kind: 'Warning',
+        reason: 'EssentialContainerExited',
+        message: 'Essential container in task exited: web exited with code 137 (OOMKilled)',
+      },
       { type: 'stopContainers' },
     ]);
   });
@@ -104,18 +117,30 @@ describe('nextTaskStatus', () => {
   it('fails the launch when any container stops before it ever started', () => {
     const event = observe([container('web', { lastStatus: 'STOPPED', startedAt: undefined, reason: 'CannotPullContainerError: pull access denied for web' })]);
     const { status, effects } = run([{ type: 'PLACED' }, event]);
-    expect(status).toMatchObject({ lastStatus: 'STOPPING', stopCode: 'TaskFailedToStart', stoppedReason: 'Task failed to start: web: CannotPullContainerError: pull access denied for web' });
+    expect(status).toMatchObject({
+      lastStatus: 'STOPPING',
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: 'Task failed to start: web: CannotPullContainerError: pull access denied for web',
+    });
     expect(effects[0]).toMatchObject({ kind: 'Warning', reason: 'TaskFailedToStart' });
   });
 
   it('fails the launch when the agent cannot launch the task at all', () => {
     const { status } = run([{ type: 'PLACED' }, { type: 'LAUNCH_FAILED', reason: 'secret db-password not found' }, { type: 'CONTAINERS_STOPPED' }]);
-    expect(status).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'secret db-password not found', stoppedAt: '2024-05-01T10:00:02Z' });
+    expect(status).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: 'secret db-password not found',
+      stoppedAt: '2024-05-01T10:00:02Z',
+    });
   });
 
   it('stops on request through STOPPING, then removes the containers once they stopped', () => {
     const running = run([{ type: 'PLACED' }, observe([container('web')])]).status;
-    const stopping = run([{ type: 'STOP_REQUESTED', stopCode: 'ServiceSchedulerInitiated', reason: 'Scaling activity initiated by (deployment ecs-svc/1)' }], running);
+    const stopping = run(
+      [{ type: 'STOP_REQUESTED', stopCode: 'ServiceSchedulerInitiated', reason: 'Scaling activity initiated by (deployment ecs-svc/1)' }],
+      running,
+    );
     expect(stopping.status).toMatchObject({ lastStatus: 'STOPPING', desiredStatus: 'STOPPED', stopCode: 'ServiceSchedulerInitiated' });
     expect(stopping.effects).toEqual([
       { type: 'recordEvent', kind: 'Normal', reason: 'ServiceSchedulerInitiated', message: 'Scaling activity initiated by (deployment ecs-svc/1)' },
@@ -135,7 +160,13 @@ describe('nextTaskStatus', () => {
 
   it('stops a task that was never placed at once, with nothing to stop or remove', () => {
     const { status, effects } = run([{ type: 'STOP_REQUESTED', stopCode: 'UserInitiated', reason: 'Task stopped by user' }]);
-    expect(status).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'UserInitiated', createdAt: '2024-05-01T10:00:00Z', stoppingAt: '2024-05-01T10:00:00Z', stoppedAt: '2024-05-01T10:00:00Z' });
+    expect(status).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'UserInitiated',
+      createdAt: '2024-05-01T10:00:00Z',
+      stoppingAt: '2024-05-01T10:00:00Z',
+      stoppedAt: '2024-05-01T10:00:00Z',
+    });
     expect(effects.map((e) => e.type)).toEqual(['recordEvent']);
   });
 
@@ -150,7 +181,13 @@ describe('nextTaskStatus', () => {
     const failed = run([{ type: 'PLACEMENT_FAILED', reason: 'no container instance has 512 MiB of memory free' }]);
     expect(failed.status.lastStatus).toBe('PROVISIONING');
     expect(failed.status.conditions).toEqual([
-      { type: 'Placed', status: 'False', reason: 'PlacementFailed', message: 'no container instance has 512 MiB of memory free', lastTransitionTime: '2024-05-01T10:00:00Z' },
+      {
+        type: 'Placed',
+        status: 'False',
+        reason: 'PlacementFailed',
+        message: 'no container instance has 512 MiB of memory free',
+        lastTransitionTime: '2024-05-01T10:00:00Z',
+      },
     ]);
     expect(failed.effects).toHaveLength(1);
     expect(run([{ type: 'PLACEMENT_FAILED', reason: 'no container instance has 512 MiB of memory free' }], failed.status).effects).toEqual([]);
@@ -164,8 +201,10 @@ describe('nextTaskStatus', () => {
     const reason = `CannotPullContainerError: ${'x'.repeat(2000)}`;
     const { status } = run([{ type: 'PLACED' }, observe([container('web', { lastStatus: 'STOPPED', startedAt: undefined, reason, runtimeId: 'abc' })])]);
     expect(status.stoppedReason).toHaveLength(1024);
-    expect(status.containers).toEqual([{ name: 'web', runtimeId: 'abc', lastStatus: 'STOPPED', healthStatus: 'UNKNOWN', networkBindings: [], reason: expect.stringMatching(/^CannotPull/) }]);
-    expect(status.containers![0]!.reason).toHaveLength(1024);
+    expect(status.containers).toEqual([
+      { name: 'web', runtimeId: 'abc', lastStatus: 'STOPPED', healthStatus: 'UNKNOWN', networkBindings: [], reason: expect.stringMatching(/^CannotPull/) },
+    ]);
+    expect(status.containers![0].reason).toHaveLength(1024);
   });
 
   it('is pure: the same inputs give the same output', () => {

@@ -2,7 +2,14 @@ import { transition } from 'xstate';
 import type { ContainerObservation } from '../../../agent/task-runtime';
 import type { TaskContainerStatus, TaskStatus } from '../../../api';
 import { setConditions } from '../../shared/conditions';
-import { taskLifecycleMachine, taskStatusOrder, type TaskEffect, type TaskEvent, type TaskLastStatus, type TaskLifecycleContext } from './task-lifecycle-machine';
+import {
+  taskLifecycleMachine,
+  taskStatusOrder,
+  type TaskEffect,
+  type TaskEvent,
+  type TaskLastStatus,
+  type TaskLifecycleContext,
+} from './task-lifecycle-machine';
 
 export interface TaskTransition {
   status: TaskStatus;
@@ -26,7 +33,7 @@ export function nextTaskStatus(current: TaskStatus | undefined, event: TaskEvent
   const before = taskLifecycleMachine.resolveState({ value: current?.lastStatus ?? 'PROVISIONING', context: contextOf(current) });
   if (current && before.status === 'done') return { status: current, effects: [] };
   const [after, actions] = transition(taskLifecycleMachine, before, event);
-  const lastStatus = after.value as TaskLastStatus;
+  const lastStatus = after.value;
   const at = timestamp(now);
   const reached = (status: TaskLastStatus) => taskStatusOrder.indexOf(lastStatus) >= taskStatusOrder.indexOf(status);
   const observed = event.type === 'CONTAINERS_OBSERVED' ? event : undefined;
@@ -47,7 +54,7 @@ export function nextTaskStatus(current: TaskStatus | undefined, event: TaskEvent
   setIfAbsent(status, 'stoppingAt', reached('DEACTIVATING') ? at : undefined);
   setIfAbsent(status, 'stoppedAt', lastStatus === 'STOPPED' ? at : undefined);
 
-  const placement = placementCondition(before.value as TaskLastStatus, lastStatus, before.context, after.context, event);
+  const placement = placementCondition(before.value, lastStatus, before.context, after.context, event);
   if (placement) status.conditions = setConditions(current?.conditions, [placement], now);
 
   return { status, effects: actions.flatMap((action) => effectOf(action.type, action.params)) };

@@ -22,11 +22,7 @@ export interface ContainersObserved {
 }
 
 export type ObservationVerdict =
-  | { kind: 'failedToStart'; reason: string }
-  | { kind: 'essentialExited'; reason: string }
-  | { kind: 'ready' }
-  | { kind: 'activating' }
-  | { kind: 'starting' };
+  { kind: 'failedToStart'; reason: string } | { kind: 'essentialExited'; reason: string } | { kind: 'ready' } | { kind: 'activating' } | { kind: 'starting' };
 
 /** ECS task health: only essential containers with a health check count; none at all is UNKNOWN. */
 export function taskHealth(observed: ContainersObserved): HealthState {

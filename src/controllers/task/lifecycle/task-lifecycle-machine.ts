@@ -135,7 +135,10 @@ export const taskLifecycleMachine = setup({
   initial: 'PROVISIONING',
   context: { desiredStatus: 'RUNNING', healthStatus: 'UNKNOWN' },
   on: {
-    INSTANCE_LOST: [{ guard: 'stopping', target: '.STOPPED' }, { target: '.STOPPED', actions: beginStop }],
+    INSTANCE_LOST: [
+      { guard: 'stopping', target: '.STOPPED' },
+      { target: '.STOPPED', actions: beginStop },
+    ],
   },
   states: {
     PROVISIONING: {

@@ -81,7 +81,7 @@ function assertInvariants(events: TaskEvent[], transitions: TaskTransition[]): v
     // Containers are stopped exactly when the task enters STOPPING, and removed when it has stopped
     // them, unless their instance is gone with them.
     const entered = (s: TaskLastStatus) => status.lastStatus === s && previous?.lastStatus !== s;
-    const removes = entered('STOPPED') && previous?.lastStatus === 'STOPPING' && events[index]!.type !== 'INSTANCE_LOST';
+    const removes = entered('STOPPED') && previous?.lastStatus === 'STOPPING' && events[index].type !== 'INSTANCE_LOST';
     expect(effects.some((e) => e.type === 'stopContainers')).toBe(entered('STOPPING'));
     expect(effects.some((e) => e.type === 'removeContainers')).toBe(removes);
     previous = status;
@@ -102,7 +102,7 @@ describe('task lifecycle model', () => {
     (_name, path) => {
       const events = path.steps.map((step) => step.event);
       const transitions = replay(events);
-      transitions.forEach(({ status }, index) => expect(status.lastStatus).toBe(path.steps[index]!.state.value));
+      transitions.forEach(({ status }, index) => expect(status.lastStatus).toBe(path.steps[index].state.value));
       assertInvariants(events, transitions);
     },
   );

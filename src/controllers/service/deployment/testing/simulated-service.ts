@@ -18,7 +18,9 @@ export interface SimulatedTask {
   failedLaunch: boolean;
 }
 
-export function serviceSpec(overrides: Partial<ServiceSpec> & { minimumHealthyPercent?: number; maximumPercent?: number; circuitBreaker?: { enable: boolean; rollback: boolean } } = {}): ServiceSpec {
+export function serviceSpec(
+  overrides: Partial<ServiceSpec> & { minimumHealthyPercent?: number; maximumPercent?: number; circuitBreaker?: { enable: boolean; rollback: boolean } } = {},
+): ServiceSpec {
   const { minimumHealthyPercent, maximumPercent, circuitBreaker, ...spec } = overrides;
   return {
     cluster: 'default',
@@ -31,7 +33,7 @@ export function serviceSpec(overrides: Partial<ServiceSpec> & { minimumHealthyPe
       ...(maximumPercent !== undefined ? { maximumPercent } : {}),
       deploymentCircuitBreaker: circuitBreaker ?? { enable: false, rollback: false },
     },
-  } as ServiceSpec;
+  };
 }
 
 export class SimulatedService {
@@ -66,7 +68,12 @@ export class SimulatedService {
   observed(): DeploymentObservation[] {
     const byId = new Map<string, DeploymentObservation>();
     for (const task of this.tasks) {
-      const entry = byId.get(task.deploymentId) ?? { deploymentId: task.deploymentId, taskDefinition: task.taskDefinition, tasks: { ...emptyTally }, failedLaunches: 0 };
+      const entry = byId.get(task.deploymentId) ?? {
+        deploymentId: task.deploymentId,
+        taskDefinition: task.taskDefinition,
+        tasks: { ...emptyTally },
+        failedLaunches: 0,
+      };
       if (task.health === 'stopped') entry.failedLaunches += task.failedLaunch ? 1 : 0;
       else entry.tasks[task.health]++;
       byId.set(task.deploymentId, entry);
@@ -93,7 +100,8 @@ export class SimulatedService {
 
   private apply(effect: DeploymentEffect): void {
     if (effect.type === 'startTasks') {
-      for (let i = 0; i < effect.count; i++) this.tasks.push({ deploymentId: effect.deploymentId, taskDefinition: effect.taskDefinition, health: 'starting', failedLaunch: false });
+      for (let i = 0; i < effect.count; i++)
+        this.tasks.push({ deploymentId: effect.deploymentId, taskDefinition: effect.taskDefinition, health: 'starting', failedLaunch: false });
     }
     if (effect.type === 'stopTasks') {
       if (!('count' in effect.select)) throw new Error('REPLICA services stop tasks by count');
