@@ -30,6 +30,7 @@ class ScriptedStore implements ObjectStore {
   readonly objects = new Map<string, ConfigMap>();
   readonly watches: OpenWatch[] = [];
   readonly listTimes: number[] = [];
+  readonly listRequests: ListOptions[] = [];
   readonly listFailures: Error[] = [];
   readonly watchFailures: Error[] = [];
   private revision = 0;
@@ -69,15 +70,25 @@ class ScriptedStore implements ObjectStore {
     watch.callbacks.onClose(error);
   }
 
+  /** The server says the watch is alive and nothing changed up to now. */
+  bookmark(): void {
+    for (const watch of this.watches) if (!watch.stopped) watch.callbacks.onBookmark?.(String(this.revision));
+  }
+
   private emit(type: WatchEventType, object: ConfigMap): void {
     for (const watch of this.watches) if (!watch.stopped) watch.callbacks.onEvent({ type, object });
   }
 
-  async list<T extends KubeObject>(_type: ResourceType, _namespace: string | undefined, _options?: ListOptions): Promise<ListResult<T>> {
+  /** Pages as the API server does: `limit` items, then a continue token holding the next offset. */
+  async list<T extends KubeObject>(_type: ResourceType, _namespace: string | undefined, options: ListOptions = {}): Promise<ListResult<T>> {
     this.listTimes.push(this.clock.now());
+    this.listRequests.push(options);
     const failure = this.listFailures.shift();
     if (failure) throw failure;
-    return { items: [...this.objects.values()] as unknown as T[], resourceVersion: String(this.revision) };
+    const all = [...this.objects.values()] as unknown as T[];
+    const from = options.continue ? Number(options.continue) : 0;
+    const to = options.limit ? from + options.limit : all.length;
+    return { items: all.slice(from, to), resourceVersion: String(this.revision), ...(to < all.length ? { continue: String(to) } : {}) };
   }
 
   async watch<T extends KubeObject>(_type: ResourceType, _namespace: string | undefined, options: WatchOptions, callbacks: WatchCallbacks<T>): Promise<Watch> {
@@ -215,10 +226,11 @@ describe('SharedInformer', () => {
     store.openWatch();
   });
 
-  it('restarts a watch that stalls silently, without relisting', async () => {
+  it('restarts a watch that stalls silently, without relisting, once the store has shown it sends bookmarks', async () => {
     await startInformer({ stallTimeoutMs: 60_000 });
     store.put('a', '1');
     const stalled = store.openWatch();
+    store.bookmark();
 
     await clock.advance(59_999);
     expect(stalled.stopped).toBe(false);
@@ -228,6 +240,70 @@ describe('SharedInformer', () => {
     expect(store.openWatch().options.resourceVersion).toBe('1');
     store.put('a', '2');
     expect(values(informer)).toEqual({ a: '2' });
+  });
+
+  it('keeps a quiet watch that bookmarks regularly, and a quiet watch of a store without bookmarks', async () => {
+    await startInformer({ stallTimeoutMs: 60_000 });
+    const quiet = store.openWatch();
+    await clock.advance(10 * 60_000);
+    expect(quiet.stopped).toBe(false);
+
+    for (let minute = 0; minute < 10; minute++) {
+      store.bookmark();
+      await clock.advance(59_000);
+    }
+    expect(quiet.stopped).toBe(false);
+    expect(store.listTimes).toHaveLength(1);
+  });
+
+  it('resumes from the resourceVersion of the last bookmark', async () => {
+    await startInformer();
+    store.put('other', '1', true);
+    store.put('other', '2', true);
+    store.bookmark();
+    store.closeWatch();
+    await settle();
+    expect(store.openWatch().options.resourceVersion).toBe('2');
+  });
+
+  it('lists in pages and caches every page', async () => {
+    for (let i = 0; i < 7; i++) store.put(`cm-${i}`, String(i), true);
+    informer = new SharedInformer<ConfigMap>(store, configMaps, { clock, pageSize: 3 });
+    informer.start();
+    await settle();
+    expect(store.listRequests.map((r) => [r.limit, r.continue])).toEqual([
+      [3, undefined],
+      [3, '3'],
+      [3, '6'],
+    ]);
+    expect(Object.keys(values(informer)).sort()).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4', 'cm-5', 'cm-6']);
+    expect(informer.hasSynced()).toBe(true);
+  });
+
+  it('keeps indexes in step with adds, updates, deletes and relists', async () => {
+    await startInformer();
+    informer.addIndexer('byValue', (o) => [o.data?.value ?? '']);
+    store.put('a', 'x');
+    store.put('b', 'x');
+    store.put('c', 'y');
+    const names = (value: string) =>
+      informer
+        .byIndex('byValue', value)
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(names('x')).toEqual(['a', 'b']);
+    store.put('b', 'y');
+    expect(names('x')).toEqual(['a']);
+    expect(names('y')).toEqual(['b', 'c']);
+    store.remove('c');
+    expect(names('y')).toEqual(['b']);
+
+    store.put('a', 'y', true);
+    store.remove('b', true);
+    store.closeWatch(new StoreError('Gone', 'too old'));
+    await settle();
+    expect(names('x')).toEqual([]);
+    expect(names('y')).toEqual(['a']);
   });
 
   it('re-delivers every cached object as an update each resync period', async () => {

@@ -9,7 +9,15 @@
  *   again and diff against the cache, so handlers see the adds, updates and deletes they missed;
  * - any other error → list again after an exponential backoff (capped), never give up;
  * - a watch that silently stops delivering without ever closing (a half-dead TCP connection does
- *   this) → a no-event watchdog restarts it after `stallTimeoutMs`;
+ *   this) → a watchdog restarts it when neither an event nor a bookmark came for `stallTimeoutMs`. The
+ *   API server sends a bookmark about every minute to a watch that asks for them, so silence means a
+ *   dead watch, not a quiet resource. The watchdog is armed only once the store has sent a bookmark:
+ *   a store without bookmarks (the embedded one, whose watches cannot half-die) never false-alarms;
+ * - lists are paged (`pageSize` items a request), so a relist of 10,000 objects is not one response
+ *   the API server must hold in memory at once; an expired continue token starts the list over.
+ *
+ * Indexers keep secondary keys (tasks by service, by instance, …) up to date with the cache, so a
+ * controller finds "the tasks of this service" without scanning every task.
  * - optional periodic resync re-delivers every cached object as an update, so level-triggered
  *   controllers periodically re-check the world even if an event was somehow lost.
  *
@@ -32,15 +40,22 @@ export interface HandlerRegistration {
   remove(): void;
 }
 
+/** Secondary keys of an object, e.g. `ns/web` for the service a task belongs to; [] for none. */
+export type IndexFunction<T extends KubeObject> = (object: T) => string[];
+
 export interface InformerOptions {
   /** Only this namespace; all namespaces when absent. */
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=db-password`, to follow one object rather than a whole resource. */
+  fieldSelector?: string;
+  /** Items per list request. Default 500 (client-go's). */
+  pageSize?: number;
   clock?: Clock;
   logger?: Logger;
   /** Re-deliver every cached object as an update this often; off when absent or 0. */
   resyncPeriodMs?: number;
-  /** Restart a watch that delivered nothing for this long. Default 5 minutes. */
+  /** Restart a watch that sent neither an event nor a bookmark for this long (once bookmarks were seen). Default 150 s. */
   stallTimeoutMs?: number;
   /** First delay before listing again after an error; doubles per consecutive error. Default 800 ms (client-go's). */
   initialBackoffMs?: number;
@@ -48,12 +63,16 @@ export interface InformerOptions {
   maxBackoffMs?: number;
 }
 
+const namespaceIndex = 'namespace';
+
 type Delta<T> = { type: 'add'; object: T } | { type: 'update'; oldObject: T; object: T } | { type: 'delete'; object: T };
 
 export class SharedInformer<T extends KubeObject> {
   readonly type: ResourceType;
   readonly namespace: string | undefined;
   private readonly labelSelector: string | undefined;
+  private readonly fieldSelector: string | undefined;
+  private readonly pageSize: number;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly resyncPeriodMs: number;
@@ -62,10 +81,13 @@ export class SharedInformer<T extends KubeObject> {
   private readonly maxBackoffMs: number;
 
   private cache = new Map<string, T>();
+  private readonly indexers = new Map<string, { fn: IndexFunction<T>; index: Map<string, Set<string>> }>();
   private readonly handlers = new Set<EventHandler<T>>();
   private readonly syncWaiters: ((synced: boolean) => void)[] = [];
   private resourceVersion = '';
   private synced = false;
+  /** The store sends bookmarks: silence is then a sign of a dead watch. */
+  private bookmarksSeen = false;
   private running = false;
   /** Bumped whenever the current list or watch is abandoned, so its late callbacks are ignored. */
   private attempt = 0;
@@ -83,10 +105,13 @@ export class SharedInformer<T extends KubeObject> {
     this.type = type;
     this.namespace = options.namespace;
     this.labelSelector = options.labelSelector;
+    this.fieldSelector = options.fieldSelector;
+    this.pageSize = options.pageSize ?? 500;
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? silentLogger()).child({ informer: resourceKey(type), informerNamespace: options.namespace });
     this.resyncPeriodMs = options.resyncPeriodMs ?? 0;
-    this.stallTimeoutMs = options.stallTimeoutMs ?? 5 * 60 * 1000;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 150 * 1000;
+    this.addIndexer(namespaceIndex, (object) => [object.metadata.namespace ?? '']);
     this.initialBackoffMs = options.initialBackoffMs ?? 800;
     this.maxBackoffMs = options.maxBackoffMs ?? 30 * 1000;
     this.backoffMs = this.initialBackoffMs;
@@ -134,8 +159,29 @@ export class SharedInformer<T extends KubeObject> {
   }
 
   list(namespace?: string): T[] {
-    const objects = [...this.cache.values()];
-    return namespace === undefined ? objects : objects.filter((object) => object.metadata.namespace === namespace);
+    return namespace === undefined ? [...this.cache.values()] : this.byIndex(namespaceIndex, namespace);
+  }
+
+  /**
+   * Keeps an index of the cache under `name`. Registering a name again is a no-op, so every controller
+   * that needs "tasks by service" can ask for it; the index is built at once from what is cached.
+   */
+  addIndexer(name: string, fn: IndexFunction<T>): void {
+    if (this.indexers.has(name)) return;
+    const indexer = { fn, index: new Map<string, Set<string>>() };
+    this.indexers.set(name, indexer);
+    for (const [key, object] of this.cache) this.indexObject(indexer, key, undefined, object);
+  }
+
+  /** The cached objects whose index function gave `value`. */
+  byIndex(name: string, value: string): T[] {
+    const indexer = this.indexers.get(name);
+    if (!indexer) throw new Error(`informer ${resourceKey(this.type)} has no index ${name}`);
+    const keys = indexer.index.get(value);
+    if (!keys) return [];
+    const objects: T[] = [];
+    for (const key of keys) objects.push(this.cache.get(key)!);
+    return objects;
   }
 
   /** The resourceVersion the next watch starts from. */
@@ -147,9 +193,11 @@ export class SharedInformer<T extends KubeObject> {
     const attempt = this.abandonAttempt();
     let result;
     try {
-      result = await this.store.list<T>(this.type, this.namespace, { labelSelector: this.labelSelector });
+      result = await this.listAllPages();
     } catch (error) {
-      if (attempt === this.attempt) this.retryAfterBackoff('list failed', error);
+      if (attempt !== this.attempt) return;
+      // The continue token expired between pages (compaction): the next attempt lists from the start.
+      this.retryAfterBackoff('list failed', error);
       return;
     }
     if (attempt !== this.attempt) return;
@@ -163,6 +211,19 @@ export class SharedInformer<T extends KubeObject> {
     await this.startWatch();
   }
 
+  /** Every page of one consistent list: all pages are served from the first page's resourceVersion. */
+  private async listAllPages(): Promise<{ items: T[]; resourceVersion: string }> {
+    const selectors = { labelSelector: this.labelSelector, fieldSelector: this.fieldSelector };
+    const items: T[] = [];
+    let page = await this.store.list<T>(this.type, this.namespace, { ...selectors, limit: this.pageSize });
+    items.push(...page.items);
+    while (page.continue) {
+      page = await this.store.list<T>(this.type, this.namespace, { ...selectors, limit: this.pageSize, continue: page.continue });
+      items.push(...page.items);
+    }
+    return { items, resourceVersion: page.resourceVersion };
+  }
+
   private async startWatch(): Promise<void> {
     const attempt = this.abandonAttempt();
     this.armWatchdog(attempt);
@@ -171,9 +232,10 @@ export class SharedInformer<T extends KubeObject> {
       watch = await this.store.watch<T>(
         this.type,
         this.namespace,
-        { resourceVersion: this.resourceVersion, labelSelector: this.labelSelector },
+        { resourceVersion: this.resourceVersion, labelSelector: this.labelSelector, fieldSelector: this.fieldSelector },
         {
           onEvent: (event) => this.onWatchEvent(attempt, event),
+          onBookmark: (resourceVersion) => this.onBookmark(attempt, resourceVersion),
           onClose: (error) => this.onWatchClosed(attempt, error),
         },
       );
@@ -194,12 +256,19 @@ export class SharedInformer<T extends KubeObject> {
     const key = formatKey(keyOf(object));
     const cached = this.cache.get(key);
     if (event.type === 'DELETED') {
-      this.cache.delete(key);
+      this.uncacheObject(key, cached ?? object);
       this.dispatch([{ type: 'delete', object }]);
     } else {
-      this.cache.set(key, object);
+      this.cacheObject(key, cached, object);
       this.dispatch([cached ? { type: 'update', oldObject: cached, object } : { type: 'add', object }]);
     }
+  }
+
+  private onBookmark(attempt: number, resourceVersion: string): void {
+    if (attempt !== this.attempt) return;
+    this.bookmarksSeen = true;
+    this.resourceVersion = resourceVersion;
+    this.armWatchdog(attempt);
   }
 
   private onWatchClosed(attempt: number, error: Error | undefined): void {
@@ -229,9 +298,11 @@ export class SharedInformer<T extends KubeObject> {
 
   private armWatchdog(attempt: number): void {
     if (this.watchdogTimer) this.clock.clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = undefined;
+    if (!this.bookmarksSeen) return;
     this.watchdogTimer = this.clock.setTimeout(() => {
       if (attempt !== this.attempt) return;
-      this.log.warn('watch delivered nothing within the stall timeout, restarting it', {
+      this.log.warn('watch sent neither an event nor a bookmark within the stall timeout, restarting it', {
         stallTimeoutMs: this.stallTimeoutMs,
         resourceVersion: this.resourceVersion,
       });
@@ -262,8 +333,38 @@ export class SharedInformer<T extends KubeObject> {
       else if (cached.metadata.resourceVersion !== object.metadata.resourceVersion) deltas.push({ type: 'update', oldObject: cached, object });
     }
     for (const [key, cached] of this.cache) if (!next.has(key)) deltas.push({ type: 'delete', object: cached });
-    this.cache = next;
+    for (const delta of deltas) {
+      const key = formatKey(keyOf(delta.object));
+      if (delta.type === 'delete') this.uncacheObject(key, delta.object);
+      else this.cacheObject(key, delta.type === 'update' ? delta.oldObject : undefined, delta.object);
+    }
     this.dispatch(deltas);
+  }
+
+  private cacheObject(key: string, previous: T | undefined, object: T): void {
+    this.cache.set(key, object);
+    for (const indexer of this.indexers.values()) this.indexObject(indexer, key, previous, object);
+  }
+
+  private uncacheObject(key: string, previous: T): void {
+    this.cache.delete(key);
+    for (const indexer of this.indexers.values()) this.indexObject(indexer, key, previous, undefined);
+  }
+
+  private indexObject(indexer: { fn: IndexFunction<T>; index: Map<string, Set<string>> }, key: string, previous: T | undefined, next: T | undefined): void {
+    const before = previous ? indexer.fn(previous) : [];
+    const after = next ? indexer.fn(next) : [];
+    for (const value of before) {
+      if (after.includes(value)) continue;
+      const keys = indexer.index.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) indexer.index.delete(value);
+    }
+    for (const value of after) {
+      let keys = indexer.index.get(value);
+      if (!keys) indexer.index.set(value, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   private scheduleResync(): void {

@@ -55,14 +55,25 @@ export function resourceKey(type: ResourceType): string {
   return `${type.plural}.${type.group || 'core'}`;
 }
 
-export interface ListOptions {
+export interface SelectorOptions {
   /** Equality-based selector, e.g. `app=web,tier=front`. */
   labelSelector?: string;
+  /** `metadata.name=NAME` and/or `metadata.namespace=NS`, as the API server takes them for every resource. */
+  fieldSelector?: string;
+}
+
+export interface ListOptions extends SelectorOptions {
+  /** At most this many items per page; the result's `continue` fetches the next. A store may return more. */
+  limit?: number;
+  /** The token of the previous page. An expired token fails with 410 Gone: list again from the start. */
+  continue?: string;
 }
 
 export interface ListResult<T extends KubeObject> {
   items: T[];
   resourceVersion: string;
+  /** Present when more pages follow. */
+  continue?: string;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -72,7 +83,7 @@ export interface WatchEvent<T extends KubeObject> {
   object: T;
 }
 
-export interface WatchOptions extends ListOptions {
+export interface WatchOptions extends SelectorOptions {
   /** Start after this resourceVersion; a version the store no longer holds ends the watch with 410 Gone. */
   resourceVersion: string;
 }
@@ -84,6 +95,11 @@ export interface Watch {
 
 export interface WatchCallbacks<T extends KubeObject> {
   onEvent(event: WatchEvent<T>): void;
+  /**
+   * A bookmark: nothing changed up to `resourceVersion`, and the watch is alive. The API server sends one
+   * about every minute to watches that ask for them; a store that never does simply never calls this.
+   */
+  onBookmark?(resourceVersion: string): void;
   /** The watch ended: `error` is undefined when the server simply closed it (timeout), a StoreError otherwise. */
   onClose(error?: Error): void;
 }

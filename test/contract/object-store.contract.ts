@@ -207,6 +207,50 @@ export function describeObjectStoreContract(adapter: string, subject: () => Cont
       expect(web.items[0]).toMatchObject({ apiVersion: 'contract.berth.dev/v1', kind: 'Widget' });
     });
 
+    test('a paged list, followed page by page, holds every item exactly once', async () => {
+      const names = Array.from({ length: 7 }, () => uniqueName('page'));
+      for (const name of names) await store.create(widgets, widget(ns, name, 1, { paged: 'yes' }));
+      const seen: string[] = [];
+      let page = await store.list<Widget>(widgets, ns, { labelSelector: 'paged=yes', limit: 3 });
+      seen.push(...page.items.map((w) => w.metadata.name));
+      let pages = 1;
+      while (page.continue) {
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        page = await store.list<Widget>(widgets, ns, { labelSelector: 'paged=yes', limit: 3, continue: page.continue });
+        seen.push(...page.items.map((w) => w.metadata.name));
+        pages++;
+      }
+      expect(seen.sort()).toEqual([...names].sort());
+      expect(pages).toBeLessThanOrEqual(3);
+    });
+
+    test('a field selector on metadata.name follows one object through list and watch', async () => {
+      const followed = uniqueName('followed');
+      const other = uniqueName('other');
+      await store.create(widgets, widget(ns, followed, 1));
+      await store.create(widgets, widget(ns, other, 1));
+      const selected = await store.list<Widget>(widgets, ns, { fieldSelector: `metadata.name=${followed}` });
+      expect(selected.items.map((w) => w.metadata.name)).toEqual([followed]);
+
+      const events: WatchEvent<Widget>[] = [];
+      const watch = await store.watch<Widget>(
+        widgets,
+        ns,
+        { resourceVersion: selected.resourceVersion, fieldSelector: `metadata.name=${followed}` },
+        { onEvent: (e) => events.push(e), onClose: () => undefined },
+      );
+      try {
+        await store.patch(widgets, ns, other, { spec: { size: 5 } });
+        await store.patch(widgets, ns, followed, { spec: { size: 2 } });
+        await eventually(() => events.length > 0, 'the followed object to change');
+        expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([['MODIFIED', followed]]);
+      } finally {
+        watch.stop();
+      }
+      const refused = await refusal(store.list(widgets, ns, { fieldSelector: 'spec.size=1' }));
+      expect(refused.reason).toBe('Invalid');
+    });
+
     test('watch from a list resourceVersion sees every later change, in order', async () => {
       const name = uniqueName('watch');
       const { resourceVersion } = await store.list(widgets, ns);

@@ -8,6 +8,7 @@ import {
   MergePatch,
   ObjectStore,
   ResourceType,
+  SelectorOptions,
   StoreError,
   Watch,
   WatchCallbacks,
@@ -17,7 +18,7 @@ import { RestClient, toStoreError } from './rest-client';
 
 interface ListResponse<T> {
   items: T[];
-  metadata: { resourceVersion: string };
+  metadata: { resourceVersion: string; continue?: string };
 }
 
 /**
@@ -45,21 +46,22 @@ export class KubeStore implements ObjectStore {
   }
 
   async list<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<ListResult<T>> {
-    const query = new URLSearchParams();
-    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    const query = selectorQuery(options);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.continue) query.set('continue', options.continue);
     const response = await this.rest.request<ListResponse<T>>('GET', withQuery(collectionPath(type, namespace), query));
     // List items come without apiVersion/kind; callers expect whole objects.
     const items = response.items.map((item) => ({ ...item, apiVersion: apiVersionOf(type), kind: type.kind }));
-    return { items, resourceVersion: response.metadata.resourceVersion };
+    return { items, resourceVersion: response.metadata.resourceVersion, ...(response.metadata.continue ? { continue: response.metadata.continue } : {}) };
   }
 
   async watch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: WatchOptions, callbacks: WatchCallbacks<T>): Promise<Watch> {
-    const query = new URLSearchParams({
-      watch: 'true',
-      resourceVersion: options.resourceVersion,
-      timeoutSeconds: String(this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300)),
-    });
-    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    const query = selectorQuery(options);
+    query.set('watch', 'true');
+    query.set('resourceVersion', options.resourceVersion);
+    // Bookmarks tell a quiet watch from a dead one (the informer's watchdog) and move its resourceVersion on.
+    query.set('allowWatchBookmarks', 'true');
+    query.set('timeoutSeconds', String(this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300)));
     let closedWithError: Error | undefined;
     const handle = await this.rest.stream(
       withQuery(collectionPath(type, namespace), query),
@@ -69,6 +71,11 @@ export class KubeStore implements ObjectStore {
           // The server ends the watch after an ERROR event (410 Gone after etcd compaction, most often).
           const status = event.object as unknown as { code?: number };
           closedWithError = toStoreError(status.code ?? 500, event.object);
+          return;
+        }
+        if (event.type === 'BOOKMARK') {
+          const resourceVersion = event.object.metadata?.resourceVersion;
+          if (resourceVersion) callbacks.onBookmark?.(resourceVersion);
           return;
         }
         if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') {
@@ -131,6 +138,13 @@ function collectionPath(type: ResourceType, namespace: string | undefined): stri
 function objectPath(type: ResourceType, namespace: string | undefined, name: string): string {
   if (type.namespaced && namespace === undefined) throw new StoreError('Invalid', `${type.kind} "${name}": a namespace is required`);
   return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
+}
+
+function selectorQuery(options: SelectorOptions): URLSearchParams {
+  const query = new URLSearchParams();
+  if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+  if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
+  return query;
 }
 
 function withQuery(path: string, query: URLSearchParams): string {

@@ -125,10 +125,11 @@ const reasonsByStatusReason: Record<string, StoreErrorReason> = {
   Gone: 'Gone',
   Expired: 'Gone',
   Invalid: 'Invalid',
+  BadRequest: 'Invalid',
   Forbidden: 'Forbidden',
 };
 
-const reasonsByCode: Record<number, StoreErrorReason> = { 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 410: 'Gone', 422: 'Invalid' };
+const reasonsByCode: Record<number, StoreErrorReason> = { 400: 'Invalid', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 410: 'Gone', 422: 'Invalid' };
 
 /** Maps a metav1.Status (or any failed response) onto the port's error. */
 export function toStoreError(code: number, body: string | Status): StoreError {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { applyMergePatch } from '../merge-patch';
+import { parseFieldSelector, type FieldMatcher } from '../field-selector';
 import { parseLabelSelector } from '../label-selector';
 import {
   apiVersionOf,
@@ -45,6 +46,7 @@ interface Watcher {
   typeKey: string;
   namespace: string | undefined;
   matches: (labels: Record<string, string> | undefined) => boolean;
+  matchesFields: FieldMatcher;
   callbacks: WatchCallbacks<KubeObject>;
   stopped: boolean;
 }
@@ -76,10 +78,13 @@ export class MemoryStore implements ObjectStore {
     return object ? (structuredClone(object) as T) : undefined;
   }
 
+  /** One page holds everything: in process, paging saves nothing, and the API allows a store to ignore `limit`. */
   async list<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<ListResult<T>> {
+    if (options.continue) throw new StoreError('Gone', 'The provided continue parameter is too old: this store never issued it');
     const matches = parseLabelSelector(options.labelSelector);
+    const matchesFields = parseFieldSelector(options.fieldSelector);
     const items = [...this.bucket(type).values()]
-      .filter((o) => inNamespace(type, o, namespace) && matches(o.metadata.labels))
+      .filter((o) => inNamespace(type, o, namespace) && matches(o.metadata.labels) && matchesFields(o))
       .sort((a, b) => sortKey(a).localeCompare(sortKey(b)))
       .map((o) => structuredClone(o) as T);
     return { items, resourceVersion: String(this.revision) };
@@ -91,6 +96,7 @@ export class MemoryStore implements ObjectStore {
       typeKey,
       namespace: type.namespaced ? namespace : undefined,
       matches: parseLabelSelector(options.labelSelector),
+      matchesFields: parseFieldSelector(options.fieldSelector),
       callbacks: callbacks,
       stopped: false,
     };
@@ -306,7 +312,7 @@ export class MemoryStore implements ObjectStore {
     if (watcher.typeKey !== logged.typeKey) return;
     const object = logged.event.object;
     if (watcher.namespace !== undefined && object.metadata.namespace !== watcher.namespace) return;
-    if (!watcher.matches(object.metadata.labels)) return;
+    if (!watcher.matches(object.metadata.labels) || !watcher.matchesFields(object)) return;
     const event = { type: logged.event.type, object: structuredClone(object) };
     setImmediate(() => {
       if (!watcher.stopped) watcher.callbacks.onEvent(event);
