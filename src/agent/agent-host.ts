@@ -21,6 +21,7 @@ import type { ObjectKey } from '../runtime/object-key';
 import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
 import { buildLaunch, LaunchError } from './launch';
 import { essentialContainers, type TaskObservation, type TaskRuntime } from './task-runtime';
+import { semanticallyEqual } from '../runtime/semantic-equal';
 
 /**
  * Runs the in-process agents of one operator process: one TaskRuntime per container instance it
@@ -198,7 +199,7 @@ export class AgentHost {
 
   /** Writes `status` when it differs from what `task` holds; returns the task as stored now. */
   private async writeStatus(task: Task, status: Task['status'], context: ReconcileContext): Promise<Task> {
-    if (JSON.stringify(status) === JSON.stringify(task.status)) return task;
+    if (semanticallyEqual(status, task.status)) return task;
     try {
       const written = await this.store.updateStatus(taskType, { ...task, status });
       context.log.debug('task status', { lastStatus: status?.lastStatus, healthStatus: status?.healthStatus });

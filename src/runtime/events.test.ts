@@ -59,6 +59,34 @@ describe('StoreEventRecorder', () => {
     expect((await events()).map((e) => e.count)).toEqual([1]);
   });
 
+  it('writes the Events of one object in order, and never makes another object wait for them', async () => {
+    let releaseSlow!: () => void;
+    const slowWrite = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const slowForWeb = new Proxy(store, {
+      get: (target, property, receiver) => {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== 'create' || typeof value !== 'function') return value;
+        return async (type: never, object: CoreEvent) => {
+          if (object.involvedObject.name === 'web') await slowWrite;
+          return (value as (t: never, o: CoreEvent) => Promise<CoreEvent>).call(target, type, object);
+        };
+      },
+    });
+    const recorder = new StoreEventRecorder({ store: slowForWeb, component: 'berth-operator', clock });
+    const web = await store.create(configMapType, configMap('ns', 'web'));
+    const db = await store.create(configMapType, configMap('ns', 'db'));
+
+    const first = recorder.event(web, 'Normal', 'First', 'one');
+    const second = recorder.event(web, 'Normal', 'Second', 'two');
+    await recorder.event(db, 'Normal', 'Other', 'not held up');
+    expect((await events()).map((e) => e.reason)).toEqual(['Other']);
+
+    releaseSlow();
+    await Promise.all([first, second]);
+    const ofWeb = (await events()).filter((e) => e.involvedObject.name === 'web');
+    expect(ofWeb.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)).map((e) => e.reason)).toEqual(['First', 'Second']);
+  });
+
   it('never rejects when the store refuses the write', async () => {
     const logs = captureLogs('info');
     const recorder = new StoreEventRecorder({ store, component: 'berth-operator', clock, logger: logs.logger });

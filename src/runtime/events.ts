@@ -71,8 +71,11 @@ export class StoreEventRecorder implements EventRecorder {
   private readonly windowMs: number;
   private readonly maxRemembered: number;
   private readonly remembered = new Map<string, Remembered>();
-  /** Events are written one at a time so two repeats cannot both decide to create. */
-  private tail: Promise<void> = Promise.resolve();
+  /**
+   * Events of one object are written one at a time, so two repeats cannot both decide to create; the
+   * events of different objects do not wait for each other (a slow write must not delay every Event).
+   */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(options: EventRecorderOptions) {
     this.store = options.store;
@@ -88,12 +91,17 @@ export class StoreEventRecorder implements EventRecorder {
     const log = objectLogger(this.log, object);
     if (type === 'Warning') log.warn(message, { event: reason });
     else log.info(message, { event: reason });
-    this.tail = this.tail.then(() =>
+    const objectKey = [object.kind, object.metadata.namespace, object.metadata.name].join('/');
+    const written = (this.tails.get(objectKey) ?? Promise.resolve()).then(() =>
       this.write(object, type, reason, message).catch((error: unknown) => {
         log.warn('failed to record event', { event: reason, error: error instanceof Error ? error.message : String(error) });
       }),
     );
-    return this.tail;
+    this.tails.set(objectKey, written);
+    void written.then(() => {
+      if (this.tails.get(objectKey) === written) this.tails.delete(objectKey);
+    });
+    return written;
   }
 
   private async write(object: KubeObject, type: EventKind, reason: string, message: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { request } from 'node:http';
+import { settle } from './clock';
 import { LeadershipLostError } from './leader-guarded-store';
 import { Lease } from './leader-election';
-import { leases as leaseType } from '../store/builtin-types';
+import { leases as leaseType, secrets as secretType } from '../store/builtin-types';
 import { LeaderElectionLostError, Manager } from './manager';
 import { createRegistry } from './metrics';
 import { ObjectKey } from './object-key';
@@ -172,6 +173,56 @@ describe('Manager', () => {
     await run;
     expect(finished).toBe(true);
     expect((await store.get<ConfigMap>(configMapType, 'ns', 'one'))?.data).toEqual({ done: 'yes' });
+  });
+
+  it('starts no controller until every informer has synced, including those no controller watches', async () => {
+    await store.create(configMapType, configMap('ns', 'a'));
+    let releaseSecrets!: () => void;
+    const secretsListed = new Promise<void>((resolve) => (releaseSecrets = resolve));
+    const slowSecrets = new Proxy(store, {
+      get: (target, property, receiver) => {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== 'list' || typeof value !== 'function') return value;
+        return async (...args: Parameters<ObjectStore['list']>) => {
+          if (args[0] === secretType) await secretsListed;
+          return (value as ObjectStore['list']).apply(target, args);
+        };
+      },
+    });
+    const manager = new Manager({ store: slowSecrets, logger: silentLogger(), metricsServer: false, healthServer: false });
+    const configMaps = manager.informerFor<ConfigMap>(configMapType);
+    const secrets = manager.informerFor(secretType);
+    const reconciledWith: number[] = [];
+    manager
+      .addController({
+        name: 'reader',
+        reconcile: async () => {
+          reconciledWith.push(secrets.hasSynced() ? 1 : 0);
+        },
+      })
+      .watch(configMaps);
+    const run = manager.start();
+    await waitFor(() => configMaps.hasSynced(), 2000, 'the watched informer to sync');
+    // Ample rounds for a started controller to take the key and reconcile it.
+    await settle(50);
+    expect(reconciledWith).toEqual([]);
+
+    releaseSecrets();
+    await waitFor(() => reconciledWith.length > 0, 2000, 'the first reconcile');
+    expect(reconciledWith).toEqual([1]);
+    await manager.stop();
+    await run;
+  });
+
+  it('stops promptly while an informer never syncs', async () => {
+    const neverLists = new Proxy(store, {
+      get: (target, property, receiver) => (property === 'list' ? () => new Promise(() => undefined) : (Reflect.get(target, property, receiver) as unknown)),
+    });
+    const manager = new Manager({ store: neverLists, logger: silentLogger(), metricsServer: false, healthServer: false });
+    manager.addController({ name: 'never', reconcile: async () => undefined }).watch(manager.informerFor<ConfigMap>(configMapType));
+    const run = manager.start();
+    await manager.stop();
+    await run;
   });
 
   it('serves controller-runtime metrics on /metrics and probes on /healthz and /readyz', async () => {

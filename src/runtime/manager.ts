@@ -83,6 +83,8 @@ export class Manager {
   private readonly options: ManagerOptions;
   private readonly elector: LeaderElector | undefined;
   private readonly electionAbort = new AbortController();
+  /** Aborted as shutdown begins: ends a wait for caches that may never sync. */
+  private readonly shutdownAbort = new AbortController();
   private readonly informers = new Map<string, SharedInformer<KubeObject>>();
   private readonly controllers: Controller[] = [];
   private readonly controllerRuns: Promise<void>[] = [];
@@ -188,6 +190,7 @@ export class Manager {
 
   private async shutDown(drainTimeoutMs: number): Promise<void> {
     this.state = 'stopping';
+    this.shutdownAbort.abort();
     this.logger.info('stopping: draining reconciles in flight', { drainTimeoutMs });
     await this.stopControllers(drainTimeoutMs);
     // Only after the workers are done: the lease must not change hands while our reconciles still write.
@@ -205,10 +208,28 @@ export class Manager {
     this.stopping = this.shutDown(0).then(() => this.settle?.reject(new LeaderElectionLostError()));
   }
 
+  /**
+   * Controllers start only once every informer has synced, not just the ones they watch: a reconcile
+   * reads other caches too (a Task's revision, a Service's instances), and an object missing from a
+   * cache that is still filling would look deleted. After a restart that is the difference between
+   * carrying on and stopping healthy tasks for "task definition not found".
+   */
   private startControllers(): void {
     if (this.state !== 'running') return;
-    this.controllersRunning = true;
-    for (const controller of this.controllers) this.runController(controller);
+    const starting = this.waitForCacheSync().then((synced) => {
+      if (!synced || this.state !== 'running') return;
+      this.controllersRunning = true;
+      for (const controller of this.controllers) this.runController(controller);
+    });
+    this.controllerRuns.push(starting);
+  }
+
+  private async waitForCacheSync(): Promise<boolean> {
+    const informers = [...this.informers.values()];
+    const synced = await Promise.all(informers.map((informer) => informer.waitForSync(this.shutdownAbort.signal)));
+    if (synced.every(Boolean)) return true;
+    this.logger.info('stopped before every cache synced; no controller started');
+    return false;
   }
 
   private runController(controller: Controller): void {

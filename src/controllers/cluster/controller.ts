@@ -19,6 +19,7 @@ import {
   type RetirementCause,
   type TasksByInstance,
 } from './node-group-plan';
+import { semanticallyEqual } from '../../runtime/semantic-equal';
 
 export const clusterFinalizer = 'berth.dev/cluster';
 
@@ -181,7 +182,7 @@ export class ClusterReconciler {
       observedGeneration: cluster.metadata.generation,
       conditions: setConditions(current.conditions, [ready], this.now()),
     };
-    if (JSON.stringify(next) === JSON.stringify(current)) return;
+    if (semanticallyEqual(next, current)) return;
     await this.deps.store.updateStatus(clusters, { ...cluster, status: next });
   }
 }

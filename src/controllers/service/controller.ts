@@ -30,6 +30,7 @@ import { emptyTally } from './deployment/rolling';
 import { serviceMetrics, type ServiceMetrics } from './metrics';
 import { serviceLabel, serviceSelector, taskPhase, tasksOfService } from './service-tasks';
 import { chooseTasksToStop, pruneStoppedTasks, startDaemonTask, startReplicaTasks, stopTask } from './task-actions';
+import { semanticallyEqual } from '../../runtime/semantic-equal';
 
 export const serviceFinalizer = 'berth.dev/service';
 
@@ -234,7 +235,7 @@ export class ServiceReconciler {
       conditions: setConditions(service.status?.conditions, conditions, this.now()),
     };
     this.deps.metrics?.observe(service, next);
-    if (JSON.stringify(next) === JSON.stringify(service.status)) return;
+    if (semanticallyEqual(next, service.status)) return;
     await this.deps.store.updateStatus(serviceType, { ...service, status: next });
   }
 }

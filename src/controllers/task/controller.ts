@@ -10,6 +10,7 @@ import { FirstFitScheduler, placementCandidates, taskRequirements, type Schedule
 import { specOfTask } from '../taskdefinition/revision-lookup';
 import type { ControllerRevision } from '../taskdefinition/revisions';
 import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
+import { semanticallyEqual } from '../../runtime/semantic-equal';
 
 export interface TaskControllerDeps {
   store: ObjectStore;
@@ -111,7 +112,7 @@ export class TaskReconciler {
         if (effect.type === 'recordEvent') await this.deps.events.event(task, effect.kind, effect.reason, effect.message);
       }
     }
-    if (JSON.stringify(status) === JSON.stringify(task.status)) return result;
+    if (semanticallyEqual(status, task.status)) return result;
     const latest = this.deps.tasks.get(task.metadata.namespace, task.metadata.name) ?? task;
     try {
       await this.deps.store.updateStatus(taskType, { ...latest, status });

@@ -18,6 +18,7 @@ import {
   revisionName,
   revisionsOfFamily,
 } from './revisions';
+import { semanticallyEqual } from '../../runtime/semantic-equal';
 
 export const taskDefinitionFinalizer = 'berth.dev/task-definition';
 
@@ -177,7 +178,7 @@ export class TaskDefinitionReconciler {
       observedGeneration: taskDefinition.metadata.generation,
       conditions: setConditions(current.conditions, conditions, this.now()),
     };
-    if (JSON.stringify(next) === JSON.stringify(current)) return;
+    if (semanticallyEqual(next, current)) return;
     await this.deps.store.updateStatus(taskDefinitions, { ...taskDefinition, status: next });
   }
 }
