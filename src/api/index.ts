@@ -29,7 +29,7 @@ export {
   type ServiceStatus,
   type ServiceDeployment,
 } from './v1alpha1/service';
-export { stopReasonAnnotation, type Task, type TaskSpec, type TaskSpecInput, type TaskStatus, type TaskContainerStatus } from './v1alpha1/task';
+export { admittedAnnotation, serviceLabel, stopReasonAnnotation, type Task, type TaskSpec, type TaskSpecInput, type TaskStatus, type TaskContainerStatus } from './v1alpha1/task';
 export type { TaskDefinition, TaskDefinitionSpec, TaskDefinitionSpecInput, TaskDefinitionStatus, ContainerDefinition } from './v1alpha1/task-definition';
 
 const kinds = {

@@ -35,6 +35,14 @@ export type Reconciler = (key: ObjectKey, context: ReconcileContext) => Promise<
 /** Maps an object to the keys to reconcile, e.g. a Task to its owning Service. */
 export type MapFunction<T extends KubeObject> = (object: T) => ObjectKey | ObjectKey[] | undefined;
 
+/**
+ * controller-runtime's predicates: which updates are worth a reconcile. A container instance's
+ * heartbeat fields change often and no service cares; its DRAINING does.
+ */
+export interface WatchPredicates<T extends KubeObject> {
+  update?(oldObject: T, newObject: T): boolean;
+}
+
 export interface ControllerOptions {
   name: string;
   reconcile: Reconciler;
@@ -75,7 +83,7 @@ export class Controller {
   }
 
   /** Reconcile on the informer's events: the object's own key, or the keys `map` returns. Call before start. */
-  watch<T extends KubeObject>(informer: SharedInformer<T>, map: MapFunction<T> = keyOf): this {
+  watch<T extends KubeObject>(informer: SharedInformer<T>, map: MapFunction<T> = keyOf, predicates: WatchPredicates<T> = {}): this {
     const keysOf = (object: T): ObjectKey[] => {
       const keys = map(object);
       return keys === undefined ? [] : Array.isArray(keys) ? keys : [keys];
@@ -85,7 +93,10 @@ export class Controller {
         informer.addEventHandler({
           onAdd: (object) => enqueue(keysOf(object)),
           // The old object's keys too: a Task that changed owner must wake its previous owner as well.
-          onUpdate: (oldObject, newObject) => enqueue([...keysOf(oldObject), ...keysOf(newObject)]),
+          onUpdate: (oldObject, newObject) => {
+            if (predicates.update && !predicates.update(oldObject, newObject)) return;
+            enqueue([...keysOf(oldObject), ...keysOf(newObject)]);
+          },
           onDelete: (object) => enqueue(keysOf(object)),
         }),
       waitForSync: (signal) => informer.waitForSync(signal),

@@ -17,16 +17,22 @@ export function createRegistry(options: { processMetrics?: boolean } = {}): Regi
 /** What a workqueue reports about itself; the queue calls these as items move through it. */
 export interface QueueMetrics {
   added(): void;
-  depth(depth: number): void;
   /** An item was handed to a worker after waiting `seconds` in the queue. */
   started(seconds: number): void;
   /** A worker finished an item after `seconds`. */
   finished(seconds: number): void;
   retried(): void;
+  /** The queue is shut down: it no longer counts towards its name's gauges. */
+  release(): void;
 }
 
-/** Read at scrape time rather than on a ticker: only a scrape needs the value. */
+/**
+ * Read at scrape time rather than on a ticker: only a scrape needs the value. Several queues may
+ * share a name (the agent runs one per container instance): their values add up.
+ */
 export interface InFlightWork {
+  /** Items waiting to be processed. */
+  len(): number;
   /** Sum of how long every item being processed has been processing. */
   unfinishedWorkSeconds(): number;
   longestRunningProcessorSeconds(): number;
@@ -34,10 +40,10 @@ export interface InFlightWork {
 
 export const noQueueMetrics: QueueMetrics = {
   added: () => {},
-  depth: () => {},
   started: () => {},
   finished: () => {},
   retried: () => {},
+  release: () => {},
 };
 
 // controller-runtime's buckets: the workqueue histograms span 10 ns to 1000 s, reconcile time 5 ms to 60 s.
@@ -60,12 +66,11 @@ export class RuntimeMetrics {
   readonly maxConcurrentReconciles: Gauge<'controller'>;
   readonly leaderElectionMasterStatus: Gauge<'name'>;
 
-  private readonly queueDepth: Gauge<QueueLabel>;
   private readonly queueAdds: Counter<QueueLabel>;
   private readonly queueLatency: Histogram<QueueLabel>;
   private readonly workDuration: Histogram<QueueLabel>;
   private readonly retries: Counter<QueueLabel>;
-  private readonly inFlight = new Map<string, InFlightWork>();
+  private readonly inFlight = new Map<string, Set<InFlightWork>>();
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -107,7 +112,12 @@ export class RuntimeMetrics {
       registers,
     });
     const labelNames: QueueLabel[] = ['name', 'controller'];
-    this.queueDepth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames, registers });
+    const inFlight = this.inFlight;
+    const collectSum = (read: (work: InFlightWork) => number) =>
+      function (this: Gauge<QueueLabel>) {
+        for (const [name, queues] of inFlight) this.set({ name, controller: name }, [...queues].reduce((sum, work) => sum + read(work), 0));
+      };
+    new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames, registers, collect: collectSum((work) => work.len()) });
     this.queueAdds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames, registers });
     this.queueLatency = new Histogram({
       name: 'workqueue_queue_duration_seconds',
@@ -124,7 +134,6 @@ export class RuntimeMetrics {
       registers,
     });
     this.retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames, registers });
-    const inFlight = this.inFlight;
     new Gauge({
       name: 'workqueue_unfinished_work_seconds',
       help:
@@ -132,9 +141,7 @@ export class RuntimeMetrics {
         'Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.',
       labelNames,
       registers,
-      collect() {
-        for (const [name, work] of inFlight) this.set({ name, controller: name }, work.unfinishedWorkSeconds());
-      },
+      collect: collectSum((work) => work.unfinishedWorkSeconds()),
     });
     new Gauge({
       name: 'workqueue_longest_running_processor_seconds',
@@ -142,21 +149,23 @@ export class RuntimeMetrics {
       labelNames,
       registers,
       collect() {
-        for (const [name, work] of inFlight) this.set({ name, controller: name }, work.longestRunningProcessorSeconds());
+        for (const [name, queues] of inFlight) this.set({ name, controller: name }, Math.max(0, ...[...queues].map((work) => work.longestRunningProcessorSeconds())));
       },
     });
   }
 
   /** Metrics for the queue of controller `name`; controller-runtime labels queues with both name and controller. */
   forQueue(name: string, inFlight: InFlightWork): QueueMetrics {
-    this.inFlight.set(name, inFlight);
+    let queues = this.inFlight.get(name);
+    if (!queues) this.inFlight.set(name, (queues = new Set()));
+    queues.add(inFlight);
     const labels = { name, controller: name };
     return {
       added: () => this.queueAdds.inc(labels),
-      depth: (depth) => this.queueDepth.set(labels, depth),
       started: (seconds) => this.queueLatency.observe(labels, seconds),
       finished: (seconds) => this.workDuration.observe(labels, seconds),
       retried: () => this.retries.inc(labels),
+      release: () => queues.delete(inFlight),
     };
   }
 }

@@ -115,7 +115,7 @@ export class WorkQueue<T extends string | number> implements InFlightWork {
     this.delayed.clear();
     this.queue.length = 0;
     this.dirty.clear();
-    this.metrics.depth(0);
+    this.metrics.release();
     this.waiters.splice(0).forEach((resolve) => resolve(undefined));
   }
 
@@ -144,12 +144,10 @@ export class WorkQueue<T extends string | number> implements InFlightWork {
     const waiter = this.waiters.shift();
     if (waiter) return waiter(this.startProcessing(item));
     this.queue.push(item);
-    this.metrics.depth(this.queue.length);
   }
 
   private startProcessing(item: T): T {
     const now = this.clock.now();
-    this.metrics.depth(this.queue.length);
     this.metrics.started((now - (this.dirty.get(item) ?? now)) / 1000);
     this.dirty.delete(item);
     this.processing.set(item, now);

@@ -315,6 +315,12 @@ export const serviceStatus = s.object({
     .describe('The deployments, PRIMARY first.')
     .optional(),
   selector: s.string({ maxLength: 1024 }).describe("Label selector of the service's tasks, for the scale subresource.").optional(),
+  countedFailedTasks: s
+    .array(s.string({ maxLength: 64 }), { maxItems: 10000, set: true })
+    .describe(
+      "Uids of STOPPED tasks whose failed launch is already in their deployment's failedTasks and that still exist. Written with the count, so each failure is counted once, across restarts, and stopped tasks can be removed without losing the count.",
+    )
+    .optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });

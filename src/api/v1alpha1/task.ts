@@ -108,6 +108,16 @@ export const taskStatus = s.object({
 /** Why the task was asked to stop (ECS StopTask's `reason`); the agent turns it into status.stoppedReason. */
 export const stopReasonAnnotation = 'berth.dev/stop-reason';
 
+/** The label a service puts on its tasks: the name of the owning Service. */
+export const serviceLabel = 'berth.dev/service';
+
+/**
+ * Set by Berth's scheduler when it binds a task, or once it has checked that a task bound at creation
+ * (a DAEMON task, ECS StartTask) fits its instance: only then does the task reserve resources and may
+ * the agent run it.
+ */
+export const admittedAnnotation = 'berth.dev/admitted';
+
 export type TaskSpec = Infer<typeof taskSpec>;
 export type TaskSpecInput = InferInput<typeof taskSpec>;
 export type TaskStatus = Infer<typeof taskStatus>;

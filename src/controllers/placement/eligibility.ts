@@ -1,4 +1,4 @@
-import { holdsResources } from './remaining-resources';
+import { reservesResources } from './remaining-resources';
 import type { PlacementCandidate, PlacementRequest } from './scheduler';
 
 /**
@@ -33,7 +33,7 @@ export function rejectionOf(request: PlacementRequest, candidate: PlacementCandi
 
 function violatesDistinctInstance(request: PlacementRequest, candidate: PlacementCandidate): boolean {
   if (request.group === undefined || !request.placementConstraints.some((constraint) => constraint.type === 'distinctInstance')) return false;
-  return candidate.tasks.some((task) => task.spec.group === request.group && holdsResources(task));
+  return candidate.tasks.some((task) => task.spec.group === request.group && reservesResources(task));
 }
 
 /** One reason for a task no instance took: every distinct rejection, in check order, e.g. `DRAINING, RESOURCE:MEMORY`. */

@@ -1,7 +1,8 @@
 /** Task placement: the Scheduler port, its first-fit implementation, and the resource accounting the agents report with. */
+export { placeBatch, type BatchRequest } from './batch';
 export { FirstFitScheduler } from './first-fit';
 export { describeRejections, noContainerInstances, rejectionOf, rejectionOrder, type Rejection } from './eligibility';
-export { holdsResources, remainingResources, type RemainingResources, type SpecOf } from './remaining-resources';
+export { holdsResources, isAdmitted, remainingResources, reservesResources, type RemainingResources, type SpecOf } from './remaining-resources';
 export {
   placementCandidates,
   type PlacementCandidate,

@@ -24,6 +24,13 @@ describe('remainingResources', () => {
     expect(remainingResources(instance('i-0'), onIt, specOf)).toMatchObject({ cpu: 2048 - 256, memory: 4096 - 512 });
   });
 
+  test('a task bound at creation reserves nothing until it is admitted', () => {
+    const waiting = { ...boundTask('a', 'web:1', 'i-0'), metadata: { name: 'a', namespace: 'ns' }, status: undefined };
+    expect(remainingResources(instance('i-0'), [waiting], specOf)).toMatchObject({ cpu: 2048, memory: 4096 });
+    const started = { ...waiting, status: { lastStatus: 'PENDING' as const } };
+    expect(remainingResources(instance('i-0'), [started], specOf)).toMatchObject({ cpu: 2048 - 256, memory: 4096 - 512 });
+  });
+
   test('a task whose revision is unknown reserves nothing', () => {
     expect(remainingResources(instance('i-0'), [boundTask('a', 'gone:3', 'i-0')], specOf)).toEqual({ cpu: 2048, memory: 4096, ports: [], udpPorts: [] });
   });

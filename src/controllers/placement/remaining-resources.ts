@@ -1,4 +1,4 @@
-import type { ContainerInstance, InstanceResources, Task, TaskDefinitionSpec } from '../../api';
+import { admittedAnnotation, type ContainerInstance, type InstanceResources, type Task, type TaskDefinitionSpec } from '../../api';
 import { taskRequirements } from './task-requirements';
 
 /** The spec a task runs (its revision, with the task's overrides applied); undefined when it cannot be found. */
@@ -7,9 +7,24 @@ export type SpecOf = (task: Task) => TaskDefinitionSpec | undefined;
 /** Every field present: `ports` and `udpPorts` list the host ports that are taken (reserved or in use), as ECS reports them. */
 export type RemainingResources = Required<InstanceResources>;
 
-/** A task holds its instance's resources from the moment it is bound until it has STOPPED. */
+/** A task occupies its instance from the moment it is bound until it has STOPPED (what termination protection keeps). */
 export function holdsResources(task: Task): boolean {
   return task.status?.lastStatus !== 'STOPPED';
+}
+
+/**
+ * Admitted: bound by the scheduler, or checked to fit after being bound at creation. A task that got
+ * past PROVISIONING was admitted when it started, whatever its annotations say.
+ */
+export function isAdmitted(task: Task): boolean {
+  if (task.metadata.annotations?.[admittedAnnotation] === 'true') return true;
+  const lastStatus = task.status?.lastStatus;
+  return lastStatus !== undefined && lastStatus !== 'PROVISIONING';
+}
+
+/** A task reserves CPU, memory and ports once admitted, until STOPPED; one waiting for admission reserves nothing yet. */
+export function reservesResources(task: Task): boolean {
+  return holdsResources(task) && isAdmitted(task);
 }
 
 /**
@@ -24,7 +39,7 @@ export function remainingResources(instance: ContainerInstance, tasksOnIt: reado
   const tcp = new Set(registered.ports ?? []);
   const udp = new Set(registered.udpPorts ?? []);
   for (const task of tasksOnIt) {
-    if (!holdsResources(task)) continue;
+    if (!reservesResources(task)) continue;
     const spec = specOf(task);
     if (!spec) continue;
     const needs = taskRequirements(spec);

@@ -1,5 +1,5 @@
 import type { ContainerInstance, ServiceSpec, Task } from '../../api';
-import { holdsResources, remainingResources, type RemainingResources, type SpecOf } from './remaining-resources';
+import { remainingResources, reservesResources, type RemainingResources, type SpecOf } from './remaining-resources';
 import type { TaskRequirements } from './task-requirements';
 
 /**
@@ -38,7 +38,7 @@ export function placementCandidates(instances: readonly ContainerInstance[], tas
   const byInstance = new Map<string, Task[]>();
   for (const task of tasks) {
     const bound = task.spec.containerInstance;
-    if (bound === undefined || !holdsResources(task)) continue;
+    if (bound === undefined || !reservesResources(task)) continue;
     byInstance.set(bound, [...(byInstance.get(bound) ?? []), task]);
   }
   return instances.map((instance) => {

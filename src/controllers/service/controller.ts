@@ -1,5 +1,6 @@
 import {
   containerInstances,
+  serviceLabel,
   services as serviceType,
   taskDefinitions,
   tasks as taskType,
@@ -9,28 +10,23 @@ import {
   type Task,
   type TaskDefinition,
 } from '../../api';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
+import { Expectations } from '../../runtime/expectations';
+import { MutationCache } from '../../runtime/mutation-cache';
 import type { SharedInformer } from '../../runtime/informer';
 import type { Manager } from '../../runtime/manager';
-import type { ObjectKey } from '../../runtime/object-key';
-import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
+import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
+import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { setConditions, type DesiredCondition } from '../shared/conditions';
+import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
 import { familyOf, parseTaskDefinitionRef } from '../taskdefinition/revisions';
-import {
-  decideDeployments,
-  deploymentIdGenerator,
-  isFailedLaunch,
-  type DaemonInstanceTasks,
-  type DeploymentEffect,
-  type DeploymentObservation,
-  type StopTasksEffect,
-} from './deployment';
-import { emptyTally } from './deployment/rolling';
+import { decideDeployments, deploymentIdGenerator, isFailedLaunch, type DaemonInstanceTasks, type DeploymentEffect, type StopTasksEffect } from './deployment';
 import { serviceMetrics, type ServiceMetrics } from './metrics';
-import { serviceLabel, serviceSelector, taskPhase, tasksOfService } from './service-tasks';
-import { chooseTasksToStop, pruneStoppedTasks, startDaemonTask, startReplicaTasks, stopTask } from './task-actions';
-import { semanticallyEqual } from '../../runtime/semantic-equal';
+import { observeService } from './observe';
+import { serviceSelector, taskPhase, tasksOfService } from './service-tasks';
+import { chooseTasksToStop, ServiceTaskWriter } from './task-actions';
 
 export const serviceFinalizer = 'berth.dev/service';
 
@@ -41,33 +37,56 @@ export interface ServiceControllerDeps {
   tasks: SharedInformer<Task>;
   taskDefinitions: SharedInformer<TaskDefinition>;
   instances: SharedInformer<ContainerInstance>;
+  expectations?: Expectations;
   metrics?: ServiceMetrics;
   now?: () => Date;
 }
 
-/** While a rollout moves, look again this often even without events (grace periods end silently). */
-const progressRequeueMs = 2_000;
+/** While a rollout moves, look again this often even without events: a safety net, every change also arrives as an event. */
+const progressResyncMs = 30_000;
 
 /**
- * The ECS service scheduler. Each reconcile reads the service, its tasks and (for DAEMON) the
- * cluster's instances, asks the deployment machine what to do (`deployment/`), carries the effects
- * out — create tasks under deterministic names, ask tasks to stop — and writes status. Deleting a
- * Service stops its tasks (each with its containers' stopTimeout) before the finalizer lets it go.
+ * The ECS service scheduler. Each reconcile reads the service and its tasks (an index, not a scan),
+ * asks the deployment machine what to do (`deployment/`), writes status, and only then carries the
+ * effects out — create tasks under deterministic names, ask tasks to stop — so that a decision whose
+ * status write conflicted is simply made again, and its Events are never recorded twice. What a
+ * reconcile wrote is remembered as expectations until the cache shows it; until then the service is
+ * not acted on again. Deleting a Service stops its tasks (each with its containers' stopTimeout)
+ * before the finalizer lets it go.
  */
 export class ServiceReconciler {
   private readonly now: () => Date;
+  private readonly expectations: Expectations;
+  private readonly writer: ServiceTaskWriter;
+  private readonly taskIndex: TaskIndex;
+  private readonly instanceIndex: InstanceIndex;
+  /** Services as this controller last wrote them: a reconcile that runs before the watch shows its own status write starts from it. */
+  private readonly services: MutationCache<Service>;
 
   constructor(private readonly deps: ServiceControllerDeps) {
+    this.services = new MutationCache(deps.services);
     this.now = deps.now ?? (() => new Date());
+    this.expectations = deps.expectations ?? new Expectations();
+    this.writer = new ServiceTaskWriter(deps.store, deps.events, this.expectations);
+    this.taskIndex = new TaskIndex(deps.tasks);
+    this.instanceIndex = new InstanceIndex(deps.instances);
+    deps.tasks.addEventHandler(this.expectationObserver());
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
-    const service = this.deps.services.get(key.namespace, key.name);
+    const owner = formatKey(key);
+    const service = this.services.get(key.namespace, key.name);
     if (!service) {
       this.deps.metrics?.forget(key.namespace ?? '', key.name);
+      this.expectations.forget(owner);
+      this.services.forget(key.namespace, key.name);
       return;
     }
-    const tasks = tasksOfService(service, this.deps.tasks.list(key.namespace));
+    if (!this.expectations.satisfied(owner)) {
+      context.log.debug('waiting for the cache to show earlier writes');
+      return { requeueAfterMs: this.expectations.remainingMs(owner) };
+    }
+    const tasks = tasksOfService(service, this.taskIndex.ofService(key.namespace, key.name));
     if (service.metadata.deletionTimestamp) return this.finalize(service, tasks, context);
     if (!service.metadata.finalizers?.includes(serviceFinalizer)) {
       await this.deps.store.update(serviceType, {
@@ -82,28 +101,28 @@ export class ServiceReconciler {
       await this.writeStatus(service, tasks, { ...service.status }, [
         { type: 'Ready', status: 'False', reason: 'TaskDefinitionNotFound', message: revision.problem, observedGeneration: service.metadata.generation },
       ]);
-      return { requeueAfterMs: 10_000 };
+      return;
     }
 
     const now = this.now();
     const grace = service.spec.healthCheckGracePeriodSeconds ?? 0;
+    const observation = observeService(tasks, {
+      now,
+      gracePeriodSeconds: grace,
+      counted: service.status?.countedFailedTasks,
+      draining: (instance) => this.isDraining(service.metadata.namespace, instance),
+    });
     const decision = decideDeployments({
       serviceName: service.metadata.name,
       spec: service.spec,
       taskDefinition: revision.taskDefinition,
       deployments: service.status?.deployments,
-      observed: observeDeployments(tasks, now, grace),
+      observed: observation.deployments,
       ...(service.spec.schedulingStrategy === 'DAEMON' ? { instances: this.daemonInstances(service, tasks, now, grace) } : {}),
       deploymentId: deploymentIdGenerator(service.metadata.uid!),
       now,
     });
-    const conditions: DesiredCondition[] = [];
-    for (const effect of decision.effects) {
-      const condition = await this.execute(service, tasks, effect, now, grace);
-      if (condition) conditions.push(condition);
-    }
-    await pruneStoppedTasks(this.deps.store, tasks);
-
+    const conditions = decision.effects.flatMap((effect) => (effect.type === 'setCondition' ? [effect.condition] : []));
     const primary = decision.deployments.find((d) => d.status === 'PRIMARY');
     const steady = primary?.rolloutState === 'COMPLETED' && decision.deployments.every((d) => d === primary || d.status === 'INACTIVE');
     conditions.push(
@@ -123,7 +142,7 @@ export class ServiceReconciler {
             observedGeneration: service.metadata.generation,
           },
     );
-    await this.writeStatus(
+    const written = await this.writeStatus(
       service,
       tasks,
       {
@@ -131,10 +150,32 @@ export class ServiceReconciler {
         desiredCount: decision.desiredCount,
         deployments: decision.deployments,
         taskDefinition: primary?.taskDefinition ?? revision.taskDefinition,
+        countedFailedTasks: observation.countedFailedTasks,
       },
       conditions,
     );
-    return steady ? undefined : { requeueAfterMs: progressRequeueMs };
+
+    // The decision is recorded: now its Events, then its effects (a conflict above retried before either).
+    for (const effect of decision.effects) {
+      if (effect.type === 'recordEvent') await this.deps.events.event(written, effect.kind, effect.reason, effect.message);
+    }
+    for (const effect of decision.effects) await this.execute(written, tasks, effect, now, grace);
+    await this.writer.pruneStoppedTasks(written, tasks, new Set(observation.countedFailedTasks), (task) => isFailedLaunch(task.status));
+    if (steady) return this.graceRequeue(tasks, now, grace);
+    return { requeueAfterMs: Math.min(progressResyncMs, this.graceRequeue(tasks, now, grace)?.requeueAfterMs ?? progressResyncMs) };
+  }
+
+  /** A task failing its health checks turns unhealthy when its grace period ends, with no event to say so: look again then. */
+  private graceRequeue(tasks: Task[], now: Date, grace: number): ReconcileResult | undefined {
+    let soonest: number | undefined;
+    for (const task of tasks) {
+      const status = task.status;
+      if (status?.healthStatus !== 'UNHEALTHY' || taskPhase(task, now, grace) !== 'starting') continue;
+      const since = Date.parse(status.startedAt ?? status.pullStoppedAt ?? status.createdAt ?? now.toISOString());
+      const remaining = since + grace * 1000 - now.getTime();
+      soonest = soonest === undefined ? remaining : Math.min(soonest, remaining);
+    }
+    return soonest === undefined ? undefined : { requeueAfterMs: Math.max(1, soonest) };
   }
 
   /** `family` follows the family's latest ACTIVE revision; `family:N` is pinned. */
@@ -147,50 +188,58 @@ export class ServiceReconciler {
     return registered ? { taskDefinition: `${family}:${registered.status!.revision}` } : { problem: `no ACTIVE revision of task definition family ${family}` };
   }
 
+  /** DRAINING, deregistering or INACTIVE: the service's tasks there are replaced elsewhere. */
+  private isDraining(namespace: string | undefined, name: string): boolean {
+    const instance = this.deps.instances.get(namespace, name);
+    return instance !== undefined && isLeaving(instance);
+  }
+
   private daemonInstances(service: Service, tasks: Task[], now: Date, grace: number): DaemonInstanceTasks[] {
-    const instances = this.deps.instances.list(service.metadata.namespace).filter((i) => i.spec.cluster === service.spec.cluster);
+    const instances = this.instanceIndex.inCluster(service.metadata.namespace, service.spec.cluster);
+    const onInstance = new Map<string, Task[]>();
+    for (const task of tasks) {
+      const instance = task.spec.containerInstance;
+      if (instance !== undefined) onInstance.set(instance, [...(onInstance.get(instance) ?? []), task]);
+    }
     return instances.map((instance) => ({
       instance: instance.metadata.name,
-      // Placement constraints beyond ACTIVE come with the placement engine; until then every ACTIVE instance qualifies.
-      eligible: (instance.spec.status ?? 'ACTIVE') === 'ACTIVE' && !instance.metadata.deletionTimestamp && instance.status?.status !== 'INACTIVE',
-      tasks: tasks
-        .filter((t) => t.spec.containerInstance === instance.metadata.name)
-        .flatMap((t) => {
-          const phase = taskPhase(t, now, grace);
-          return phase === 'stopped' ? [] : [{ deploymentId: t.spec.startedBy ?? '', health: phase }];
-        }),
+      eligible: !isLeaving(instance),
+      tasks: (onInstance.get(instance.metadata.name) ?? []).flatMap((t) => {
+        const phase = taskPhase(t, now, grace);
+        return phase === 'stopped' ? [] : [{ deploymentId: t.spec.startedBy ?? '', health: phase }];
+      }),
     }));
   }
 
-  private async execute(service: Service, tasks: Task[], effect: DeploymentEffect, now: Date, grace: number): Promise<DesiredCondition | undefined> {
+  private async execute(service: Service, tasks: Task[], effect: DeploymentEffect, now: Date, grace: number): Promise<void> {
     switch (effect.type) {
       case 'startTasks':
-        if (effect.instances) {
-          for (const instance of effect.instances) await startDaemonTask(this.deps.store, service, effect.deploymentId, effect.taskDefinition, instance);
-        } else {
-          await startReplicaTasks(this.deps.store, service, effect.deploymentId, effect.taskDefinition, effect.count, tasks);
-        }
-        return undefined;
-      case 'stopTasks':
-        for (const task of this.tasksToStop(tasks, effect, now, grace)) await stopTask(this.deps.store, task, effect.reason);
-        return undefined;
+        if (effect.instances) await this.writer.startDaemonTasks(service, effect.deploymentId, effect.taskDefinition, effect.instances);
+        else await this.writer.startReplicaTasks(service, effect.deploymentId, effect.taskDefinition, effect.count, tasks);
+        return;
+      case 'stopTasks': {
+        const what = effect.deploymentId
+          ? `of ${tasks.find((t) => t.spec.startedBy === effect.deploymentId)?.spec.taskDefinition ?? 'an older revision'} (deployment ${effect.deploymentId})`
+          : 'on draining container instances';
+        await this.writer.stopTasks(service, this.tasksToStop(service, tasks, effect, now, grace), effect.reason, what);
+        return;
+      }
       case 'recordEvent':
-        await this.deps.events.event(service, effect.kind, effect.reason, effect.message);
-        return undefined;
       case 'setCondition':
-        return effect.condition;
+        return;
     }
   }
 
-  private tasksToStop(tasks: Task[], effect: StopTasksEffect, now: Date, grace: number): Task[] {
-    const ofDeployment = tasks.filter((t) => t.spec.startedBy === effect.deploymentId);
+  private tasksToStop(service: Service, tasks: Task[], effect: StopTasksEffect, now: Date, grace: number): Task[] {
+    const ofDeployment = effect.deploymentId === undefined ? tasks : tasks.filter((t) => t.spec.startedBy === effect.deploymentId);
     if ('instances' in effect.select) {
       const instances = new Set(effect.select.instances);
       return ofDeployment.filter((t) => instances.has(t.spec.containerInstance ?? '') && !['stopping', 'stopped'].includes(taskPhase(t, now, grace)));
     }
-    const { health, count } = effect.select;
+    const { health, count, draining } = effect.select;
+    const onDraining = (t: Task) => t.spec.containerInstance !== undefined && this.isDraining(service.metadata.namespace, t.spec.containerInstance);
     return chooseTasksToStop(
-      ofDeployment.filter((t) => taskPhase(t, now, grace) === health),
+      ofDeployment.filter((t) => taskPhase(t, now, grace) === health && onDraining(t) === draining),
       count,
       now,
       grace,
@@ -200,17 +249,14 @@ export class ServiceReconciler {
   /** Deleting a service: stop every task, wait for STOPPED, then remove the tasks and let the Service go. */
   private async finalize(service: Service, tasks: Task[], context: ReconcileContext): Promise<ReconcileResult | void> {
     if (!service.metadata.finalizers?.includes(serviceFinalizer)) return;
+    const reason = `service ${service.metadata.name} deleted`;
+    // An unplaced task has nothing to wait for: the task controller stops it at once.
+    const toStop = tasks.filter((t) => t.status?.lastStatus !== 'STOPPED' && t.spec.desiredStatus !== 'STOPPED');
+    if (toStop.length > 0) await this.writer.stopTasks(service, toStop, reason, 'as the service is deleted');
     const running = tasks.filter((t) => t.status?.lastStatus !== 'STOPPED' && t.spec.containerInstance);
-    for (const task of running) {
-      if (task.spec.desiredStatus !== 'STOPPED') await stopTask(this.deps.store, task, `service ${service.metadata.name} deleted`);
-    }
-    // An unplaced task has nothing to wait for; the task controller stops it at once.
-    for (const task of tasks.filter((t) => !t.spec.containerInstance && t.spec.desiredStatus !== 'STOPPED')) {
-      await stopTask(this.deps.store, task, `service ${service.metadata.name} deleted`);
-    }
     if (running.length > 0) {
       context.log.info('waiting for tasks to stop before deleting the service', { tasks: running.length });
-      return { requeueAfterMs: progressRequeueMs };
+      return;
     }
     for (const task of tasks) {
       await this.deps.store.delete(taskType, task.metadata.namespace, task.metadata.name).catch((error: unknown) => {
@@ -224,7 +270,8 @@ export class ServiceReconciler {
     });
   }
 
-  private async writeStatus(service: Service, tasks: Task[], fields: ServiceStatus, conditions: DesiredCondition[]): Promise<void> {
+  /** Writes status when it changed; resolves with the service as stored now. */
+  private async writeStatus(service: Service, tasks: Task[], fields: ServiceStatus, conditions: DesiredCondition[]): Promise<Service> {
     const counted = tasks.filter((t) => t.status?.lastStatus !== 'STOPPED');
     const next: ServiceStatus = {
       ...fields,
@@ -234,25 +281,44 @@ export class ServiceReconciler {
       observedGeneration: service.metadata.generation,
       conditions: setConditions(service.status?.conditions, conditions, this.now()),
     };
+    if (next.countedFailedTasks?.length === 0) delete next.countedFailedTasks;
     this.deps.metrics?.observe(service, next);
-    if (semanticallyEqual(next, service.status)) return;
-    await this.deps.store.updateStatus(serviceType, { ...service, status: next });
+    if (semanticallyEqual(next, service.status)) return service;
+    const written = await this.deps.store.updateStatus(serviceType, { ...service, status: next });
+    this.services.mutated(written);
+    return written;
+  }
+
+  /** Lowers expectations as the cache catches up: a task added, asked to stop, or gone. */
+  private expectationObserver() {
+    const ownerOf = (task: Task) => {
+      const service = task.metadata.labels?.[serviceLabel];
+      return service ? formatKey({ namespace: task.metadata.namespace, name: service }) : undefined;
+    };
+    return {
+      onAdd: (task: Task) => {
+        const owner = ownerOf(task);
+        if (owner) this.expectations.observed(owner, task.metadata.name, 'add');
+      },
+      onUpdate: (_old: Task, task: Task) => {
+        const owner = ownerOf(task);
+        if (owner && task.spec.desiredStatus === 'STOPPED') this.expectations.observed(owner, task.metadata.name, 'update');
+      },
+      onDelete: (task: Task) => {
+        const owner = ownerOf(task);
+        if (owner) this.expectations.observed(owner, task.metadata.name);
+      },
+    };
   }
 }
 
-/** The service's tasks grouped by deployment (their `startedBy`), counted the way the rolling arithmetic needs. */
-function observeDeployments(tasks: Task[], now: Date, grace: number): DeploymentObservation[] {
-  const byDeployment = new Map<string, DeploymentObservation>();
-  for (const task of tasks) {
-    const id = task.spec.startedBy ?? '';
-    const entry = byDeployment.get(id) ?? { deploymentId: id, taskDefinition: task.spec.taskDefinition, tasks: { ...emptyTally }, failedLaunches: 0 };
-    byDeployment.set(id, entry);
-    const phase = taskPhase(task, now, grace);
-    if (phase === 'stopped') {
-      if (isFailedLaunch(task.status)) entry.failedLaunches++;
-    } else entry.tasks[phase]++;
-  }
-  return [...byDeployment.values()];
+function isLeaving(instance: ContainerInstance): boolean {
+  return instance.spec.status === 'DRAINING' || instance.metadata.deletionTimestamp !== undefined || instance.status?.status === 'INACTIVE';
+}
+
+/** What about an instance a service can react to: whether it takes tasks. Heartbeat fields are not. */
+function instanceChangedForServices(old: ContainerInstance, next: ContainerInstance): boolean {
+  return isLeaving(old) !== isLeaving(next) || old.status?.agentConnected !== next.status?.agentConnected;
 }
 
 export function addServiceController(manager: Manager, namespace?: string): void {
@@ -266,23 +332,23 @@ export function addServiceController(manager: Manager, namespace?: string): void
     metrics: serviceMetrics(manager.registry),
   };
   const reconciler = new ServiceReconciler(deps);
-  const ofCluster = (instance: ContainerInstance): ObjectKey[] =>
-    deps.services
-      .list(instance.metadata.namespace)
-      .filter((s) => s.spec.cluster === instance.spec.cluster)
-      .map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
-  const ofFamily = (td: TaskDefinition): ObjectKey[] =>
-    deps.services
-      .list(td.metadata.namespace)
-      .filter((s) => parseTaskDefinitionRef(s.spec.taskDefinition).family === familyOf(td))
-      .map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
+  const serviceIndex = new ServiceIndex(deps.services);
+  const taskIndex = new TaskIndex(deps.tasks);
+  const keys = (list: Service[]) => list.map((s) => keyOf(s));
+  // DAEMON services follow every instance of their cluster; a REPLICA service cares about the instances its tasks are on.
+  const concernedBy = (instance: ContainerInstance): ObjectKey[] => {
+    const daemons = serviceIndex.inCluster(instance.metadata.namespace, instance.spec.cluster).filter((s) => s.spec.schedulingStrategy === 'DAEMON');
+    const owners = new Set(taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name).map((t) => t.metadata.labels?.[serviceLabel]));
+    owners.delete(undefined);
+    return [...keys(daemons), ...[...owners].map((name) => ({ namespace: instance.metadata.namespace, name: name! }))];
+  };
   manager
-    .addController({ name: 'service', workers: 2, reconcile: (key, context) => reconciler.reconcile(key, context) })
+    .addController({ name: 'service', workers: 4, reconcile: (key, context) => reconciler.reconcile(key, context) })
     .watch(deps.services)
     .watch(deps.tasks, (task) => {
       const owner = task.metadata.labels?.[serviceLabel];
       return owner ? { namespace: task.metadata.namespace, name: owner } : undefined;
     })
-    .watch(deps.taskDefinitions, ofFamily)
-    .watch(deps.instances, ofCluster);
+    .watch(deps.taskDefinitions, (td) => keys(serviceIndex.ofFamily(td.metadata.namespace, familyOf(td))))
+    .watch(deps.instances, concernedBy, { update: instanceChangedForServices });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Service, Task } from '../../api';
+import { serviceLabel, type Service, type Task } from '../../api';
 
 /**
  * The tasks of a service: how they are named, labelled and counted. Names are deterministic (the
@@ -7,7 +7,6 @@ import type { Service, Task } from '../../api';
  * recording it computes the same name again and gets AlreadyExists instead of a duplicate.
  */
 
-export const serviceLabel = 'berth.dev/service';
 export const deploymentLabel = 'berth.dev/deployment';
 
 export function deploymentSlug(deploymentId: string): string {

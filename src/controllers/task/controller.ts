@@ -1,48 +1,39 @@
 import { containerInstances, services, tasks as taskType, type ContainerInstance, type Service, type Task, type TaskStatus } from '../../api';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
 import type { Manager } from '../../runtime/manager';
-import type { ObjectKey } from '../../runtime/object-key';
-import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
-import { controllerRevisions } from '../../store/builtin-types';
-import { isStoreError, type KubeObject, type ObjectStore } from '../../store/object-store';
-import { FirstFitScheduler, placementCandidates, taskRequirements, type Scheduler } from '../placement';
-import { specOfTask } from '../taskdefinition/revision-lookup';
-import type { ControllerRevision } from '../taskdefinition/revisions';
-import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
+import { keyOf, type ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
+import { controllerRevisions } from '../../store/builtin-types';
+import { isStoreError, type ObjectStore } from '../../store/object-store';
+import { isAdmitted, type Scheduler } from '../placement';
+import { TaskIndex } from '../shared/indexes';
+import type { ControllerRevision } from '../taskdefinition/revisions';
+import { ClusterBinder } from './binder';
+import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
 
 export interface TaskControllerDeps {
   store: ObjectStore;
   events: EventRecorder;
   tasks: SharedInformer<Task>;
   instances: SharedInformer<ContainerInstance>;
-  services: SharedInformer<Service>;
-  revisions: SharedInformer<ControllerRevision>;
-  scheduler?: Scheduler;
   now?: () => Date;
 }
 
-/** How soon a task that fits nowhere is tried again, besides every instance or task change. */
-const placementRetryMs = 10_000;
+/** How soon to look again at a task whose instance the cache misses but the API server still has. */
+const instanceCacheLagRetryMs = 5_000;
 
 /**
- * The control-plane half of the task lifecycle (the agent owns the rest): a new task is PROVISIONING
- * until the scheduler binds it to a container instance (ECS RunTask / the service scheduler's
- * placement); one that fits nowhere stays PROVISIONING with the reason, which is what capacity
- * scale-out counts as demand. A task whose instance disappears is STOPPED, since no agent is left to
- * stop it; a task stopped before it was placed stops at once.
- *
- * Binding runs with one worker, and bindings this process made are "assumed" until the informer shows
- * them, as kube-scheduler does: otherwise two tasks placed back to back could both take the last slot.
+ * The control-plane half of the task lifecycle that is not placement (the binder places, the agent
+ * runs): a task stopped before anything runs it is STOPPED at once, and a task whose container
+ * instance is gone is STOPPED, since no agent is left to stop it. "Gone" is asked of the API server,
+ * never concluded from a cache miss alone: a cache that lags must not stop healthy tasks.
  */
 export class TaskReconciler {
-  private readonly scheduler: Scheduler;
   private readonly now: () => Date;
-  private readonly assumed = new Map<string, string>();
 
   constructor(private readonly deps: TaskControllerDeps) {
-    this.scheduler = deps.scheduler ?? new FirstFitScheduler();
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -50,59 +41,22 @@ export class TaskReconciler {
     const task = this.deps.tasks.get(key.namespace, key.name);
     if (!task || task.status?.lastStatus === 'STOPPED') return;
     const bound = task.spec.containerInstance;
-    if (bound) {
-      this.assumed.delete(keyString(task));
-      if (this.deps.instances.get(task.metadata.namespace, bound)) return;
+    if (bound && !this.deps.instances.get(task.metadata.namespace, bound)) {
+      const live = await this.deps.store.get<ContainerInstance>(containerInstances, task.metadata.namespace, bound);
+      if (live) {
+        context.log.debug('container instance not in the cache yet', { containerInstance: bound });
+        return { requeueAfterMs: instanceCacheLagRetryMs };
+      }
       return this.transition(task, [{ type: 'INSTANCE_LOST', reason: `container instance ${bound} is gone` }]);
     }
-    if (task.spec.desiredStatus === 'STOPPED') {
-      return this.transition(task, [{ type: 'STOP_REQUESTED', stopCode: stopCodeOf(task), reason: 'Task stopped before it was placed' }]);
+    // Nothing runs a task that was never admitted to an instance: stopping it is the control plane's job.
+    if (task.spec.desiredStatus === 'STOPPED' && !isAdmitted(task)) {
+      const reason = bound ? 'Task stopped before it was admitted to its instance' : 'Task stopped before it was placed';
+      return this.transition(task, [{ type: 'STOP_REQUESTED', stopCode: stopCodeOf(task), reason }]);
     }
-    return this.place(task, context);
   }
 
-  private async place(task: Task, context: ReconcileContext): Promise<ReconcileResult | void> {
-    const spec = specOfTask(this.deps.revisions, task);
-    if (!spec) {
-      return this.transition(task, [{ type: 'PLACEMENT_FAILED', reason: `task definition ${task.spec.taskDefinition} not found` }], {
-        requeueAfterMs: placementRetryMs,
-      });
-    }
-    const namespace = task.metadata.namespace;
-    const service = this.serviceOf(task);
-    const instances = this.deps.instances.list(namespace).filter((i) => i.spec.cluster === task.spec.cluster);
-    const decision = this.scheduler.place({
-      requirements: taskRequirements(spec),
-      group: task.spec.group,
-      placementConstraints: service?.spec.placementConstraints ?? [],
-      placementStrategy: service?.spec.placementStrategy ?? [],
-      candidates: placementCandidates(instances, this.tasksWithAssumptions(namespace), (t) => specOfTask(this.deps.revisions, t)),
-    });
-    if ('reason' in decision) {
-      context.log.info('task cannot be placed', { reason: decision.reason });
-      return this.transition(task, [{ type: 'PLACEMENT_FAILED', reason: decision.reason }], { requeueAfterMs: placementRetryMs });
-    }
-    await this.deps.store.patch(taskType, namespace, task.metadata.name, { spec: { containerInstance: decision.instance } });
-    this.assumed.set(keyString(task), decision.instance);
-    context.log.info('task placed', { containerInstance: decision.instance });
-    return this.transition({ ...task, spec: { ...task.spec, containerInstance: decision.instance } }, [
-      { type: 'PLACED', containerInstance: decision.instance },
-    ]);
-  }
-
-  private tasksWithAssumptions(namespace: string | undefined): Task[] {
-    return this.deps.tasks.list(namespace).map((task) => {
-      const assumed = task.spec.containerInstance ? undefined : this.assumed.get(keyString(task));
-      return assumed ? { ...task, spec: { ...task.spec, containerInstance: assumed } } : task;
-    });
-  }
-
-  private serviceOf(task: Task): Service | undefined {
-    const group = task.spec.group ?? '';
-    return group.startsWith('service:') ? this.deps.services.get(task.metadata.namespace, group.slice('service:'.length)) : undefined;
-  }
-
-  private async transition(task: Task, events: TaskLifecycleEvent[], result?: ReconcileResult): Promise<ReconcileResult | void> {
+  private async transition(task: Task, events: TaskLifecycleEvent[]): Promise<void> {
     let status: TaskStatus | undefined = task.status;
     const now = this.now();
     for (const event of events) {
@@ -112,53 +66,65 @@ export class TaskReconciler {
         if (effect.type === 'recordEvent') await this.deps.events.event(task, effect.kind, effect.reason, effect.message);
       }
     }
-    if (semanticallyEqual(status, task.status)) return result;
-    const latest = this.deps.tasks.get(task.metadata.namespace, task.metadata.name) ?? task;
+    if (semanticallyEqual(status, task.status)) return;
     try {
-      await this.deps.store.updateStatus(taskType, { ...latest, status });
+      await this.deps.store.updateStatus(taskType, { ...task, status });
     } catch (error) {
       if (!isStoreError(error, 'NotFound')) throw error;
     }
-    return result;
   }
-}
-
-function keyString(task: KubeObject): string {
-  return `${task.metadata.namespace}/${task.metadata.name}`;
 }
 
 function stopCodeOf(task: Task): 'UserInitiated' | 'ServiceSchedulerInitiated' {
   return task.spec.group?.startsWith('service:') ? 'ServiceSchedulerInitiated' : 'UserInitiated';
 }
 
+/** What about an instance placement cares for: whether and how much it can take. */
+function instanceChangedForPlacement(old: ContainerInstance, next: ContainerInstance): boolean {
+  return (
+    old.spec.status !== next.spec.status ||
+    old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp ||
+    old.status?.status !== next.status?.status ||
+    old.status?.agentConnected !== next.status?.agentConnected ||
+    !semanticallyEqual(old.spec.registeredResources, next.spec.registeredResources) ||
+    !semanticallyEqual(old.spec.attributes, next.spec.attributes)
+  );
+}
+
+/**
+ * The task controller (one key per task) and the binder (one key per cluster). The binder looks at a
+ * cluster when a task there awaits placement, when a task there stops (it frees room), and when an
+ * instance there changes what it can take; the task controller when a task or its instance changes.
+ */
 export function addTaskController(manager: Manager, options: { namespace?: string; scheduler?: Scheduler } = {}): void {
-  const deps: TaskControllerDeps = {
+  const tasks = manager.informerFor<Task>(taskType, options.namespace);
+  const instances = manager.informerFor<ContainerInstance>(containerInstances, options.namespace);
+  const reconciler = new TaskReconciler({ store: manager.store, events: manager.events, tasks, instances });
+  const binder = new ClusterBinder({
     store: manager.store,
     events: manager.events,
-    tasks: manager.informerFor<Task>(taskType, options.namespace),
-    instances: manager.informerFor<ContainerInstance>(containerInstances, options.namespace),
+    tasks,
+    instances,
     services: manager.informerFor<Service>(services, options.namespace),
     revisions: manager.informerFor<ControllerRevision>(controllerRevisions, options.namespace),
     scheduler: options.scheduler,
-  };
-  const reconciler = new TaskReconciler(deps);
-  const unplacedOfCluster = (instance: ContainerInstance): ObjectKey[] =>
-    deps.tasks
-      .list(instance.metadata.namespace)
-      .filter((t) => t.spec.cluster === instance.spec.cluster && (!t.spec.containerInstance || t.spec.containerInstance === instance.metadata.name))
-      .map((t) => ({ namespace: t.metadata.namespace, name: t.metadata.name }));
-  const waitingTasks = (task: Task): ObjectKey[] => [
-    { namespace: task.metadata.namespace, name: task.metadata.name },
-    // A task that stops frees resources: the tasks still waiting in its cluster may fit now.
-    ...(task.status?.lastStatus === 'STOPPED'
-      ? deps.tasks
-          .list(task.metadata.namespace)
-          .filter((t) => t.spec.cluster === task.spec.cluster && !t.spec.containerInstance)
-          .map((t) => ({ namespace: t.metadata.namespace, name: t.metadata.name }))
-      : []),
-  ];
+  });
+  const taskIndex = new TaskIndex(tasks);
+  const clusterOf = (object: { metadata: { namespace?: string }; spec: { cluster: string } }): ObjectKey => ({
+    namespace: object.metadata.namespace,
+    name: object.spec.cluster,
+  });
+  const anyoneWaiting = (object: { metadata: { namespace?: string }; spec: { cluster: string } }) =>
+    taskIndex.awaitingPlacementIn(object.metadata.namespace, object.spec.cluster).length > 0;
+
   manager
-    .addController({ name: 'task', reconcile: (key, context) => reconciler.reconcile(key, context) })
-    .watch(deps.tasks, waitingTasks)
-    .watch(deps.instances, unplacedOfCluster);
+    .addController({ name: 'task', workers: 4, reconcile: (key, context) => reconciler.reconcile(key, context) })
+    .watch(tasks)
+    .watch(instances, (instance) => taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name).map((t) => keyOf(t)), {
+      update: (old, next) => old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp,
+    });
+  manager
+    .addController({ name: 'scheduler', workers: 2, reconcile: (key, context) => binder.reconcile(key, context) })
+    .watch(tasks, (task) => (!isAdmitted(task) || task.status?.lastStatus === 'STOPPED' ? (anyoneWaiting(task) ? clusterOf(task) : undefined) : undefined))
+    .watch(instances, (instance) => (anyoneWaiting(instance) ? clusterOf(instance) : undefined), { update: instanceChangedForPlacement });
 }

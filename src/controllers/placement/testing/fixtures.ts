@@ -1,4 +1,4 @@
-import type { ContainerDefinition, ContainerInstance, Task, TaskDefinitionSpec } from '../../../api';
+import { admittedAnnotation, type ContainerDefinition, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../../../api';
 
 /** Builders for the placement tests: the smallest objects that carry what placement reads. */
 
@@ -33,7 +33,7 @@ export function boundTask(
   return {
     apiVersion: 'berth.dev/v1alpha1',
     kind: 'Task',
-    metadata: { name, namespace: 'ns' },
+    metadata: { name, namespace: 'ns', annotations: { [admittedAnnotation]: 'true' } },
     spec: { cluster: 'demo', taskDefinition, containerInstance: onInstance, group: fields.group, desiredStatus: 'RUNNING' },
     status: { lastStatus: fields.lastStatus ?? 'RUNNING' },
   };

@@ -1,4 +1,4 @@
-import { rollingBounds, type TaskHealth } from './rolling';
+import { hasRoom, rollingBounds, type TaskHealth } from './rolling';
 
 /**
  * One step of a DAEMON service rollout. A daemon runs one task per eligible instance and has no
@@ -12,8 +12,8 @@ import { rollingBounds, type TaskHealth } from './rolling';
  * e.g. N = 4, min 50 %:  floor 2; with all 4 healthy, 2 old tasks stop, 2 new start on those
  *      instances once the old are STOPPED; when those are healthy the other 2 follow.
  *      N = 4, min 0 % (the DAEMON default): all 4 old tasks stop at once.
- *      N = 3, min 100 %: floor 3 would stall the rollout, so, as for REPLICA, it is lowered to 2:
- *      one instance at a time.
+ *      N = 3, min 100 %: floor 3 would stall every rollout (a daemon never surges), so it is
+ *      lowered to 2: one instance at a time, as Kubernetes' DaemonSet moves at least one node.
  *
  * Tasks that are not healthy never hold the rollout back: an old task that is still starting or
  * unhealthy on an instance is stopped at once (the instance is not serving anyway), and an
@@ -43,7 +43,8 @@ export interface DaemonStep {
 export function planDaemonStep(instances: DaemonInstanceState[], minimumHealthyPercent: number): DaemonStep {
   const ordered = [...instances].sort((a, b) => a.instance.localeCompare(b.instance));
   const eligible = ordered.filter((i) => i.eligible);
-  const { floor } = rollingBounds(eligible.length, minimumHealthyPercent, 100);
+  const bounds = rollingBounds(eligible.length, minimumHealthyPercent, 100);
+  const floor = hasRoom(eligible.length, bounds) ? bounds.floor : eligible.length - 1;
   const step: DaemonStep = { floor, startOn: [], stopOldOn: [], stopNewOn: [] };
   const live = (health: TaskHealth | undefined) => health !== undefined && health !== 'stopping';
 

@@ -110,7 +110,7 @@ describe('decideDeployments', () => {
     const failed = service.deployments!.find((d) => d.rolloutState === 'FAILED')!;
     const reasons = effects.flatMap((e) => (e.type === 'recordEvent' ? [`${e.kind} ${e.reason}`] : []));
     expect(reasons).toEqual(
-      expect.arrayContaining(['Normal DeploymentStarted', 'Normal TasksStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']),
+      expect.arrayContaining(['Normal DeploymentStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']),
     );
     expect(effects).toContainEqual({
       type: 'recordEvent',
@@ -157,6 +157,102 @@ describe('decideDeployments', () => {
     service.tasks = service.tasks.filter((t) => t.health !== 'stopped');
     service.reconcile('web:2');
     expect(service.primary().failedTasks).toBe(4);
+  });
+
+  it('counts every failed launch, even when stopped tasks are pruned to the last 10: desiredCount 100 trips at 50', () => {
+    const service = steady(serviceSpec({ desiredCount: 100, circuitBreaker: { enable: true, rollback: false } }));
+    let reconciles = 0;
+    while (service.primary().rolloutState !== 'FAILED' && reconciles < 100) {
+      service.reconcile('web:2');
+      reconciles++;
+      // Launches fail a few at a time, and the controller keeps only the 10 newest STOPPED tasks.
+      let failing = 7;
+      for (const task of service.tasks) {
+        if (task.taskDefinition === 'web:2' && task.health === 'starting' && failing-- > 0) Object.assign(task, { health: 'stopped', failedLaunch: true });
+      }
+      const stopped = service.tasks.filter((t) => t.health === 'stopped' && t.counted);
+      for (const old of stopped.slice(0, Math.max(0, stopped.length - 10))) service.tasks.splice(service.tasks.indexOf(old), 1);
+    }
+    const failed = service.deployments!.find((d) => d.taskDefinition === 'web:2')!;
+    expect(failed).toMatchObject({ rolloutState: 'FAILED', rolloutStateReason: expect.stringContaining('(threshold 50)') });
+    expect(failed.failedTasks).toBeGreaterThanOrEqual(50);
+    expect(failed.failedTasks).toBeLessThan(57);
+  });
+
+  it('a rollback that fails too ends FAILED: no further rollback, and what runs keeps running', () => {
+    const service = steady(breaker(true));
+    for (let i = 0; i < 3; i++) {
+      service.reconcile('web:2');
+      failLaunches(service, 'web:2');
+    }
+    // The rollback to web:1 starts; now web:1 fails too (e.g. its image is gone).
+    expect(service.primary()).toMatchObject({ taskDefinition: 'web:1', rolloutState: 'IN_PROGRESS' });
+    for (const task of service.tasks) if (task.health === 'healthy') task.health = 'unhealthy';
+    for (let i = 0; i < 20; i++) {
+      service.reconcile('web:2');
+      failLaunches(service, 'web:1');
+      for (const task of service.tasks) if (task.health === 'stopping') task.health = 'stopped';
+    }
+    const revisions = service.deployments!.map((d) => `${d.taskDefinition} ${d.status} ${d.rolloutState}`);
+    expect(service.primary()).toMatchObject({ taskDefinition: 'web:1', rolloutState: 'FAILED' });
+    expect(service.deployments!.filter((d) => d.rolloutState === 'FAILED').map((d) => d.taskDefinition).sort()).toEqual(['web:1', 'web:2']);
+    const decision = service.reconcile('web:2');
+    expect(decision.effects.filter((e) => e.type === 'startTasks' || e.type === 'stopTasks' || e.type === 'recordEvent')).toEqual([]);
+    expect(service.deployments!.map((d) => `${d.taskDefinition} ${d.status} ${d.rolloutState}`)).toEqual(revisions);
+  });
+
+  it('replaces REPLICA tasks on draining instances elsewhere, within the deployment limits', () => {
+    const service = steady(serviceSpec({ desiredCount: 4, minimumHealthyPercent: 100, maximumPercent: 200 }));
+    service.tasks[0].draining = true;
+    service.tasks[1].draining = true;
+    let peak = 0;
+    let lowest = Infinity;
+    for (let i = 0; i < 6; i++) {
+      service.reconcile('web:1');
+      peak = Math.max(peak, service.count());
+      lowest = Math.min(lowest, service.count('healthy'));
+      service.settle();
+    }
+    expect(service.tasks.filter((t) => t.draining).every((t) => t.health === 'stopped')).toBe(true);
+    expect(service.count('healthy')).toBe(4);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(lowest).toBeGreaterThanOrEqual(4);
+    expect(service.primary()).toMatchObject({ rolloutState: 'COMPLETED', status: 'PRIMARY' });
+  });
+
+  it('drains at min 50 / max 100 by stopping first, never below the floor', () => {
+    const service = steady(serviceSpec({ desiredCount: 4, minimumHealthyPercent: 50, maximumPercent: 100 }));
+    for (const task of service.tasks) task.draining = true;
+    const first = service.reconcile('web:1');
+    expect(first.effects.filter((e) => e.type === 'stopTasks')).toEqual([
+      { type: 'stopTasks', select: { health: 'healthy', count: 2, draining: true }, reason: 'Container instance is draining: the task is replaced elsewhere' },
+    ]);
+    for (let i = 0; i < 8; i++) {
+      service.settle();
+      service.reconcile('web:1');
+      expect(service.count()).toBeLessThanOrEqual(4);
+      expect(service.count('healthy')).toBeGreaterThanOrEqual(2);
+    }
+    expect(service.count('healthy')).toBe(4);
+    expect(service.tasks.filter((t) => t.health === 'healthy').every((t) => !t.draining)).toBe(true);
+  });
+
+  it('when a scale leaves no room to replace a task, replaces nothing and says why', () => {
+    const service = steady(serviceSpec({ desiredCount: 1, minimumHealthyPercent: 100, maximumPercent: 100 }));
+    const decision = service.reconcile('web:2');
+    expect(decision.effects.filter((e) => e.type === 'startTasks' || e.type === 'stopTasks')).toEqual([]);
+    expect(decision.effects).toContainEqual({
+      type: 'setCondition',
+      condition: {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'NoRoomToReplaceTasks',
+        message: expect.stringContaining(
+          'with desiredCount 1, minimumHealthyPercent 100 keeps 1 healthy and maximumPercent 100 allows 1 at once: no task can be replaced',
+        ),
+      },
+    });
+    expect(service.count('healthy', 'web:1')).toBe(1);
   });
 
   it('drains tasks of a deployment that status no longer lists', () => {

@@ -5,7 +5,7 @@ import { circuitBreakerThreshold, healthCheckFailureReason } from './circuit-bre
 import { planDaemonStep, type DaemonInstanceState } from './daemon';
 import type { DeploymentIdGenerator } from './deployment-id';
 import { deploymentMachine, type DeploymentEvent, type RecordDeploymentEvent } from './deployment-machine';
-import { emptyTally, planRollingStep, type TaskHealth, type TaskTally } from './rolling';
+import { emptyTally, hasRoom, planRollingStep, rollingBounds, type TaskHealth, type TaskTally } from './rolling';
 
 /**
  * The service scheduler's decision for one reconcile: which deployments a Service has, in which
@@ -20,9 +20,17 @@ export interface DeploymentObservation {
   deploymentId: string;
   /** The revision its tasks run; lets a deployment missing from status be adopted rather than orphaned. */
   taskDefinition: string;
+  /** Every task of the deployment that is not STOPPED. */
   tasks: TaskTally;
-  /** Its STOPPED tasks for which `isFailedLaunch` holds. */
-  failedLaunches: number;
+  /** The part of `tasks` on container instances that are draining: to be replaced elsewhere. */
+  draining: TaskTally;
+  /**
+   * STOPPED tasks for which `isFailedLaunch` holds and that status does not count yet. The stored
+   * `failedTasks` plus these is the deployment's count of failed launches; the controller records
+   * which tasks are counted in the same status write, so each is counted exactly once, across
+   * restarts, and stopped tasks can be pruned without losing the count.
+   */
+  newFailedLaunches: number;
 }
 
 /** DAEMON only: an instance of the cluster and the service's tasks on it. */
@@ -58,9 +66,13 @@ export interface StartTasksEffect {
 
 export interface StopTasksEffect {
   type: 'stopTasks';
-  deploymentId: string;
-  /** REPLICA: `count` of the deployment's tasks in this state. DAEMON: its tasks on these instances. */
-  select: { health: Exclude<TaskHealth, 'stopping'>; count: number } | { instances: string[] };
+  /** The deployment whose tasks to stop; absent for tasks of any deployment on draining instances. */
+  deploymentId?: string;
+  /**
+   * REPLICA: `count` tasks in this state, on draining instances only when `draining`, else only on
+   * instances that are not draining. DAEMON: the deployment's tasks on these instances.
+   */
+  select: { health: Exclude<TaskHealth, 'stopping'>; count: number; draining: boolean } | { instances: string[] };
   /** The stoppedReason (stopCode ServiceSchedulerInitiated). */
   reason: string;
 }
@@ -91,6 +103,18 @@ const statusOf = (entry: Entry) => (entry.snapshot.value as { status: ServiceDep
 const rolloutOf = (entry: Entry) => (entry.snapshot.value as { rollout: ServiceDeployment['rolloutState'] }).rollout;
 const idOf = (entry: Entry) => entry.snapshot.context.id;
 const live = (t: TaskTally) => t.healthy + t.starting + t.unhealthy + t.stopping;
+const minus = (a: TaskTally, b: TaskTally): TaskTally => ({
+  healthy: a.healthy - b.healthy,
+  starting: a.starting - b.starting,
+  unhealthy: a.unhealthy - b.unhealthy,
+  stopping: a.stopping - b.stopping,
+});
+const plus = (a: TaskTally, b: TaskTally): TaskTally => ({
+  healthy: a.healthy + b.healthy,
+  starting: a.starting + b.starting,
+  unhealthy: a.unhealthy + b.unhealthy,
+  stopping: a.stopping + b.stopping,
+});
 const tasks = (n: number) => (n === 1 ? '1 task' : `${n} tasks`);
 
 export function decideDeployments(input: DecideDeploymentsInput): DeploymentDecision {
@@ -100,10 +124,13 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
   const breaker = spec.deploymentConfiguration.deploymentCircuitBreaker;
   const observed = new Map(input.observed.map((o) => [o.deploymentId, o]));
   const tallyOf = (entry: Entry) => observed.get(idOf(entry))?.tasks ?? emptyTally;
+  const drainingOf = (entry: Entry) => observed.get(idOf(entry))?.draining ?? emptyTally;
+  // Where tasks stand for the rollout: those on draining instances are on their way out, whatever their deployment.
+  const stayingOf = (entry: Entry) => minus(tallyOf(entry), drainingOf(entry));
   const effects: DeploymentEffect[] = [];
   const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-  const failedTasksOf = (entry: Entry) => Math.max(entry.stored?.failedTasks ?? 0, observed.get(idOf(entry))?.failedLaunches ?? 0);
+  const failedTasksOf = (entry: Entry) => (entry.stored?.failedTasks ?? 0) + (observed.get(idOf(entry))?.newFailedLaunches ?? 0);
   const send = (entry: Entry, event: DeploymentEvent) => {
     const [snapshot, actions] = transition(deploymentMachine, entry.snapshot, event);
     entry.snapshot = snapshot;
@@ -123,7 +150,9 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
     return [{ snapshot, createdAt: at }, ...entries];
   };
   const observe = (entries: Entry[], entry: Entry) => {
-    const tally = tallyOf(entry);
+    // The PRIMARY is judged on its tasks that stay; its draining ones count as others still to go.
+    // Any other deployment keeps every task it has until they are STOPPED.
+    const tally = statusOf(entry) === 'PRIMARY' ? stayingOf(entry) : tallyOf(entry);
     const allLive = entries.reduce((sum, e) => sum + live(tallyOf(e)), 0);
     send(entry, {
       type: 'OBSERVED',
@@ -144,9 +173,11 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
   const wasFailed = rolloutOf(primary) === 'FAILED';
   for (const entry of entries) observe(entries, entry);
 
-  // The circuit breaker tripped just now: roll back to the last revision that completed.
+  // The circuit breaker tripped just now: roll back to the last revision that completed, unless the
+  // deployment that failed is itself a rollback (ECS: a failed rollback ends FAILED, and the service
+  // keeps what runs; rolling back again would loop between revisions that both fail).
   const target = entries.find((e) => e !== primary && rolloutOf(e) === 'COMPLETED');
-  if (!wasFailed && rolloutOf(primary) === 'FAILED' && breaker.rollback && target) {
+  if (!wasFailed && rolloutOf(primary) === 'FAILED' && breaker.rollback && target && !isRollback(entries, primary, input.deploymentId)) {
     const { taskDefinition: from } = primary.snapshot.context;
     const to = target.snapshot.context.taskDefinition;
     effects.push({
@@ -160,17 +191,19 @@ export function decideDeployments(input: DecideDeploymentsInput): DeploymentDeci
   }
 
   const current = entries[0];
+  let blocked: string | undefined;
   // A FAILED deployment without a rollback stops launching tasks, and the older ones keep theirs (ECS).
   if (rolloutOf(current) !== 'FAILED') {
     const older = entries.slice(1).filter((e) => statusOf(e) === 'ACTIVE');
-    effects.push(
-      ...(daemon
-        ? daemonEffects(current, older, input.instances ?? [], deploymentLimits(spec).minimumHealthyPercent)
-        : replicaEffects(current, older, tallyOf, desiredCount, spec)),
-    );
+    if (daemon) effects.push(...daemonEffects(current, older, input.instances ?? [], deploymentLimits(spec).minimumHealthyPercent));
+    else {
+      const draining = entries.reduce((sum, e) => plus(sum, drainingOf(e)), emptyTally);
+      effects.push(...replicaEffects(current, older, stayingOf, draining, desiredCount, spec));
+      const leaving = older.reduce((sum, e) => sum + live(stayingOf(e)), 0) + live(draining);
+      blocked = leaving > 0 ? noRoomMessage(desiredCount, spec) : undefined;
+    }
   }
-  effects.push(...taskEvents(effects, entries, serviceName));
-  effects.push({ type: 'setCondition', condition: progressing(current, entries, tallyOf, desiredCount) });
+  effects.push({ type: 'setCondition', condition: progressing(current, entries, tallyOf, desiredCount, blocked) });
 
   const deployments = retained(entries).map((entry) => {
     const tally = tallyOf(entry);
@@ -255,18 +288,36 @@ function adopt(entries: Entry[], observed: DeploymentObservation[], serviceName:
     });
 }
 
-function replicaEffects(primary: Entry, older: Entry[], tallyOf: (e: Entry) => TaskTally, desiredCount: number, spec: ServiceSpec): DeploymentEffect[] {
+/**
+ * The rolling step over the tasks that stay, with every task on a draining instance as one more
+ * "older deployment", the oldest: draining is a rollout away from those instances. Their
+ * replacements start within maximumPercent, and they stop as the replacements turn healthy, never
+ * below minimumHealthyPercent (ECS: "service tasks are replaced elsewhere, respecting the deployment
+ * limits").
+ *   e.g. D 4, min 100 / max 200, 1 of 4 healthy tasks on a draining instance: the PRIMARY has 3 that
+ *        stay; start = min(4 − 3, 8 − 4) = 1; once it is healthy, replaced = 1 − max(0, 4 − 4) = 1:
+ *        the draining one stops. 4 healthy at every moment.
+ */
+function replicaEffects(
+  primary: Entry,
+  older: Entry[],
+  stayingOf: (e: Entry) => TaskTally,
+  draining: TaskTally,
+  desiredCount: number,
+  spec: ServiceSpec,
+): DeploymentEffect[] {
   const oldestFirst = [...older].reverse();
-  const step = planRollingStep({ desiredCount, ...deploymentLimits(spec), primary: tallyOf(primary), older: oldestFirst.map(tallyOf) });
+  const step = planRollingStep({ desiredCount, ...deploymentLimits(spec), primary: stayingOf(primary), older: [draining, ...oldestFirst.map(stayingOf)] });
   const effects: DeploymentEffect[] = [];
   for (const stop of step.stops) {
-    const entry = stop.deployment === 'primary' ? primary : oldestFirst[stop.deployment];
-    effects.push({
-      type: 'stopTasks',
-      deploymentId: idOf(entry),
-      select: { health: stop.health, count: stop.count },
-      reason: stopReason(stop.health, primary),
-    });
+    const reason = stopReason(stop.health, primary);
+    if (stop.deployment === 0) {
+      const why = stop.health === 'unhealthy' ? reason : drainingStopReason;
+      effects.push({ type: 'stopTasks', select: { health: stop.health, count: stop.count, draining: true }, reason: why });
+      continue;
+    }
+    const entry = stop.deployment === 'primary' ? primary : oldestFirst[stop.deployment - 1];
+    effects.push({ type: 'stopTasks', deploymentId: idOf(entry), select: { health: stop.health, count: stop.count, draining: false }, reason });
   }
   if (step.start > 0)
     effects.push({ type: 'startTasks', deploymentId: idOf(primary), taskDefinition: primary.snapshot.context.taskDefinition, count: step.start });
@@ -310,31 +361,41 @@ function daemonEffects(primary: Entry, older: Entry[], instances: DaemonInstance
   return effects;
 }
 
+/** The stoppedReason of a service task moved off a draining instance. */
+export const drainingStopReason = 'Container instance is draining: the task is replaced elsewhere';
+
+/** Why a rollout cannot move, with the numbers, as the API would have refused the limits. */
+function noRoomMessage(desiredCount: number, spec: ServiceSpec): string | undefined {
+  const { minimumHealthyPercent, maximumPercent } = deploymentLimits(spec);
+  const bounds = rollingBounds(desiredCount, minimumHealthyPercent, maximumPercent);
+  if (hasRoom(desiredCount, bounds)) return undefined;
+  return (
+    `with desiredCount ${desiredCount}, minimumHealthyPercent ${minimumHealthyPercent} keeps ${bounds.floor} healthy ` +
+    `and maximumPercent ${maximumPercent} allows ${bounds.ceiling} at once: no task can be replaced; ` +
+    'lower minimumHealthyPercent or raise maximumPercent'
+  );
+}
+
+/**
+ * Whether `entry` is the circuit breaker's rollback of the deployment after it: ids are derived, so
+ * the rollback's id is recomputed from its predecessor rather than stored.
+ */
+function isRollback(entries: Entry[], entry: Entry, deploymentId: DeploymentIdGenerator): boolean {
+  const predecessor = entries[entries.indexOf(entry) + 1];
+  if (!predecessor) return false;
+  return idOf(entry) === deploymentId({ taskDefinition: entry.snapshot.context.taskDefinition, predecessorId: idOf(predecessor), rollback: true });
+}
+
 function stopReason(health: Exclude<TaskHealth, 'stopping'>, primary: Entry): string {
   return health === 'unhealthy' ? healthCheckFailureReason : `Scaling activity initiated by (deployment ${idOf(primary)})`;
 }
 
-/** One Event per start or stop, worded as ECS's service events are. */
-function taskEvents(effects: DeploymentEffect[], entries: Entry[], serviceName: string): DeploymentEffect[] {
-  const revisionOf = (id: string) => entries.find((e) => idOf(e) === id)?.snapshot.context.taskDefinition;
-  return effects.flatMap((effect): DeploymentEffect[] => {
-    if (effect.type === 'startTasks') {
-      const message = `service ${serviceName} has started ${tasks(effect.count)} of ${effect.taskDefinition} (deployment ${effect.deploymentId}).`;
-      return [{ type: 'recordEvent', kind: 'Normal', reason: 'TasksStarted', message }];
-    }
-    if (effect.type === 'stopTasks') {
-      const count = 'count' in effect.select ? effect.select.count : effect.select.instances.length;
-      const unhealthy = effect.reason === healthCheckFailureReason;
-      const message = `service ${serviceName} has stopped ${tasks(count)} of ${revisionOf(effect.deploymentId)} (deployment ${effect.deploymentId}): ${effect.reason}.`;
-      return [{ type: 'recordEvent', kind: unhealthy ? 'Warning' : 'Normal', reason: unhealthy ? 'TasksUnhealthy' : 'TasksStopped', message }];
-    }
-    return [];
-  });
-}
-
-function progressing(primary: Entry, entries: Entry[], tallyOf: (e: Entry) => TaskTally, desiredCount: number): DesiredCondition {
+function progressing(primary: Entry, entries: Entry[], tallyOf: (e: Entry) => TaskTally, desiredCount: number, blocked: string | undefined): DesiredCondition {
   const id = idOf(primary);
   const { taskDefinition, rolloutStateReason } = primary.snapshot.context;
+  if (blocked && rolloutOf(primary) !== 'FAILED') {
+    return { type: progressingCondition, status: 'False', reason: 'NoRoomToReplaceTasks', message: `deployment ${id} of ${taskDefinition} cannot proceed: ${blocked}` };
+  }
   switch (rolloutOf(primary)) {
     case 'COMPLETED':
       return { type: progressingCondition, status: 'True', reason: 'DeploymentCompleted', message: `deployment ${id} of ${taskDefinition} completed` };

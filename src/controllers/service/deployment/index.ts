@@ -16,6 +16,7 @@ export { deploymentMachine, type DeploymentContext, type DeploymentEvent, type R
 export {
   emptyTally,
   planRollingStep,
+  hasRoom,
   rollingBounds,
   type RollingBounds,
   type RollingStep,

@@ -1,4 +1,4 @@
-import { emptyTally, planRollingStep, rollingBounds, type TaskTally } from './rolling';
+import { emptyTally, hasRoom, planRollingStep, rollingBounds, type TaskTally } from './rolling';
 
 const tally = (counts: Partial<TaskTally>): TaskTally => ({ ...emptyTally, ...counts });
 
@@ -10,10 +10,21 @@ describe('rollingBounds', () => {
     expect(rollingBounds(0, 100, 200)).toEqual({ ceiling: 0, floor: 0 });
   });
 
-  it('lowers the floor by one when the limits leave no way forward', () => {
-    expect(rollingBounds(4, 100, 100)).toEqual({ ceiling: 4, floor: 3 });
-    expect(rollingBounds(1, 50, 150)).toEqual({ ceiling: 1, floor: 0 });
-    expect(rollingBounds(1, 50, 200)).toEqual({ ceiling: 2, floor: 1 });
+  it('never bends the bounds, and says when they leave no room to replace a task', () => {
+    expect(rollingBounds(4, 100, 100)).toEqual({ ceiling: 4, floor: 4 });
+    expect(hasRoom(4, rollingBounds(4, 100, 100))).toBe(false);
+    expect(rollingBounds(1, 50, 100)).toEqual({ ceiling: 1, floor: 1 });
+    expect(hasRoom(1, rollingBounds(1, 50, 100))).toBe(false);
+    expect(hasRoom(1, rollingBounds(1, 50, 150))).toBe(false);
+    expect(hasRoom(1, rollingBounds(1, 0, 100))).toBe(true);
+    expect(hasRoom(1, rollingBounds(1, 50, 200))).toBe(true);
+    expect(hasRoom(4, rollingBounds(4, 50, 100))).toBe(true);
+    expect(hasRoom(0, rollingBounds(0, 100, 100))).toBe(true);
+  });
+
+  it('replaces nothing while the limits leave no room: the old task keeps running', () => {
+    const step = planRollingStep({ desiredCount: 1, minimumHealthyPercent: 100, maximumPercent: 100, primary: emptyTally, older: [tally({ healthy: 1 })] });
+    expect(step).toMatchObject({ start: 0, stops: [] });
   });
 });
 
@@ -38,7 +49,7 @@ describe('planRollingStep', () => {
 
   it('replaces unhealthy tasks even at the floor, and counts them against the ceiling until they are STOPPED', () => {
     const step = planRollingStep({ desiredCount: 4, minimumHealthyPercent: 100, maximumPercent: 100, primary: tally({ healthy: 3, unhealthy: 1 }), older: [] });
-    expect(step).toEqual({ bounds: { ceiling: 4, floor: 3 }, start: 0, stops: [{ deployment: 'primary', health: 'unhealthy', count: 1 }] });
+    expect(step).toEqual({ bounds: { ceiling: 4, floor: 4 }, start: 0, stops: [{ deployment: 'primary', health: 'unhealthy', count: 1 }] });
     expect(planRollingStep({ desiredCount: 4, minimumHealthyPercent: 100, maximumPercent: 100, primary: tally({ healthy: 3 }), older: [] }).start).toBe(1);
   });
 

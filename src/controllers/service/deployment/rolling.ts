@@ -59,10 +59,12 @@
  *           → start 2 new.                                 4 tasks: 2 new healthy, 2 new starting
  *   step 5: all 4 new healthy. Done. Never more than 4 tasks, never fewer than 2 healthy.
  *
- * When the limits leave no way forward (no room above D and no slack below it, e.g. min 100 / max
- * 100, or D = 1 with min 50 / max 100: floor = ceil(0.5) = 1 = ceiling), the floor is lowered to
- * D − 1 so that the rollout can move one task at a time. ECS would sit still; Kubernetes resolves
- * the same fencepost (maxSurge = maxUnavailable = 0) by allowing one unavailable pod, and so does Berth.
+ * When the limits leave no way forward — no room above D and no slack below it, e.g. min 100 / max
+ * 100 (floor = ceiling = D), or D = 1 with min 50 / max 100 (floor = ceil(0.5) = 1 = ceiling) — no
+ * old task can ever be replaced. ECS sits still, and so does Berth: the bounds are never bent. The API
+ * refuses such limits when a service is created or its deploymentConfiguration changes (as Kubernetes
+ * refuses maxSurge 0 with maxUnavailable 0); a later scale can still get there, and then `hasRoom`
+ * tells the service controller to explain in a condition why the deployment cannot proceed.
  */
 
 /** How the tasks of one deployment stand; a task that is STOPPED counts nowhere. */
@@ -116,8 +118,16 @@ export interface RollingStep {
 export function rollingBounds(desiredCount: number, minimumHealthyPercent: number, maximumPercent: number): RollingBounds {
   const ceiling = Math.floor((maximumPercent * desiredCount) / 100);
   const floor = Math.ceil((minimumHealthyPercent * desiredCount) / 100);
-  const stuck = desiredCount > 0 && ceiling <= desiredCount && floor >= desiredCount;
-  return { ceiling, floor: stuck ? desiredCount - 1 : floor };
+  return { ceiling, floor };
+}
+
+/**
+ * Whether a task can ever be replaced within the bounds: a surge above D (ceiling > D) or slack below
+ * it (floor < D). e.g. D 4, 100 / 200: ceiling 8 > 4, room. D 4, 50 / 100: floor 2 < 4, room.
+ * D 1, 50 / 100: ceiling 1, floor 1: none. D 0 needs no room.
+ */
+export function hasRoom(desiredCount: number, bounds: RollingBounds): boolean {
+  return desiredCount === 0 || bounds.ceiling > desiredCount || bounds.floor < desiredCount;
 }
 
 export function planRollingStep(input: RollingStepInput): RollingStep {

@@ -16,6 +16,10 @@ export interface SimulatedTask {
   health: SimulatedHealth;
   /** Stopped before it ever became healthy, for a reason of its own. */
   failedLaunch: boolean;
+  /** Its failed launch is in status: the service controller records which tasks it counted. */
+  counted?: boolean;
+  /** On a container instance that is draining. */
+  draining?: boolean;
 }
 
 export function serviceSpec(
@@ -48,6 +52,7 @@ export class SimulatedService {
   reconcile(taskDefinition: string): DeploymentDecision {
     const decision = decideDeployments(this.input(taskDefinition));
     this.deployments = decision.deployments;
+    for (const task of this.tasks) if (task.health === 'stopped' && task.failedLaunch) task.counted = true;
     for (const effect of decision.effects) this.apply(effect);
     this.clock += 1000;
     return decision;
@@ -72,10 +77,14 @@ export class SimulatedService {
         deploymentId: task.deploymentId,
         taskDefinition: task.taskDefinition,
         tasks: { ...emptyTally },
-        failedLaunches: 0,
+        draining: { ...emptyTally },
+        newFailedLaunches: 0,
       };
-      if (task.health === 'stopped') entry.failedLaunches += task.failedLaunch ? 1 : 0;
-      else entry.tasks[task.health]++;
+      if (task.health === 'stopped') entry.newFailedLaunches += task.failedLaunch && !task.counted ? 1 : 0;
+      else {
+        entry.tasks[task.health]++;
+        if (task.draining) entry.draining[task.health]++;
+      }
       byId.set(task.deploymentId, entry);
     }
     return [...byId.values()];
@@ -105,9 +114,11 @@ export class SimulatedService {
     }
     if (effect.type === 'stopTasks') {
       if (!('count' in effect.select)) throw new Error('REPLICA services stop tasks by count');
-      const { health, count } = effect.select;
-      const candidates = this.tasks.filter((t) => t.deploymentId === effect.deploymentId && t.health === health);
-      if (candidates.length < count) throw new Error(`asked to stop ${count} ${health} tasks of ${effect.deploymentId}, found ${candidates.length}`);
+      const { health, count, draining } = effect.select;
+      const candidates = this.tasks.filter(
+        (t) => (effect.deploymentId === undefined || t.deploymentId === effect.deploymentId) && t.health === health && Boolean(t.draining) === draining,
+      );
+      if (candidates.length < count) throw new Error(`asked to stop ${count} ${health} tasks of ${effect.deploymentId ?? 'draining instances'}, found ${candidates.length}`);
       for (const task of candidates.slice(0, count)) {
         task.health = 'stopping';
         task.failedLaunch = health === 'unhealthy';

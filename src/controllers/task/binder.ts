@@ -1,0 +1,182 @@
+import { admittedAnnotation, tasks as taskType, type ContainerInstance, type Service, type Task, type TaskStatus } from '../../api';
+import { settleAll } from '../../runtime/concurrency';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
+import type { EventRecorder } from '../../runtime/events';
+import type { SharedInformer } from '../../runtime/informer';
+import type { ObjectKey } from '../../runtime/object-key';
+import { semanticallyEqual } from '../../runtime/semantic-equal';
+import { isStoreError, type ObjectStore } from '../../store/object-store';
+import {
+  FirstFitScheduler,
+  noContainerInstances,
+  placeBatch,
+  placementCandidates,
+  taskRequirements,
+  type BatchRequest,
+  type PlacementDecision,
+  type Scheduler,
+} from '../placement';
+import { InstanceIndex, TaskIndex } from '../shared/indexes';
+import { specOfTask } from '../taskdefinition/revision-lookup';
+import type { ControllerRevision } from '../taskdefinition/revisions';
+import { nextTaskStatus } from './lifecycle';
+
+export interface BinderDeps {
+  store: ObjectStore;
+  events: EventRecorder;
+  tasks: SharedInformer<Task>;
+  instances: SharedInformer<ContainerInstance>;
+  services: SharedInformer<Service>;
+  revisions: SharedInformer<ControllerRevision>;
+  scheduler?: Scheduler;
+  now?: () => Date;
+}
+
+/** Binds in flight per batch. */
+const writeConcurrency = 32;
+
+/** How soon tasks that fit nowhere are tried again, besides every instance or task change that may make room. */
+const placementRetryMs = 10_000;
+
+/**
+ * The scheduler's binding loop, one cluster at a time (the work key is `namespace/cluster`): every
+ * task of the cluster awaiting placement is placed in one batch, against one view of what each
+ * instance has left, and the bindings are written in parallel. New tasks arriving while a batch runs
+ * requeue the cluster once, so the next batch takes them all: batching comes from the work queue.
+ *
+ * Two kinds of task wait here: unplaced ones (RunTask, REPLICA services) are placed by the Scheduler;
+ * tasks bound at creation (DAEMON services, ECS StartTask) are admitted when they fit their instance,
+ * and otherwise wait with the reason. Both are handled in the same batch, so they never take the same
+ * last slot. Bindings this process wrote are assumed until the informer shows them, as kube-scheduler
+ * assumes pods: the next batch must not count the slot as free.
+ */
+export class ClusterBinder {
+  private readonly scheduler: Scheduler;
+  private readonly now: () => Date;
+  private readonly taskIndex: TaskIndex;
+  private readonly instanceIndex: InstanceIndex;
+  /** Task key → the instance this process bound or admitted it to, until the informer shows it. */
+  private readonly assumed = new Map<string, string>();
+
+  constructor(private readonly deps: BinderDeps) {
+    this.scheduler = deps.scheduler ?? new FirstFitScheduler();
+    this.now = deps.now ?? (() => new Date());
+    this.taskIndex = new TaskIndex(deps.tasks);
+    this.instanceIndex = new InstanceIndex(deps.instances);
+  }
+
+  async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
+    const { namespace, name: cluster } = key;
+    const waiting = this.taskIndex
+      .awaitingPlacementIn(namespace, cluster)
+      .filter((task) => task.spec.desiredStatus !== 'STOPPED' && !this.isAssumed(task))
+      .sort(byAge);
+    if (waiting.length === 0) return;
+
+    const instances = this.instanceIndex.inCluster(namespace, cluster);
+    const candidates = placementCandidates(instances, this.tasksWithAssumptions(instances), (t) => specOfTask(this.deps.revisions, t));
+    const outcomes: Outcome[] = [];
+    const requests: BatchRequest[] = [];
+    for (const task of waiting) {
+      const spec = specOfTask(this.deps.revisions, task);
+      if (!spec) {
+        // Not a reason to destroy anything: the revision may be registered yet. The task waits, and says why.
+        outcomes.push({ task, failure: `task definition ${task.spec.taskDefinition} not found` });
+        continue;
+      }
+      const service = this.serviceOf(task);
+      requests.push({
+        task,
+        requirements: taskRequirements(spec),
+        group: task.spec.group,
+        placementConstraints: service?.spec.placementConstraints ?? [],
+        placementStrategy: service?.spec.placementStrategy ?? [],
+        ...(task.spec.containerInstance ? { pinnedTo: task.spec.containerInstance } : {}),
+      });
+    }
+    // Tasks bound at creation first: they can go nowhere else.
+    requests.sort((a, b) => Number(b.pinnedTo !== undefined) - Number(a.pinnedTo !== undefined));
+    const decisions = placeBatch(this.scheduler, requests, candidates);
+    requests.forEach(({ task, pinnedTo }, i) => outcomes.push(outcomeOf(task, decisions[i], pinnedTo)));
+
+    const results = await settleAll(outcomes, writeConcurrency, (outcome) => this.write(outcome));
+    const waitingStill = outcomes.filter((o) => 'failure' in o).length;
+    context.log.debug('placement batch', { tasks: outcomes.length, bound: outcomes.length - waitingStill, waiting: waitingStill });
+    for (const result of results) if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound')) throw result.reason;
+    return waitingStill > 0 ? { requeueAfterMs: placementRetryMs } : undefined;
+  }
+
+  private async write(outcome: Outcome): Promise<void> {
+    const { task } = outcome;
+    if ('instance' in outcome) {
+      const patch = outcome.admitOnly
+        ? { metadata: { annotations: { [admittedAnnotation]: 'true' } } }
+        : { metadata: { annotations: { [admittedAnnotation]: 'true' } }, spec: { containerInstance: outcome.instance } };
+      this.assumed.set(keyString(task), outcome.instance);
+      try {
+        await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, patch);
+      } catch (error) {
+        this.assumed.delete(keyString(task));
+        throw error;
+      }
+      return;
+    }
+    // The status the agent will not write: a task that waits says why (once per distinct reason).
+    const next = nextTaskStatus(task.status, { type: 'PLACEMENT_FAILED', reason: outcome.failure }, this.now());
+    for (const effect of next.effects) {
+      if (effect.type === 'recordEvent') await this.deps.events.event(task, effect.kind, effect.reason, effect.message);
+    }
+    if (semanticallyEqual(next.status, task.status)) return;
+    await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status as TaskStatus });
+  }
+
+  /** The cached tasks on `instances`, with the bindings this process made and the cache does not show yet. */
+  private tasksWithAssumptions(instances: ContainerInstance[]): Task[] {
+    const tasks = new Map<string, Task>();
+    for (const instance of instances) {
+      for (const task of this.taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name)) tasks.set(keyString(task), task);
+    }
+    for (const [key, instance] of this.assumed) {
+      const [namespace, name] = key.split('/');
+      const cached = this.deps.tasks.get(namespace, name);
+      // Gone, stopped, or shown bound by the informer: counted from the cache from now on.
+      if (!cached || cached.status?.lastStatus === 'STOPPED' || cached.metadata.annotations?.[admittedAnnotation] === 'true') {
+        this.assumed.delete(key);
+        continue;
+      }
+      tasks.set(key, {
+        ...cached,
+        metadata: { ...cached.metadata, annotations: { ...cached.metadata.annotations, [admittedAnnotation]: 'true' } },
+        spec: { ...cached.spec, containerInstance: instance },
+      });
+    }
+    return [...tasks.values()];
+  }
+
+  private isAssumed(task: Task): boolean {
+    return this.assumed.has(keyString(task));
+  }
+
+  private serviceOf(task: Task): Service | undefined {
+    const group = task.spec.group ?? '';
+    return group.startsWith('service:') ? this.deps.services.get(task.metadata.namespace, group.slice('service:'.length)) : undefined;
+  }
+}
+
+type Outcome = { task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string };
+
+function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined): Outcome {
+  if ('instance' in decision) return { task, instance: decision.instance, admitOnly: pinnedTo !== undefined };
+  const reason = decision.reason || noContainerInstances;
+  return { task, failure: pinnedTo === undefined || reason.startsWith('container instance') ? reason : `${reason} on container instance ${pinnedTo}` };
+}
+
+/** First come, first placed: creation time, then name. */
+function byAge(a: Task, b: Task): number {
+  const byTime = (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
+  return byTime !== 0 ? byTime : a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+function keyString(task: Task): string {
+  return `${task.metadata.namespace}/${task.metadata.name}`;
+}
