@@ -10,16 +10,15 @@ import type { TaskRuntime } from './task-runtime';
 
 /**
  * The instance providers of managed node groups: each launched instance becomes an in-process agent
- * of the AgentHost, backed by its own runtime. Instance names are only unique per namespace, so the
- * runtime's label for the instance carries both.
+ * of the AgentHost, backed by its own runtime. The runtime's scope — the label every container of the
+ * instance carries, and the only containers it ever lists, watches or removes — is the instance's
+ * namespace, name and uid: the uid is this Berth's own identity for the instance, so another Berth
+ * (another API server, another test run) sharing the engine, even with the same names, is never seen.
  */
 function inProcess(host: AgentHost, runtimeFor: (runtimeId: string) => TaskRuntime): InstanceProvider {
   return {
     launch: (instance: ContainerInstance) =>
-      host.attach(
-        { namespace: instance.metadata.namespace!, name: instance.metadata.name },
-        runtimeFor(`${instance.metadata.namespace}.${instance.metadata.name}`),
-      ),
+      host.attach(instance, runtimeFor(`${instance.metadata.namespace}.${instance.metadata.name}.${instance.metadata.uid}`)),
     terminate: (name: string, namespace: string) => host.detach({ namespace, name }),
   };
 }

@@ -13,12 +13,14 @@ import { taskDefinitionKind } from './v1alpha1/task-definition';
 export { group, version, category, type CustomResourceDefinition, type ObjectValidator, type PrinterColumn } from './kind';
 export type { Condition } from './v1alpha1/common';
 export type { Cluster, ClusterSpec, ClusterSpecInput, ClusterStatus, NodeGroup, FargateProfile } from './v1alpha1/cluster';
-export type {
-  ContainerInstance,
-  ContainerInstanceSpec,
-  ContainerInstanceSpecInput,
-  ContainerInstanceStatus,
-  InstanceResources,
+export {
+  containerInstanceLeaseLabel,
+  instanceLeaseName,
+  type ContainerInstance,
+  type ContainerInstanceSpec,
+  type ContainerInstanceSpecInput,
+  type ContainerInstanceStatus,
+  type InstanceResources,
 } from './v1alpha1/container-instance';
 export {
   deploymentLimits,
@@ -29,7 +31,16 @@ export {
   type ServiceStatus,
   type ServiceDeployment,
 } from './v1alpha1/service';
-export { admittedAnnotation, serviceLabel, stopReasonAnnotation, type Task, type TaskSpec, type TaskSpecInput, type TaskStatus, type TaskContainerStatus } from './v1alpha1/task';
+export {
+  admittedAnnotation,
+  serviceLabel,
+  stopReasonAnnotation,
+  type Task,
+  type TaskSpec,
+  type TaskSpecInput,
+  type TaskStatus,
+  type TaskContainerStatus,
+} from './v1alpha1/task';
 export type { TaskDefinition, TaskDefinitionSpec, TaskDefinitionSpecInput, TaskDefinitionStatus, ContainerDefinition } from './v1alpha1/task-definition';
 
 const kinds = {

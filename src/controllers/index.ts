@@ -1,5 +1,6 @@
 import type { InstanceProviders } from './cluster/instance-provider';
 import { addClusterController } from './cluster/controller';
+import { addContainerInstanceController } from './containerinstance/controller';
 import type { Manager } from '../runtime/manager';
 import type { Scheduler } from './placement';
 import { addServiceController } from './service/controller';
@@ -18,6 +19,7 @@ export interface ControllerSetOptions {
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
   addTaskDefinitionController(manager, options.namespace);
   addClusterController(manager, options.namespace, options.instanceProviders);
+  addContainerInstanceController(manager, options.namespace);
   addTaskController(manager, { namespace: options.namespace, scheduler: options.scheduler });
   addServiceController(manager, options.namespace);
 }

@@ -149,8 +149,12 @@ export class SharedInformer<T extends KubeObject> {
     if (this.synced) return Promise.resolve(true);
     if (!this.running || signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      this.syncWaiters.push(resolve);
-      signal?.addEventListener('abort', () => resolve(false), { once: true });
+      const onAbort = () => resolve(false);
+      this.syncWaiters.push((synced) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(synced);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -132,14 +132,18 @@ export class Manager {
     });
   }
 
-  /** The one informer per resource type (and namespace) that all controllers share. */
-  informerFor<T extends KubeObject>(type: ResourceType, namespace?: string): SharedInformer<T> {
-    const key = `${resourceKey(type)}/${namespace ?? ''}`;
+  /**
+   * The one informer per resource type, namespace and label selector that all controllers share. A
+   * selector keeps a cache to the objects Berth owns where the resource is shared with others (Leases).
+   */
+  informerFor<T extends KubeObject>(type: ResourceType, namespace?: string, selector: { labelSelector?: string } = {}): SharedInformer<T> {
+    const key = `${resourceKey(type)}/${namespace ?? ''}?${selector.labelSelector ?? ''}`;
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new SharedInformer<KubeObject>(this.rawStore, type, {
         ...this.options.informerDefaults,
         namespace,
+        labelSelector: selector.labelSelector,
         clock: this.clock,
         logger: this.logger,
       });
@@ -226,7 +230,8 @@ export class Manager {
 
   private async waitForCacheSync(): Promise<boolean> {
     const informers = [...this.informers.values()];
-    const synced = await Promise.all(informers.map((informer) => informer.waitForSync(this.shutdownAbort.signal)));
+    const shuttingDown = new Promise<boolean[]>((resolve) => this.shutdownAbort.signal.addEventListener('abort', () => resolve([false]), { once: true }));
+    const synced = await Promise.race([Promise.all(informers.map((informer) => informer.waitForSync())), shuttingDown]);
     if (synced.every(Boolean)) return true;
     this.logger.info('stopped before every cache synced; no controller started');
     return false;

@@ -115,7 +115,11 @@ export class RuntimeMetrics {
     const inFlight = this.inFlight;
     const collectSum = (read: (work: InFlightWork) => number) =>
       function (this: Gauge<QueueLabel>) {
-        for (const [name, queues] of inFlight) this.set({ name, controller: name }, [...queues].reduce((sum, work) => sum + read(work), 0));
+        for (const [name, queues] of inFlight)
+          this.set(
+            { name, controller: name },
+            [...queues].reduce((sum, work) => sum + read(work), 0),
+          );
       };
     new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames, registers, collect: collectSum((work) => work.len()) });
     this.queueAdds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames, registers });
@@ -149,7 +153,8 @@ export class RuntimeMetrics {
       labelNames,
       registers,
       collect() {
-        for (const [name, queues] of inFlight) this.set({ name, controller: name }, Math.max(0, ...[...queues].map((work) => work.longestRunningProcessorSeconds())));
+        for (const [name, queues] of inFlight)
+          this.set({ name, controller: name }, Math.max(0, ...[...queues].map((work) => work.longestRunningProcessorSeconds())));
       },
     });
   }

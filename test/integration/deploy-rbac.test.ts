@@ -52,6 +52,8 @@ const allowed: Check[] = [
   ['get', 'leases.coordination.k8s.io', 'berth-system'],
   ['create', 'leases.coordination.k8s.io', 'berth-system'],
   ['update', 'leases.coordination.k8s.io', 'berth-system'],
+  ['create', 'leases.coordination.k8s.io', 'team-a'],
+  ['watch', 'leases.coordination.k8s.io'],
 ];
 
 const denied: Check[] = [
@@ -63,8 +65,8 @@ const denied: Check[] = [
   ['create', 'serviceaccounts', 'default'],
   ['update', 'services.berth.dev', 'default', 'scale'],
   ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
-  ['create', 'leases.coordination.k8s.io', 'default'],
   ['delete', 'leases.coordination.k8s.io', 'berth-system'],
+  ['delete', 'leases.coordination.k8s.io', 'team-a'],
   ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
   ['impersonate', 'users'],
 ];

@@ -56,7 +56,7 @@ export interface Harness {
 export interface HarnessOptions {
   /** Prefix of the namespace, e.g. 'svc-replica'. */
   prefix: string;
-  heartbeatIntervalMs?: number;
+  statusReportIntervalMs?: number;
   sweepIntervalMs?: number;
 }
 
@@ -70,7 +70,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const config = new KubeConfig();
   config.loadFromFile(env.kubeconfig);
   const manager = new Manager({ store: new KubeStore(config), logger: logs.logger, metricsServer: false, healthServer: false });
-  const host = new AgentHost({ manager, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000, sweepIntervalMs: options.sweepIntervalMs ?? 2000 });
+  const host = new AgentHost({ manager, statusReportIntervalMs: options.statusReportIntervalMs ?? 1000, sweepIntervalMs: options.sweepIntervalMs ?? 2000 });
   addControllers(manager, { namespace, instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }) });
   const running = manager.start();
 

@@ -1,4 +1,5 @@
 /** ContainerInstance: one host of a cluster, registered by the agent that runs its tasks. */
+import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
@@ -54,6 +55,15 @@ export const containerInstanceStatus = s.object({
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });
+
+/** On each instance's heartbeat Lease: the name of its ContainerInstance. */
+export const containerInstanceLeaseLabel = 'berth.dev/container-instance';
+
+/** The heartbeat Lease of an instance, in its namespace: `berth-instance-<name>`, hash-shortened to fit an object name. */
+export function instanceLeaseName(instance: string): string {
+  const name = `berth-instance-${instance}`;
+  return name.length <= 253 ? name : `${name.slice(0, 236)}-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
 
 export type ContainerInstanceSpec = Infer<typeof containerInstanceSpec>;
 export type ContainerInstanceSpecInput = InferInput<typeof containerInstanceSpec>;

@@ -48,7 +48,7 @@ describe('Cluster controller (embedded store)', () => {
     simulatedHosts = new FakeHosts();
     const providers: InstanceProviders = { local: hosts, simulated: simulatedHosts };
     manager = new Manager({ store, logger: silentLogger(), metricsServer: false, healthServer: false, leaderElection: false });
-    addClusterController(manager, undefined, providers);
+    addClusterController(manager, undefined, providers, { taskCountsReportIntervalMs: 50 });
     running = manager.start();
   }
 
@@ -196,6 +196,7 @@ describe('Cluster controller (embedded store)', () => {
   test('instances of a removed node group are drained and deleted', async () => {
     await store.create(clusters, clusterManifest([general(1), { ...general(1), name: 'batch', provider: 'simulated', availabilityZones: undefined }]));
     await eventually(async () => (await instanceNames()).length === 2, 'two instances');
+    await eventually(() => simulatedHosts.running.size === 1, 'the simulated host launched');
     expect([...simulatedHosts.running]).toEqual(['demo-batch-0']);
 
     const cluster = (await clusterNow())!;

@@ -33,13 +33,13 @@ describe('placeBatch', () => {
     const instances = [instance('i-a', { memory: 1024 }), instance('i-b', { memory: 1024 })];
     const candidates = placementCandidates(instances, [], () => spec);
     const tasks = ['t0', 't1', 't2', 't3', 't4'].map((n) => pendingTask(n, 'web:1'));
-    expect(placeBatch(scheduler, tasks.map((t) => request(t, spec)), candidates)).toEqual([
-      { instance: 'i-a' },
-      { instance: 'i-a' },
-      { instance: 'i-b' },
-      { instance: 'i-b' },
-      { reason: 'RESOURCE:MEMORY' },
-    ]);
+    expect(
+      placeBatch(
+        scheduler,
+        tasks.map((t) => request(t, spec)),
+        candidates,
+      ),
+    ).toEqual([{ instance: 'i-a' }, { instance: 'i-a' }, { instance: 'i-b' }, { instance: 'i-b' }, { reason: 'RESOURCE:MEMORY' }]);
     expect(candidates[0].remaining.memory).toBe(1024);
   });
 
@@ -47,16 +47,24 @@ describe('placeBatch', () => {
     const spec = taskSpec([container('app', { memory: 64, portMappings: [{ containerPort: 80, hostPort: 8080, protocol: 'tcp' }] })]);
     const candidates = placementCandidates([instance('i-a'), instance('i-b')], [], () => spec);
     const tasks = ['t0', 't1', 't2'].map((n) => pendingTask(n, 'web:1'));
-    expect(placeBatch(scheduler, tasks.map((t) => request(t, spec)), candidates)).toEqual([{ instance: 'i-a' }, { instance: 'i-b' }, { reason: 'RESOURCE:PORTS' }]);
+    expect(
+      placeBatch(
+        scheduler,
+        tasks.map((t) => request(t, spec)),
+        candidates,
+      ),
+    ).toEqual([{ instance: 'i-a' }, { instance: 'i-b' }, { reason: 'RESOURCE:PORTS' }]);
 
     const small = taskSpec([container('app', { memory: 64 })]);
     const grouped = ['g0', 'g1', 'g2'].map((n) => pendingTask(n, 'web:1', 'service:web'));
     const fresh = placementCandidates([instance('i-a'), instance('i-b')], [], () => small);
-    expect(placeBatch(scheduler, grouped.map((t) => request(t, small, true)), fresh)).toEqual([
-      { instance: 'i-a' },
-      { instance: 'i-b' },
-      { reason: 'CONSTRAINT:distinctInstance' },
-    ]);
+    expect(
+      placeBatch(
+        scheduler,
+        grouped.map((t) => request(t, small, true)),
+        fresh,
+      ),
+    ).toEqual([{ instance: 'i-a' }, { instance: 'i-b' }, { reason: 'CONSTRAINT:distinctInstance' }]);
   });
 
   test('gives the same result as placing one by one, for random tasks and instances', () => {
@@ -73,7 +81,10 @@ describe('placeBatch', () => {
         ]),
       );
       const instances = Array.from({ length: int(1, 6) }, (_, i) => instance(`i-${i}`, { cpu: int(512, 4096), memory: int(512, 8192) }));
-      const tasks = Array.from({ length: int(1, 30) }, (_, i) => ({ task: pendingTask(`t${i}`, `s${i % 4}:1`, random() < 0.5 ? 'service:a' : 'service:b'), spec: specs[i % 4] }));
+      const tasks = Array.from({ length: int(1, 30) }, (_, i) => ({
+        task: pendingTask(`t${i}`, `s${i % 4}:1`, random() < 0.5 ? 'service:a' : 'service:b'),
+        spec: specs[i % 4],
+      }));
       const specOf = (t: Task) => specs[Number(t.spec.taskDefinition.slice(1, 2))];
       const distinct = random() < 0.3;
 
@@ -86,7 +97,11 @@ describe('placeBatch', () => {
       const oneByOne: PlacementDecision[] = tasks.map(({ task, spec }) => {
         const decision = scheduler.place({ ...request(task, spec, distinct), candidates: placementCandidates(instances, placed, specOf) });
         if ('instance' in decision) {
-          placed.push({ ...task, metadata: { ...task.metadata, annotations: { [admittedAnnotation]: 'true' } }, spec: { ...task.spec, containerInstance: decision.instance } });
+          placed.push({
+            ...task,
+            metadata: { ...task.metadata, annotations: { [admittedAnnotation]: 'true' } },
+            spec: { ...task.spec, containerInstance: decision.instance },
+          });
         }
         return decision;
       });
@@ -101,7 +116,11 @@ describe('placeBatch with tasks bound at creation', () => {
     const candidates = placementCandidates([instance('i-a', { memory: 1024 }), instance('i-b', { memory: 1024 })], [], () => spec);
     const daemon = (name: string, on: string): BatchRequest => ({ ...request(pendingTask(name, 'web:1'), spec), pinnedTo: on });
     expect(
-      placeBatch(scheduler, [daemon('d0', 'i-b'), daemon('d1', 'i-b'), daemon('d2', 'i-b'), request(pendingTask('t0', 'web:1'), spec), daemon('d3', 'i-z')], candidates),
+      placeBatch(
+        scheduler,
+        [daemon('d0', 'i-b'), daemon('d1', 'i-b'), daemon('d2', 'i-b'), request(pendingTask('t0', 'web:1'), spec), daemon('d3', 'i-z')],
+        candidates,
+      ),
     ).toEqual([{ instance: 'i-b' }, { instance: 'i-b' }, { reason: 'RESOURCE:MEMORY' }, { instance: 'i-a' }, { reason: 'container instance i-z not found' }]);
   });
 });

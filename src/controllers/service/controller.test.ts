@@ -34,7 +34,7 @@ describe('service controller with simulated instances', () => {
   beforeEach(async () => {
     store = new MemoryStore({ validatorFor });
     manager = new Manager({ store, logger: silentLogger(), metricsServer: false, healthServer: false });
-    host = new AgentHost({ manager, heartbeatIntervalMs: 200, sweepIntervalMs: 500 });
+    host = new AgentHost({ manager, statusReportIntervalMs: 200, sweepIntervalMs: 500 });
     addControllers(manager, { instanceProviders: inProcessInstanceProviders(host, { simulated: { pullMs: 5, startMs: 5, healthyMs: 20 } }) });
     running = manager.start();
     await store.create(clusters, {

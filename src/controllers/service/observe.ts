@@ -1,6 +1,6 @@
 import type { Task } from '../../api';
 import { isFailedLaunch, type DeploymentObservation } from './deployment';
-import { emptyTally, type TaskHealth } from './deployment/rolling';
+import { emptyTally } from './deployment/rolling';
 import { taskPhase } from './service-tasks';
 
 /** What the service controller counts of its tasks for one decision. */
@@ -45,9 +45,9 @@ export function observeService(tasks: readonly Task[], options: ObserveOptions):
       stillCounted.push(uid);
       continue;
     }
-    entry.tasks[phase as TaskHealth]++;
+    entry.tasks[phase]++;
     const instance = task.spec.containerInstance;
-    if (instance !== undefined && options.draining(instance)) entry.draining[phase as TaskHealth]++;
+    if (instance !== undefined && options.draining(instance)) entry.draining[phase]++;
   }
   return { deployments: [...byDeployment.values()], countedFailedTasks: stillCounted.sort() };
 }

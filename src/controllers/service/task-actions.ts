@@ -34,7 +34,9 @@ export class ServiceTaskWriter {
 
   /** DAEMON: one task of a deployment on each of `instances`. */
   async startDaemonTasks(service: Service, deploymentId: string, taskDefinition: string, instances: string[]): Promise<number> {
-    const tasks = instances.map((instance) => buildServiceTask(service, deploymentId, taskDefinition, daemonTaskName(service, deploymentId, instance), instance));
+    const tasks = instances.map((instance) =>
+      buildServiceTask(service, deploymentId, taskDefinition, daemonTaskName(service, deploymentId, instance), instance),
+    );
     return this.create(service, deploymentId, taskDefinition, tasks);
   }
 

@@ -27,7 +27,9 @@ export class TaskIndex {
       const owner = task.metadata.labels?.[serviceLabel];
       return owner ? [inNamespace(task.metadata.namespace, owner)] : [];
     });
-    informer.addIndexer(tasksByInstanceIndex, (task) => (task.spec.containerInstance ? [inNamespace(task.metadata.namespace, task.spec.containerInstance)] : []));
+    informer.addIndexer(tasksByInstanceIndex, (task) =>
+      task.spec.containerInstance ? [inNamespace(task.metadata.namespace, task.spec.containerInstance)] : [],
+    );
     informer.addIndexer(tasksByUidIndex, (task) => (task.metadata.uid ? [task.metadata.uid] : []));
     informer.addIndexer(awaitingPlacementByClusterIndex, (task) =>
       !isAdmitted(task) && task.status?.lastStatus !== 'STOPPED' ? [inNamespace(task.metadata.namespace, task.spec.cluster)] : [],

@@ -1,4 +1,4 @@
-import { admittedAnnotation, tasks as taskType, type ContainerInstance, type Service, type Task, type TaskStatus } from '../../api';
+import { admittedAnnotation, tasks as taskType, type ContainerInstance, type Service, type Task } from '../../api';
 import { settleAll } from '../../runtime/concurrency';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
@@ -127,7 +127,7 @@ export class ClusterBinder {
       if (effect.type === 'recordEvent') await this.deps.events.event(task, effect.kind, effect.reason, effect.message);
     }
     if (semanticallyEqual(next.status, task.status)) return;
-    await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status as TaskStatus });
+    await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status });
   }
 
   /** The cached tasks on `instances`, with the bindings this process made and the cache does not show yet. */

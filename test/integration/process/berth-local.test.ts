@@ -234,7 +234,11 @@ describe('berth local on the examples, with the local Docker engine', () => {
       () => failure('last seen:'),
     );
     const exporters = named(runningOnly(await clusterContainers(cluster)), 'exporter');
-    expect(exporters.map((c) => c.Labels[labels.containerInstance]).sort()).toEqual([`default.${cluster}-general-0`, `default.${cluster}-general-1`]);
+    // Each instance's scope: namespace, name and the ContainerInstance's uid (this Berth's identity for it).
+    const scopes = exporters.map((c) => c.Labels[labels.containerInstance]).sort();
+    expect(scopes).toHaveLength(2);
+    expect(scopes[0]).toMatch(new RegExp(`^default\\.${cluster}-general-0\\.[0-9a-f-]{36}$`));
+    expect(scopes[1]).toMatch(new RegExp(`^default\\.${cluster}-general-1\\.[0-9a-f-]{36}$`));
     expect(new Set(exporters.map((c) => c.Labels[labels.taskUid])).size).toBe(2);
     // The web rollout did not touch it.
     expect(exporters.map((c) => c.Labels[labels.taskDefinition])).toEqual(['node-exporter:1', 'node-exporter:1']);

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import Dockerode from 'dockerode';
 import type { ContainerDefinition, TaskDefinitionSpec } from '../../../src/api';
 import { DockerRuntime } from '../../../src/agent/runtime/docker/docker-runtime';
+import { containerName, taskVolumeName } from '../../../src/agent/runtime/docker/names';
 import { taskLabels, type ContainerObservation, type TaskLaunch, type TaskObservation } from '../../../src/agent/task-runtime';
 import { captureLogs } from '../../../src/runtime/testing/fixtures';
 import { dockerSocketPath, run, testEnv } from '../../env/env';
@@ -132,10 +133,8 @@ describe('DockerRuntime on a real engine', () => {
         [taskLabels.taskDefinition]: 'pair:1',
       });
     }
-    expect(listed.map((c) => c.Names[0]).sort()).toEqual([
-      `/berth-runtime-it-${twoContainers.taskName}-main`,
-      `/berth-runtime-it-${twoContainers.taskName}-sidecar`,
-    ]);
+    expect(listed.map((c) => c.Names[0]).sort()).toEqual([`/${containerName(twoContainers, 'main')}`, `/${containerName(twoContainers, 'sidecar')}`]);
+    expect(containerName(twoContainers, 'main')).toMatch(new RegExp(`^berth-runtime-it-${twoContainers.taskName}-[0-9a-f]{8}-main$`));
   });
 
   it('a restarted agent re-adopts the running task: list() shows it and ensureRunning creates nothing', async () => {
@@ -288,7 +287,7 @@ describe('DockerRuntime on a real engine', () => {
       ).resolves.toContain('written by writer');
     }
     const { Volumes: volumes } = await docker.listVolumes({ filters: { label: [`${taskLabels.taskUid}=${launch.taskUid}`] } });
-    expect(volumes?.map((v) => v.Name)).toEqual([`berth-runtime-it-${launch.taskName}-volume-shared`]);
+    expect(volumes?.map((v) => v.Name)).toEqual([taskVolumeName(launch, 'shared')]);
 
     await runtime.stop(launch.taskUid, {}); // no timeouts given: each container's own stopTimeout (1 s)
     await runtime.remove(launch.taskUid);

@@ -31,7 +31,7 @@ describe('containerCreateOptions', () => {
       stopTimeout: 12,
     });
     expect(options).toMatchObject({
-      name: 'berth-team-web-1-app',
+      name: 'berth-team-web-1-uid1-app',
       Image: 'nginx:1.27',
       Entrypoint: ['/docker-entrypoint.sh'],
       Cmd: ['nginx', '-g', 'daemon off;'],
@@ -157,7 +157,7 @@ describe('containerCreateOptions', () => {
         '9100/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
       });
       const member = optionsFor(spec, 'metrics');
-      expect(member.HostConfig?.NetworkMode).toBe('container:berth-team-web-1-app');
+      expect(member.HostConfig?.NetworkMode).toBe('container:berth-team-web-1-uid1-app');
       expect(member.HostConfig).not.toHaveProperty('PortBindings');
       expect(member).not.toHaveProperty('ExposedPorts');
     });
@@ -188,14 +188,14 @@ describe('containerCreateOptions', () => {
     it('mounts task volumes as Docker volumes, host paths as binds, shared volumes by their own name', () => {
       const options = optionsFor(spec, 'app');
       expect(options.HostConfig?.Mounts).toEqual([
-        { Type: 'volume', Source: 'berth-team-web-1-volume-scratch', Target: '/scratch', ReadOnly: false },
+        { Type: 'volume', Source: 'berth-team-web-1-uid1-volume-scratch', Target: '/scratch', ReadOnly: false },
         { Type: 'volume', Source: 'cache', Target: '/cache', ReadOnly: false },
       ]);
       expect(options.HostConfig?.Binds).toEqual(['/srv/config:/etc/app:ro']);
     });
 
     it('mounts volumesFrom by the source’s deterministic container name', () => {
-      expect(optionsFor(spec, 'shipper').HostConfig?.VolumesFrom).toEqual(['berth-team-web-1-app:ro']);
+      expect(optionsFor(spec, 'shipper').HostConfig?.VolumesFrom).toEqual(['berth-team-web-1-uid1-app:ro']);
     });
   });
 

@@ -292,7 +292,7 @@ export class DockerRuntime implements TaskRuntime {
     const record = this.records.get(taskUid);
     const anyLabels = inspections.values().next().value?.Config.Labels;
     const identity: TaskIdentity | undefined =
-      record?.identity ?? (anyLabels && { namespace: anyLabels[taskLabels.namespace] ?? '', taskName: anyLabels[taskLabels.taskName] ?? '' });
+      record?.identity ?? (anyLabels && { namespace: anyLabels[taskLabels.namespace] ?? '', taskName: anyLabels[taskLabels.taskName] ?? '', taskUid });
     if (!identity) return undefined;
     const layout = record?.layout ?? layoutFromLabels(anyLabels) ?? layoutOfUnlabelled([...inspections.keys()]);
     const launchFailures = new Map(record?.launchFailures);
@@ -300,7 +300,6 @@ export class DockerRuntime implements TaskRuntime {
       if (!inspections.has(name)) launchFailures.set(name, 'ContainerRemoved: the container was removed from the engine outside Berth');
     }
     return {
-      taskUid,
       ...identity,
       layout,
       inspections,
@@ -315,7 +314,7 @@ export class DockerRuntime implements TaskRuntime {
     let record = this.records.get(launch.taskUid);
     if (!record) {
       record = {
-        identity: { namespace: launch.namespace, taskName: launch.taskName },
+        identity: { namespace: launch.namespace, taskName: launch.taskName, taskUid: launch.taskUid },
         layout: taskLayout(launch.spec),
         launchFailures: new Map(),
         created: new Set(),

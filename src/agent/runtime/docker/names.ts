@@ -1,7 +1,9 @@
 /**
- * Deterministic Docker object names. A container's name is a function of its task and container name
- * only, so the engine itself refuses a second create for the same container, whichever agent (or
- * restarted agent) attempts it.
+ * Deterministic Docker object names. A container's name is a function of its task (namespace, name and
+ * uid) and container name only, so the engine itself refuses a second create for the same container,
+ * whichever agent (or restarted agent) attempts it. The uid keeps apart what merely shares a name: a
+ * task recreated under a name that a deleted task's containers still hold, or another Berth's task of
+ * the same name on a shared engine.
  */
 import { createHash } from 'node:crypto';
 
@@ -12,15 +14,21 @@ const hashLength = 10;
 export interface TaskIdentity {
   namespace: string;
   taskName: string;
+  taskUid: string;
 }
 
+/** `berth-<namespace>-<task>-<first 8 of the uid>-<container>`. */
 export function containerName(task: TaskIdentity, container: string): string {
-  return boundedName(['berth', task.namespace, task.taskName, container]);
+  return boundedName(['berth', task.namespace, task.taskName, uidPrefix(task), container]);
 }
 
 /** The Docker volume of a task-scoped volume of the task definition. */
 export function taskVolumeName(task: TaskIdentity, volume: string): string {
-  return boundedName(['berth', task.namespace, task.taskName, 'volume', volume]);
+  return boundedName(['berth', task.namespace, task.taskName, uidPrefix(task), 'volume', volume]);
+}
+
+function uidPrefix(task: TaskIdentity): string {
+  return task.taskUid.replace(/-/g, '').slice(0, 8);
 }
 
 /**

@@ -109,9 +109,7 @@ describe('decideDeployments', () => {
     }
     const failed = service.deployments!.find((d) => d.rolloutState === 'FAILED')!;
     const reasons = effects.flatMap((e) => (e.type === 'recordEvent' ? [`${e.kind} ${e.reason}`] : []));
-    expect(reasons).toEqual(
-      expect.arrayContaining(['Normal DeploymentStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']),
-    );
+    expect(reasons).toEqual(expect.arrayContaining(['Normal DeploymentStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']));
     expect(effects).toContainEqual({
       type: 'recordEvent',
       kind: 'Warning',
@@ -195,7 +193,12 @@ describe('decideDeployments', () => {
     }
     const revisions = service.deployments!.map((d) => `${d.taskDefinition} ${d.status} ${d.rolloutState}`);
     expect(service.primary()).toMatchObject({ taskDefinition: 'web:1', rolloutState: 'FAILED' });
-    expect(service.deployments!.filter((d) => d.rolloutState === 'FAILED').map((d) => d.taskDefinition).sort()).toEqual(['web:1', 'web:2']);
+    expect(
+      service
+        .deployments!.filter((d) => d.rolloutState === 'FAILED')
+        .map((d) => d.taskDefinition)
+        .sort(),
+    ).toEqual(['web:1', 'web:2']);
     const decision = service.reconcile('web:2');
     expect(decision.effects.filter((e) => e.type === 'startTasks' || e.type === 'stopTasks' || e.type === 'recordEvent')).toEqual([]);
     expect(service.deployments!.map((d) => `${d.taskDefinition} ${d.status} ${d.rolloutState}`)).toEqual(revisions);

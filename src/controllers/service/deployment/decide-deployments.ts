@@ -394,7 +394,12 @@ function progressing(primary: Entry, entries: Entry[], tallyOf: (e: Entry) => Ta
   const id = idOf(primary);
   const { taskDefinition, rolloutStateReason } = primary.snapshot.context;
   if (blocked && rolloutOf(primary) !== 'FAILED') {
-    return { type: progressingCondition, status: 'False', reason: 'NoRoomToReplaceTasks', message: `deployment ${id} of ${taskDefinition} cannot proceed: ${blocked}` };
+    return {
+      type: progressingCondition,
+      status: 'False',
+      reason: 'NoRoomToReplaceTasks',
+      message: `deployment ${id} of ${taskDefinition} cannot proceed: ${blocked}`,
+    };
   }
   switch (rolloutOf(primary)) {
     case 'COMPLETED':

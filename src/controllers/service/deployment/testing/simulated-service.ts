@@ -118,7 +118,8 @@ export class SimulatedService {
       const candidates = this.tasks.filter(
         (t) => (effect.deploymentId === undefined || t.deploymentId === effect.deploymentId) && t.health === health && Boolean(t.draining) === draining,
       );
-      if (candidates.length < count) throw new Error(`asked to stop ${count} ${health} tasks of ${effect.deploymentId ?? 'draining instances'}, found ${candidates.length}`);
+      if (candidates.length < count)
+        throw new Error(`asked to stop ${count} ${health} tasks of ${effect.deploymentId ?? 'draining instances'}, found ${candidates.length}`);
       for (const task of candidates.slice(0, count)) {
         task.health = 'stopping';
         task.failedLaunch = health === 'unhealthy';

@@ -1,0 +1,321 @@
+import {
+  containerInstances as instanceType,
+  stopReasonAnnotation,
+  tasks as taskType,
+  type ContainerInstance,
+  type Task,
+  type TaskDefinitionSpec,
+} from '../api';
+import { isAdmitted, remainingResources } from '../controllers/placement';
+import { nextTaskStatus, type TaskEvent } from '../controllers/task/lifecycle';
+import { revisionSpec, specOfTask } from '../controllers/taskdefinition/revision-lookup';
+import { parseTaskDefinitionRef, revisionName, type ControllerRevision } from '../controllers/taskdefinition/revisions';
+import type { TaskIndex } from '../controllers/shared/indexes';
+import type { Clock, TimerHandle } from '../runtime/clock';
+import { Controller, type ReconcileContext, type ReconcileResult } from '../runtime/controller';
+import type { EventRecorder } from '../runtime/events';
+import type { SharedInformer } from '../runtime/informer';
+import type { Logger } from '../runtime/logger';
+import type { RuntimeMetrics } from '../runtime/metrics';
+import type { MutationCache } from '../runtime/mutation-cache';
+import type { ObjectKey } from '../runtime/object-key';
+import { semanticallyEqual } from '../runtime/semantic-equal';
+import { controllerRevisions } from '../store/builtin-types';
+import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
+import { InstanceLease } from './instance-lease';
+import { buildLaunch, LaunchError, withOverrides } from './launch';
+import { essentialContainers, type TaskObservation, type TaskRuntime } from './task-runtime';
+
+/** What every instance agent of one process shares: the store, the caches, the clock. */
+export interface AgentContext {
+  store: ObjectStore;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+  metrics: RuntimeMetrics;
+  identity: string;
+  tasks: SharedInformer<Task>;
+  taskIndex: TaskIndex;
+  /** Tasks as the agents last wrote them, so a reconcile never starts from a status older than its own write. */
+  taskWrites: MutationCache<Task>;
+  revisions: SharedInformer<ControllerRevision>;
+  instances: SharedInformer<ContainerInstance>;
+  secret(namespace: string, name: string): KubeObject | undefined;
+  configMap(namespace: string, name: string): KubeObject | undefined;
+  publishAddress: string;
+  /** Resolves when every cache the agents read has synced; false when stopping first. */
+  cachesSynced(): Promise<boolean>;
+  statusReportIntervalMs: number;
+  leaseRenewIntervalMs: number;
+  leaseDurationSeconds: number;
+}
+
+/** Concurrent task steps per instance: a slow pull of one task does not hold the instance's other tasks. */
+const workersPerInstance = 2;
+
+/**
+ * The agent of one container instance, as the ECS agent is one per host: its own work queue and
+ * workers, so a slow image pull or a long stopTimeout on one instance never delays another; its own
+ * heartbeat Lease; and the instance's status (what is left on it, what runs there), written only when
+ * it changed and at most once per report interval.
+ */
+export class InstanceAgent {
+  private readonly controller: Controller;
+  private readonly lease: InstanceLease;
+  private readonly stopWatching: () => void;
+  private engineVersion: string | undefined;
+  private reportTimer: TimerHandle | undefined;
+  private lastReportMs = -Infinity;
+  private stopped = false;
+
+  constructor(
+    private readonly context: AgentContext,
+    readonly instance: ContainerInstance,
+    readonly runtime: TaskRuntime,
+  ) {
+    const { namespace, name } = instance.metadata;
+    this.controller = new Controller({
+      name: 'agent',
+      workers: workersPerInstance,
+      clock: context.clock,
+      logger: context.log.child({ containerInstance: name }),
+      metrics: context.metrics,
+      reconcile: (key, reconcileContext) => this.reconcile(key, reconcileContext),
+    });
+    this.lease = new InstanceLease(instance, {
+      store: context.store,
+      clock: context.clock,
+      log: context.log,
+      holder: context.identity,
+      renewIntervalMs: context.leaseRenewIntervalMs,
+      durationSeconds: context.leaseDurationSeconds,
+    });
+    const watcher = runtime.watch((taskUid) => {
+      const task = context.taskIndex.withUid(taskUid);
+      // A container whose Task is gone is an orphan: the sweep removes it.
+      if (task) this.enqueue(task.metadata.name);
+    });
+    this.stopWatching = () => watcher.stop();
+    void this.run(namespace!).catch((error: Error) => context.log.error('agent failed', { containerInstance: name, error: error.message }));
+  }
+
+  get namespace(): string {
+    return this.instance.metadata.namespace!;
+  }
+
+  get name(): string {
+    return this.instance.metadata.name;
+  }
+
+  enqueue(taskName: string): void {
+    this.controller.enqueue({ namespace: this.namespace, name: taskName });
+    this.scheduleReport();
+  }
+
+  /**
+   * Stops serving the instance: no more steps, no more heartbeats. Steps in flight get `drainTimeoutMs`
+   * to finish; one stuck in the engine (a pull that never ends) is abandoned, not waited for. Containers
+   * stay unless the caller removes them.
+   */
+  async stop(drainTimeoutMs = 10_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopWatching();
+    this.lease.stop();
+    if (this.reportTimer) this.context.clock.clearTimeout(this.reportTimer);
+    await this.controller.stop(drainTimeoutMs);
+  }
+
+  private async run(namespace: string): Promise<void> {
+    if (!(await this.context.cachesSynced()) || this.stopped) return;
+    const started = this.controller.start();
+    await this.lease.start();
+    // Re-adopt: whatever the engine runs for this instance, and every task bound to it, gets a step at once.
+    for (const observed of await this.runtime.list()) {
+      const task = this.context.taskIndex.withUid(observed.taskUid);
+      if (task) this.enqueue(task.metadata.name);
+    }
+    for (const task of this.context.taskIndex.onInstance(namespace, this.name)) this.enqueue(task.metadata.name);
+    this.scheduleReport();
+    await started;
+  }
+
+  private async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
+    const task = this.context.taskWrites.get(key.namespace, key.name);
+    if (!task || task.spec.containerInstance !== this.name || !isAdmitted(task) || task.status?.lastStatus === 'STOPPED') return;
+    const uid = task.metadata.uid!;
+    const events: TaskEvent[] = [];
+    if (task.status?.lastStatus === undefined || task.status.lastStatus === 'PROVISIONING') events.push({ type: 'PLACED', containerInstance: this.name });
+
+    if (task.spec.desiredStatus === 'STOPPED') {
+      const byService = task.spec.group?.startsWith('service:') ?? false;
+      const reason = task.metadata.annotations?.[stopReasonAnnotation] ?? (byService ? 'Task stopped by the service scheduler' : 'Task stopped by user');
+      if (isStopping(task.status?.lastStatus)) {
+        // Already reported STOPPING (an earlier pass, or a process that died mid-stop): finish the stop.
+        await this.runtime.stop(uid, await this.stopTimeouts(task));
+        events.push(...(await this.observedAfterStop(task)), { type: 'CONTAINERS_STOPPED' });
+      } else {
+        events.push({ type: 'STOP_REQUESTED', stopCode: byService ? 'ServiceSchedulerInitiated' : 'UserInitiated', reason });
+      }
+    } else {
+      const spec = await this.specOf(task);
+      if (spec === 'not-yet') return { requeueAfterMs: 1_000 };
+      const observation = spec ? await this.runStep(task, spec, context) : { failure: `task definition ${task.spec.taskDefinition} not found` };
+      events.push('failure' in observation ? { type: 'LAUNCH_FAILED', reason: observation.failure } : this.observed(spec, observation));
+    }
+    return this.apply(task, events, context);
+  }
+
+  /**
+   * The spec the task runs. A revision missing from the cache is asked of the API server before it
+   * counts as missing: after a restart the cache may simply not have it yet, and a launch failure
+   * would stop a healthy task and count against the service's circuit breaker.
+   */
+  private async specOf(task: Task): Promise<TaskDefinitionSpec | undefined | 'not-yet'> {
+    const cached = revisionSpec(this.context.revisions, task.metadata.namespace, task.spec.taskDefinition);
+    if (cached) return withOverrides(cached, task.spec.overrides);
+    const { family, revision } = parseTaskDefinitionRef(task.spec.taskDefinition);
+    if (revision === undefined) return undefined;
+    const stored = await this.context.store.get<ControllerRevision>(controllerRevisions, task.metadata.namespace, revisionName(family, revision));
+    return stored?.data.family === family ? 'not-yet' : undefined;
+  }
+
+  /** One runtime step, or why the task cannot start at all. */
+  private async runStep(task: Task, spec: TaskDefinitionSpec, context: ReconcileContext): Promise<TaskObservation | { failure: string }> {
+    try {
+      const namespace = task.metadata.namespace!;
+      const launch = buildLaunch(
+        task,
+        spec,
+        { secret: (n) => this.context.secret(namespace, n), configMap: (n) => this.context.configMap(namespace, n) },
+        this.context.publishAddress,
+      );
+      return await this.runtime.ensureRunning(launch);
+    } catch (error) {
+      if (error instanceof LaunchError) return { failure: error.message };
+      context.log.warn('runtime step failed', { error: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private async apply(task: Task, events: TaskEvent[], context: ReconcileContext): Promise<ReconcileResult | void> {
+    let stored = task;
+    let status = task.status;
+    const now = new Date(this.context.clock.now());
+    const queue = [...events];
+    for (let event = queue.shift(); event; event = queue.shift()) {
+      const next = nextTaskStatus(status, event, now);
+      status = next.status;
+      for (const effect of next.effects) {
+        if (effect.type === 'stopContainers') {
+          // Say STOPPING before waiting out the containers' stopTimeout, as ECS shows a task that is stopping.
+          stored = await this.writeStatus(stored, status, context);
+          await this.runtime.stop(task.metadata.uid!, await this.stopTimeouts(task));
+          if (!queue.some((e) => e.type === 'CONTAINERS_STOPPED')) queue.push(...(await this.observedAfterStop(task)), { type: 'CONTAINERS_STOPPED' });
+        }
+        // removeContainers is left to the sweep: a STOPPED task's containers stay, with their logs, until its Task is deleted.
+        if (effect.type === 'recordEvent') await this.context.events.event(task, effect.kind, effect.reason, effect.message);
+      }
+    }
+    await this.writeStatus(stored, status, context);
+    // A health check can turn healthy without an event reaching us in time: look again soon while activating.
+    return status?.lastStatus === 'ACTIVATING' || status?.lastStatus === 'PENDING' ? { requeueAfterMs: 1000 } : undefined;
+  }
+
+  /** Writes `status` when it differs in a way worth a write from what `task` holds; returns the task as stored now. */
+  private async writeStatus(task: Task, status: Task['status'], context: ReconcileContext): Promise<Task> {
+    if (!worthWriting(task.status, status)) return task;
+    try {
+      const written = await this.context.store.updateStatus(taskType, { ...task, status });
+      this.context.taskWrites.mutated(written);
+      context.log.debug('task status', { lastStatus: status?.lastStatus, healthStatus: status?.healthStatus });
+      this.scheduleReport();
+      return written;
+    } catch (error) {
+      if (!isStoreError(error, 'NotFound')) throw error;
+      return task;
+    }
+  }
+
+  /** The containers as the stop left them (exit codes, STOPPED), so a STOPPED task's status reports them and not their last running state. */
+  private async observedAfterStop(task: Task): Promise<TaskEvent[]> {
+    const observation = await this.runtime.observe(task.metadata.uid!);
+    const spec = revisionSpec(this.context.revisions, task.metadata.namespace, task.spec.taskDefinition);
+    return observation ? [this.observed(spec, observation)] : [];
+  }
+
+  /** What the runtime shows, with what the lifecycle needs from the task definition to judge it. */
+  private observed(spec: TaskDefinitionSpec | undefined, observation: TaskObservation): TaskEvent {
+    return {
+      type: 'CONTAINERS_OBSERVED',
+      essential: spec ? essentialContainers(spec).map((c) => c.name) : [],
+      healthChecked: (spec?.containerDefinitions ?? []).filter((c) => c.healthCheck).map((c) => c.name),
+      containers: observation.containers,
+      ...(observation.pullStartedAt ? { pullStartedAt: observation.pullStartedAt } : {}),
+      ...(observation.pullStoppedAt ? { pullStoppedAt: observation.pullStoppedAt } : {}),
+    };
+  }
+
+  private async stopTimeouts(task: Task): Promise<Record<string, number | undefined>> {
+    const spec = await this.specOf(task);
+    const containers = spec === 'not-yet' ? [] : (spec?.containerDefinitions ?? []);
+    return Object.fromEntries(containers.map((c) => [c.name, c.stopTimeout]));
+  }
+
+  /**
+   * The instance's status changes as tasks come and go; it is written at most once per report
+   * interval, and only when it differs from what is stored.
+   *   e.g. interval 10 s, 40 tasks bound within 3 s: one write at the first change, one 10 s later.
+   */
+  private scheduleReport(): void {
+    if (this.stopped || this.reportTimer) return;
+    const delayMs = Math.max(0, this.lastReportMs + this.context.statusReportIntervalMs - this.context.clock.now());
+    this.reportTimer = this.context.clock.setTimeout(() => {
+      this.reportTimer = undefined;
+      this.lastReportMs = this.context.clock.now();
+      void this.report().catch((error: Error) => this.context.log.warn('instance status report failed', { instance: this.name, error: error.message }));
+    }, delayMs);
+  }
+
+  private async report(): Promise<void> {
+    const instance = this.context.instances.get(this.namespace, this.name);
+    if (!instance || this.stopped) return;
+    const onIt = this.context.taskIndex.onInstance(this.namespace, this.name);
+    const report = {
+      remainingResources: remainingResources(instance, onIt, (t) => specOfTask(this.context.revisions, t)),
+      runningTasksCount: onIt.filter((t) => t.status?.lastStatus === 'RUNNING').length,
+      pendingTasksCount: onIt.filter((t) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.status?.lastStatus ?? 'PROVISIONING')).length,
+      versionInfo: { agentVersion: 'berth-0.1.0', dockerVersion: (this.engineVersion ??= await this.runtime.version()) },
+    };
+    const current = instance.status ?? {};
+    const unchanged = (Object.keys(report) as (keyof typeof report)[]).every((field) => semanticallyEqual(report[field], current[field]));
+    if (unchanged) return;
+    // A merge patch of the agent's own fields: the instance controller writes the others, and neither waits for the other's resourceVersion.
+    await this.context.store.patch(instanceType, this.namespace, this.name, { status: report }, 'status').catch((error: unknown) => {
+      if (!isStoreError(error, 'NotFound')) throw error;
+    });
+  }
+}
+
+/**
+ * A task's containers pass PULLED and CREATED on their way to RUNNING within one task status
+ * (PENDING): those steps, and the pull timestamps, are shown with the task's next change rather than
+ * each in a write of its own. Anything a user or the service scheduler acts on — the task's status,
+ * health, stop, a container's exit, health or ports — is written at once.
+ *   e.g. PENDING (containers PENDING) → PULLED → CREATED → RUNNING: writes PENDING, then RUNNING.
+ */
+export function worthWriting(current: Task['status'], next: Task['status']): boolean {
+  if (semanticallyEqual(current, next)) return false;
+  if (!current || !next) return true;
+  const visible = (status: NonNullable<Task['status']>) => ({
+    ...status,
+    pullStartedAt: undefined,
+    pullStoppedAt: undefined,
+    containers: status.containers?.map((c) => ({ ...c, lastStatus: c.lastStatus === 'STOPPED' ? 'STOPPED' : undefined, runtimeId: undefined })),
+  });
+  return !semanticallyEqual(visible(current), visible(next));
+}
+
+function isStopping(lastStatus: string | undefined): boolean {
+  return lastStatus === 'DEACTIVATING' || lastStatus === 'STOPPING' || lastStatus === 'DEPROVISIONING';
+}
