@@ -38,7 +38,6 @@ export interface ClusterControllerDeps {
   now?: () => Date;
 }
 
-
 const drainCauses: Record<RetirementCause, string> = {
   'scale-in': 'to scale in',
   'node-group-removed': 'as its node group was removed',
