@@ -27,6 +27,23 @@ describe('Service defaults', () => {
   });
 });
 
+describe('Service features not supported yet', () => {
+  it('leave what Berth implements alone: distinctInstance on a REPLICA service, launchType EC2, lists that ask for nothing', () => {
+    const service = stored({
+      cluster: 'demo',
+      taskDefinition: 'web',
+      launchType: 'EC2',
+      placementConstraints: [{ type: 'distinctInstance' }],
+      placementStrategy: [],
+      capacityProviderStrategy: [],
+    });
+    expect(validator.validate(service)).toEqual([]);
+    expect(validator.validate(stored({ cluster: 'demo', taskDefinition: 'node-exporter', schedulingStrategy: 'DAEMON', placementConstraints: [] }))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('Service updates', () => {
   it('refuse moving a service to another cluster or scheduling strategy', () => {
     const old = stored({ cluster: 'demo', taskDefinition: 'web' });

@@ -6,9 +6,13 @@ import {
   capacityProviderStrategy,
   conditions,
   launchType,
+  launchTypesNotSupportedYet,
+  nonEmpty,
+  notSupportedYet,
   objectName,
   observedGeneration,
   placementConstraint,
+  present,
   taskDefinitionReference,
   timestamp,
 } from './common';
@@ -195,6 +199,45 @@ const unsupportedServiceFields = {
   volumeConfigurations: reject(s.array(s.anyObject()), 'declare volumes in the task definition'),
 };
 
+/**
+ * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
+ * Each is refused until the issue that implements it deletes its refusal here.
+ */
+const serviceFeaturesNotSupportedYet = [
+  notSupportedYet<ServiceSpec>(
+    'placementStrategy',
+    nonEmpty('placementStrategy'),
+    'placementStrategy is not supported yet: tasks are placed first-fit on CPU, memory and ports until ECS placement strategies land',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'placementConstraints',
+    {
+      cel: "has(self.placementConstraints) && self.placementConstraints.exists(c, c.type == 'memberOf')",
+      uses: (self) => (self.placementConstraints ?? []).some((c) => c.type === 'memberOf'),
+    },
+    'memberOf placement constraints are not supported yet: only distinctInstance is honoured until the cluster query language lands',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'placementConstraints',
+    {
+      cel: "self.schedulingStrategy == 'DAEMON' && has(self.placementConstraints) && size(self.placementConstraints) > 0",
+      uses: (self) => self.schedulingStrategy === 'DAEMON' && (self.placementConstraints ?? []).length > 0,
+    },
+    'placementConstraints are not supported yet on a DAEMON service: it runs one task on every active instance of the cluster until memberOf constraints land',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'autoScaling',
+    present('autoScaling'),
+    'autoScaling is not supported yet: desiredCount changes only when you change it (kubectl scale works) until service auto scaling lands',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'capacityProviderStrategy',
+    nonEmpty('capacityProviderStrategy'),
+    'capacityProviderStrategy is not supported yet: tasks are placed on any instance of the cluster until capacity providers land',
+  ),
+  ...launchTypesNotSupportedYet<ServiceSpec>(),
+];
+
 const daemonRule = (cel: string, message: string, fieldPath: string, check: (self: ServiceSpec) => boolean) =>
   rule<ServiceSpec>({
     cel: `self.schedulingStrategy != 'DAEMON' || ${cel}`,
@@ -286,6 +329,7 @@ export const serviceSpec = s
       reason: 'FieldValueForbidden',
       check: (self) => self.launchType === undefined || (self.capacityProviderStrategy ?? []).length === 0,
     }),
+    ...serviceFeaturesNotSupportedYet,
   );
 
 const deployment = s.object({
