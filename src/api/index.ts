@@ -22,6 +22,7 @@ export type {
 } from './v1alpha1/container-instance';
 export {
   deploymentLimits,
+  serviceLabel,
   type ResolvedDeploymentLimits,
   type Service,
   type ServiceSpec,

@@ -158,9 +158,12 @@ function evaluate<T>(r: Rule<T>, value: T, oldValue: T | undefined): boolean {
   }
 }
 
-/** CEL failures name the rule's node (or its fieldPath) and print the node's type as the value. */
+/**
+ * CEL failures name the rule's node (or its fieldPath) and print the node's type as the value. A rule
+ * on the whole object (path '') blames `.metadata.name` as `metadata.name`.
+ */
 function ruleError<T>(r: Rule<T>, path: string, type: SchemaType, value: T): string {
-  const blamed = r.fieldPath === undefined ? path : `${path}${r.fieldPath}`;
+  const blamed = r.fieldPath === undefined ? path : `${path}${r.fieldPath}`.replace(/^\./, '');
   const message = messageOf(r, value);
   switch (r.reason) {
     case 'FieldValueForbidden':

@@ -3,8 +3,8 @@ import { deploymentLimits } from './service';
 
 const validator = validatorFor(services)!;
 
-function stored(spec: Record<string, unknown>): Service {
-  return validator.applyDefaults({ apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name: 'web' }, spec } as unknown as Service);
+function stored(spec: Record<string, unknown>, name = 'web'): Service {
+  return validator.applyDefaults({ apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name }, spec } as unknown as Service);
 }
 
 describe('Service defaults', () => {
@@ -24,6 +24,15 @@ describe('Service defaults', () => {
   it('keep limits the user chose', () => {
     const service = stored({ cluster: 'demo', taskDefinition: 'web', deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 150 } });
     expect(deploymentLimits(service.spec)).toEqual({ minimumHealthyPercent: 50, maximumPercent: 150 });
+  });
+});
+
+describe('Service names', () => {
+  it('fit the label value every task of the service carries: at most 63 characters', () => {
+    expect(validator.validate(stored({ cluster: 'demo', taskDefinition: 'web' }, 'w'.repeat(63)))).toEqual([]);
+    expect(validator.validate(stored({ cluster: 'demo', taskDefinition: 'web' }, 'w'.repeat(64)))).toEqual([
+      'metadata.name: Invalid value: "object": must be no more than 63 characters: the service\'s tasks carry its name as the value of their berth.dev/service label, which Kubernetes limits to 63 characters',
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 /** Service: keeps tasks of one task definition running and rolls out new revisions, as an ECS service does. */
 import type { KubeObject } from '../../store/object-store';
-import { age, defineKind } from '../kind';
+import { age, defineKind, type KindRoot } from '../kind';
 import { reject, rule, s, type Infer, type InferInput } from '../schema';
 import {
   capacityProviderStrategy,
@@ -373,6 +373,20 @@ export interface Service extends KubeObject {
   status?: ServiceStatus;
 }
 
+/** The label every task of a service carries, valued with the service's name. */
+export const serviceLabel = 'berth.dev/service';
+
+/** Kubernetes' limit on label values (and so on service names, which label values hold). */
+const maxLabelValueLength = 63;
+
+const nameFitsTaskLabel = rule<KindRoot>({
+  cel: `size(self.metadata.name) <= ${maxLabelValueLength}`,
+  message: `must be no more than ${maxLabelValueLength} characters: the service's tasks carry its name as the value of their ${serviceLabel} label, which Kubernetes limits to ${maxLabelValueLength} characters`,
+  fieldPath: '.metadata.name',
+  // CEL's size() counts code points; on an object without a name it fails (no such key), which refuses too.
+  check: (self) => self.metadata?.name !== undefined && [...self.metadata.name].length <= maxLabelValueLength,
+});
+
 export const serviceKind = defineKind({
   kind: 'Service',
   plural: 'services',
@@ -382,6 +396,7 @@ export const serviceKind = defineKind({
   spec: serviceSpec.describe('The desired state of the service.'),
   status: serviceStatus.describe('The observed state of the service and its deployments.'),
   scale: { specReplicasPath: '.spec.desiredCount', statusReplicasPath: '.status.runningCount', labelSelectorPath: '.status.selector' },
+  rules: [nameFitsTaskLabel],
   printerColumns: [
     { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster' },
     { name: 'TaskDefinition', type: 'string', jsonPath: '.status.taskDefinition' },

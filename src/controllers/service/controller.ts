@@ -1,5 +1,6 @@
 import {
   containerInstances,
+  serviceLabel,
   services as serviceType,
   taskDefinitions,
   tasks as taskType,
@@ -28,7 +29,7 @@ import {
 } from './deployment';
 import { emptyTally } from './deployment/rolling';
 import { serviceMetrics, type ServiceMetrics } from './metrics';
-import { serviceLabel, serviceSelector, taskPhase, tasksOfService } from './service-tasks';
+import { serviceSelector, taskPhase, tasksOfService } from './service-tasks';
 import { chooseTasksToStop, pruneStoppedTasks, startDaemonTask, startReplicaTasks, stopTask } from './task-actions';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 
