@@ -53,6 +53,54 @@ describe('Service features not supported yet', () => {
   });
 });
 
+describe('Service deployment limits that leave no room', () => {
+  const replica = (desiredCount: number, minimumHealthyPercent?: number, maximumPercent?: number) =>
+    stored({ cluster: 'demo', taskDefinition: 'web', desiredCount, deploymentConfiguration: { minimumHealthyPercent, maximumPercent } });
+
+  it('are refused for a new REPLICA service, with the numbers', () => {
+    expect(validator.validate(replica(1, 100, 100))).toEqual([
+      'spec.deploymentConfiguration: Invalid value: "object": with desiredCount 1, minimumHealthyPercent 100 keeps 1 task running and maximumPercent 100 allows 1 at once: a deployment could never replace a task; lower minimumHealthyPercent or raise maximumPercent',
+    ]);
+    expect(validator.validate(replica(2, 60, 120))).toEqual([
+      'spec.deploymentConfiguration: Invalid value: "object": with desiredCount 2, minimumHealthyPercent 60 keeps 2 tasks running and maximumPercent 120 allows 2 at once: a deployment could never replace a task; lower minimumHealthyPercent or raise maximumPercent',
+    ]);
+    expect(validator.validate(replica(1, 50, 100))).toEqual([
+      expect.stringContaining('with desiredCount 1, minimumHealthyPercent 50 keeps 1 task running and maximumPercent 100 allows 1 at once'),
+    ]);
+  });
+
+  it('pass with room for one replacement, with ECS’s defaults, and with no task to replace', () => {
+    expect(validator.validate(replica(1))).toEqual([]);
+    expect(validator.validate(replica(1, 0, 100))).toEqual([]);
+    expect(validator.validate(replica(2, 50, 100))).toEqual([]);
+    expect(validator.validate(replica(0, 100, 100))).toEqual([]);
+  });
+
+  it('leave a maximumPercent below 100 to its own refusal', () => {
+    expect(validator.validate(replica(1, 0, 50))).toEqual([
+      'spec.deploymentConfiguration.maximumPercent: Invalid value: "object": must be at least 100 for a REPLICA service',
+    ]);
+  });
+
+  it('are refused only when deploymentConfiguration changes: scaling alone passes', () => {
+    const old = replica(2, 100, 150);
+    expect(validator.validate(old)).toEqual([]);
+    expect(validator.validate(replica(1, 100, 150), old)).toEqual([]);
+    expect(validator.validate(replica(1, 100, 140), replica(1, 100, 150))).toEqual([expect.stringContaining('with desiredCount 1, minimumHealthyPercent 100')]);
+  });
+
+  it('are refused for a DAEMON service at minimumHealthyPercent 100, which keeps every instance’s only task', () => {
+    const daemon = (minimumHealthyPercent: number) =>
+      stored({ cluster: 'demo', taskDefinition: 'node-exporter', schedulingStrategy: 'DAEMON', deploymentConfiguration: { minimumHealthyPercent } });
+    expect(validator.validate(daemon(100))).toEqual([
+      'spec.deploymentConfiguration: Invalid value: "object": with minimumHealthyPercent 100 a DAEMON service keeps the task of every instance running and never starts a second one on an instance: a deployment could never replace a task; lower minimumHealthyPercent',
+    ]);
+    expect(validator.validate(daemon(99))).toEqual([]);
+    const existing = { ...daemon(100), metadata: { name: 'node-exporter', labels: { team: 'a' } } };
+    expect(validator.validate({ ...existing, metadata: { name: 'node-exporter', labels: { team: 'b' } } }, existing)).toEqual([]);
+  });
+});
+
 describe('Service updates', () => {
   it('refuse moving a service to another cluster or scheduling strategy', () => {
     const old = stored({ cluster: 'demo', taskDefinition: 'web' });

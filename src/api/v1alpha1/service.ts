@@ -1,4 +1,5 @@
 /** Service: keeps tasks of one task definition running and rolls out new revisions, as an ECS service does. */
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind, type KindRoot } from '../kind';
 import { reject, rule, s, type Infer, type InferInput } from '../schema';
@@ -246,6 +247,78 @@ const daemonRule = (cel: string, message: string, fieldPath: string, check: (sel
     check: (self) => self.schedulingStrategy !== 'DAEMON' || check(self),
   });
 
+/** ECS's deployment limits when the service leaves them out: they depend on the scheduling strategy. */
+const defaultLimits = {
+  REPLICA: { minimumHealthyPercent: 100, maximumPercent: 200 },
+  DAEMON: { minimumHealthyPercent: 0, maximumPercent: 100 },
+} as const;
+
+/**
+ * The rolling update's bounds for D = desiredCount, rounded as deployment/rolling.ts rounds them: the
+ * floor of healthy tasks that must stay up, ceil(D × min / 100), and the ceiling of tasks at once,
+ * floor(D × max / 100). A replacement needs ceiling − floor ≥ 1.
+ */
+function rollingRoom(desiredCount: number, limits: ResolvedDeploymentLimits): { floor: number; ceiling: number } {
+  return {
+    floor: Math.ceil((limits.minimumHealthyPercent * desiredCount) / 100),
+    ceiling: Math.floor((limits.maximumPercent * desiredCount) / 100),
+  };
+}
+
+const configuration = 'self.deploymentConfiguration';
+const replicaLimitCel = (limit: keyof ResolvedDeploymentLimits) =>
+  `(has(${configuration}.${limit}) ? ${configuration}.${limit} : ${defaultLimits.REPLICA[limit]})`;
+// Integer division truncates, which for these non-negative values is floor; ceil(a / 100) is (a + 99) / 100.
+const floorCel = `((self.desiredCount * ${replicaLimitCel('minimumHealthyPercent')} + 99) / 100)`;
+const ceilingCel = `(self.desiredCount * ${replicaLimitCel('maximumPercent')} / 100)`;
+
+/**
+ * Limits that leave no room are refused when a service is created or its deploymentConfiguration
+ * changes, not when desiredCount alone changes (kubectl scale goes through the scale subresource and
+ * must not fail); the controller explains the stall then.
+ */
+const configurationUnchangedCel = `(oldSelf.hasValue() && oldSelf.value().deploymentConfiguration == ${configuration})`;
+const configurationUnchanged = (self: ServiceSpec, oldSelf: ServiceSpec | undefined) =>
+  oldSelf !== undefined && isDeepStrictEqual(oldSelf.deploymentConfiguration, self.deploymentConfiguration);
+
+const noReplacementHint = 'a deployment could never replace a task';
+
+/** As Kubernetes refuses a Deployment with maxSurge 0 and maxUnavailable 0. */
+const replicaDeploymentRoom = rule<ServiceSpec>({
+  // A maximumPercent below 100 has its own refusal.
+  cel: `self.schedulingStrategy != 'REPLICA' || self.desiredCount == 0 || ${replicaLimitCel('maximumPercent')} < 100 || ${configurationUnchangedCel} || ${ceilingCel} - ${floorCel} >= 1`,
+  optionalOldSelf: true,
+  message: `minimumHealthyPercent and maximumPercent leave no room: ${noReplacementHint}; lower minimumHealthyPercent or raise maximumPercent`,
+  messageExpression: {
+    cel: `'with desiredCount %d, minimumHealthyPercent %d keeps %d %s running and maximumPercent %d allows %d at once: ${noReplacementHint}; lower minimumHealthyPercent or raise maximumPercent'.format([self.desiredCount, ${replicaLimitCel('minimumHealthyPercent')}, ${floorCel}, ${floorCel} == 1 ? 'task' : 'tasks', ${replicaLimitCel('maximumPercent')}, ${ceilingCel}])`,
+    render: (self) => {
+      const limits = deploymentLimits(self);
+      const { floor, ceiling } = rollingRoom(self.desiredCount, limits);
+      return `with desiredCount ${self.desiredCount}, minimumHealthyPercent ${limits.minimumHealthyPercent} keeps ${floor} ${floor === 1 ? 'task' : 'tasks'} running and maximumPercent ${limits.maximumPercent} allows ${ceiling} at once: ${noReplacementHint}; lower minimumHealthyPercent or raise maximumPercent`;
+    },
+  },
+  fieldPath: '.deploymentConfiguration',
+  check: (self, oldSelf) => {
+    if (self.schedulingStrategy !== 'REPLICA' || self.desiredCount === 0 || configurationUnchanged(self, oldSelf)) return true;
+    const limits = deploymentLimits(self);
+    const { floor, ceiling } = rollingRoom(self.desiredCount, limits);
+    return limits.maximumPercent < 100 || ceiling - floor >= 1;
+  },
+});
+
+/**
+ * A DAEMON service never runs two tasks on one instance, so its ceiling is every instance's one task;
+ * at minimumHealthyPercent 100 its floor is the same, whatever the number of instances.
+ */
+const daemonDeploymentRoom = rule<ServiceSpec>({
+  cel: `self.schedulingStrategy != 'DAEMON' || ${configurationUnchangedCel} || !has(${configuration}.minimumHealthyPercent) || ${configuration}.minimumHealthyPercent < 100`,
+  optionalOldSelf: true,
+  message: `with minimumHealthyPercent 100 a DAEMON service keeps the task of every instance running and never starts a second one on an instance: ${noReplacementHint}; lower minimumHealthyPercent`,
+  fieldPath: '.deploymentConfiguration',
+  check: (self, oldSelf) =>
+    self.schedulingStrategy !== 'DAEMON' || configurationUnchanged(self, oldSelf) || (self.deploymentConfiguration.minimumHealthyPercent ?? 0) < 100,
+});
+
 export const serviceSpec = s
   .object(
     {
@@ -292,6 +365,8 @@ export const serviceSpec = s
       fieldPath: '.deploymentConfiguration.maximumPercent',
       check: (self) => self.schedulingStrategy !== 'REPLICA' || (self.deploymentConfiguration?.maximumPercent ?? 100) >= 100,
     }),
+    replicaDeploymentRoom,
+    daemonDeploymentRoom,
     daemonRule(
       '!has(self.desiredCount) || self.desiredCount == 1',
       'a DAEMON service runs one task per instance and takes no desiredCount',
@@ -419,9 +494,9 @@ export interface ResolvedDeploymentLimits {
  * DAEMON 0/100). A schema default cannot depend on a sibling field, so controllers call this.
  */
 export function deploymentLimits(spec: ServiceSpec): ResolvedDeploymentLimits {
-  const daemon = spec.schedulingStrategy === 'DAEMON';
+  const defaults = defaultLimits[spec.schedulingStrategy];
   return {
-    minimumHealthyPercent: spec.deploymentConfiguration.minimumHealthyPercent ?? (daemon ? 0 : 100),
-    maximumPercent: spec.deploymentConfiguration.maximumPercent ?? (daemon ? 100 : 200),
+    minimumHealthyPercent: spec.deploymentConfiguration.minimumHealthyPercent ?? defaults.minimumHealthyPercent,
+    maximumPercent: spec.deploymentConfiguration.maximumPercent ?? defaults.maximumPercent,
   };
 }

@@ -1,3 +1,4 @@
+import { services, validatorFor, type Service } from '../../../api';
 import { emptyTally, planRollingStep, rollingBounds, type TaskTally } from './rolling';
 
 const tally = (counts: Partial<TaskTally>): TaskTally => ({ ...emptyTally, ...counts });
@@ -14,6 +15,36 @@ describe('rollingBounds', () => {
     expect(rollingBounds(4, 100, 100)).toEqual({ ceiling: 4, floor: 3 });
     expect(rollingBounds(1, 50, 150)).toEqual({ ceiling: 1, floor: 0 });
     expect(rollingBounds(1, 50, 200)).toEqual({ ceiling: 2, floor: 1 });
+  });
+});
+
+describe('the API and rollingBounds', () => {
+  const validator = validatorFor(services)!;
+  const refuses = (desiredCount: number, minimumHealthyPercent: number, maximumPercent: number) => {
+    const service = validator.applyDefaults({
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { cluster: 'demo', taskDefinition: 'web', desiredCount, deploymentConfiguration: { minimumHealthyPercent, maximumPercent } },
+    } as unknown as Service);
+    return validator.validate(service).length > 0;
+  };
+
+  it('agree: a new REPLICA service is refused exactly when rollingBounds would have to lower the floor', () => {
+    const disagreements: string[] = [];
+    let refused = 0;
+    for (let desiredCount = 1; desiredCount <= 8; desiredCount++) {
+      for (let minimumHealthyPercent = 0; minimumHealthyPercent <= 100; minimumHealthyPercent++) {
+        for (const maximumPercent of [100, 101, 110, 120, 125, 133, 140, 150, 175, 199, 200, 2000]) {
+          const lowered = rollingBounds(desiredCount, minimumHealthyPercent, maximumPercent).floor < Math.ceil((minimumHealthyPercent * desiredCount) / 100);
+          const refusedHere = refuses(desiredCount, minimumHealthyPercent, maximumPercent);
+          if (refusedHere) refused++;
+          if (lowered !== refusedHere) disagreements.push(`${desiredCount} ${minimumHealthyPercent}/${maximumPercent}`);
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+    expect(refused).toBeGreaterThan(100);
   });
 });
 
