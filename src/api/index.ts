@@ -24,6 +24,7 @@ export {
 } from './v1alpha1/container-instance';
 export {
   deploymentLimits,
+  serviceLabel,
   type ResolvedDeploymentLimits,
   type Service,
   type ServiceSpec,
@@ -33,7 +34,6 @@ export {
 } from './v1alpha1/service';
 export {
   admittedAnnotation,
-  serviceLabel,
   stopReasonAnnotation,
   type Task,
   type TaskSpec,

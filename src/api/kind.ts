@@ -1,5 +1,5 @@
 import type { ResourceType } from '../store/object-store';
-import { Field, s, Schema, type JSONSchemaProps, type ObjectSchema, type ValidationContext } from './schema';
+import { Field, s, Schema, type JSONSchemaProps, type ObjectSchema, type Rule, type ValidationContext } from './schema';
 import { fieldError } from './schema/field-errors';
 
 export const group = 'berth.dev';
@@ -62,6 +62,19 @@ export interface KindOptions {
   status: AnyObjectSchema;
   printerColumns: PrinterColumn[];
   scale?: ScaleSubresource;
+  /** CEL rules on the whole object: the only place a rule can read `self.metadata.name`. */
+  rules?: Rule<KindRoot>[];
+}
+
+/** What a rule on the whole object can read, besides spec and status. */
+export interface KindRoot {
+  metadata?: ObjectMetaFields;
+}
+
+/** CEL sees only name and generateName of metadata. */
+interface ObjectMetaFields {
+  name?: string;
+  [field: string]: unknown;
 }
 
 /** One custom resource kind: its ResourceType, CRD and validator, all from one schema. */
@@ -74,13 +87,15 @@ export interface KindDefinition {
 export const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
 export function defineKind(options: KindOptions): KindDefinition {
-  const root = s.object({
-    apiVersion: s.string().describe('APIVersion defines the versioned schema of this representation of an object.').optional(),
-    kind: s.string().describe('Kind is a string value representing the REST resource this object represents.').optional(),
-    metadata: new MetadataSchema().optional(),
-    spec: options.spec,
-    status: options.status.optional(),
-  });
+  const root = s
+    .object({
+      apiVersion: s.string().describe('APIVersion defines the versioned schema of this representation of an object.').optional(),
+      kind: s.string().describe('Kind is a string value representing the REST resource this object represents.').optional(),
+      metadata: new MetadataSchema().optional(),
+      spec: options.spec,
+      status: options.status.optional(),
+    })
+    .withRules(...(options.rules ?? []));
   const resourceType: ResourceType = {
     group,
     version,
@@ -133,12 +148,15 @@ export function defineKind(options: KindOptions): KindDefinition {
   };
 }
 
-/** metadata is the API server's own business: the CRD only declares it an object. */
-class MetadataSchema extends Schema<Record<string, unknown>> {
+/**
+ * metadata is the API server's own business. The CRD declares only its name, the one field a rule
+ * on the whole object can blame (`fieldPath: .metadata.name` must name a declared field).
+ */
+class MetadataSchema extends Schema<ObjectMetaFields> {
   protected readonly type = 'object';
 
   protected constraints(): JSONSchemaProps {
-    return {};
+    return { properties: { name: { type: 'string' } } };
   }
 
   protected validateValue(value: unknown, path: string, _old: unknown, context: ValidationContext): boolean {

@@ -46,6 +46,15 @@ describe('StoreEventRecorder', () => {
     });
   });
 
+  it('names the Event of an object whose name is already at the length limit within it', async () => {
+    const recorder = new StoreEventRecorder({ store, component: 'berth-operator', clock });
+    const long = await store.create(configMapType, configMap('ns', `${'a'.repeat(200)}.${'b'.repeat(52)}`));
+    await recorder.event(long, 'Normal', 'Started', 'task started');
+    const [event] = await events();
+    expect(event.involvedObject.name).toBe(long.metadata.name);
+    expect(event.metadata.name.length).toBeLessThanOrEqual(253);
+  });
+
   it('starts a new Event after the correlation window, or when the old one expired', async () => {
     const recorder = new StoreEventRecorder({ store, component: 'berth-operator', clock });
     const web = await store.create(configMapType, configMap('ns', 'web'));

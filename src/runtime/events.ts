@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Clock, realClock } from './clock';
 import { Logger, objectLogger, silentLogger } from './logger';
 import { isStoreError, KubeObject, ObjectStore } from '../store/object-store';
+import { boundedName } from '../store/object-names';
 
 import { events as eventType } from '../store/builtin-types';
 
@@ -122,7 +123,7 @@ export class StoreEventRecorder implements EventRecorder {
     const event: CoreEvent = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { namespace: namespace ?? 'default', name: `${name}.${randomBytes(8).toString('hex')}` },
+      metadata: { namespace: namespace ?? 'default', name: boundedName(`${name}.${randomBytes(8).toString('hex')}`) },
       involvedObject: { apiVersion: object.apiVersion, kind: object.kind, namespace, name, uid, resourceVersion: object.metadata.resourceVersion },
       reason,
       message,

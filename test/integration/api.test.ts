@@ -57,6 +57,32 @@ test('kubectl scale works through the scale subresource', async () => {
   expect(await kubectlOk(['get', 'bsvc', 'web', '-n', namespace, '-o', 'jsonpath={.spec.desiredCount}'])).toBe('5');
 });
 
+test('limits that leave a deployment no room are refused on apply, but kubectl scale into them is not', async () => {
+  const manifest = (desiredCount: number, maximumPercent: number) => `apiVersion: berth.dev/v1alpha1
+kind: Service
+metadata:
+  name: tight
+spec:
+  cluster: demo
+  taskDefinition: web
+  desiredCount: ${desiredCount}
+  deploymentConfiguration:
+    minimumHealthyPercent: 100
+    maximumPercent: ${maximumPercent}
+`;
+  // desiredCount 2 at 100 / 150: keep 2, allow 3, so one task can be replaced at a time.
+  await kubectlOk(['apply', '-n', namespace, '-f', '-'], manifest(2, 150));
+  await kubectlOk(['scale', 'services.berth.dev/tight', '-n', namespace, '--replicas=1']);
+  expect(await kubectlOk(['get', 'bsvc', 'tight', '-n', namespace, '-o', 'jsonpath={.spec.desiredCount}'])).toBe('1');
+  // The same limits applied again at desiredCount 1 change nothing of deploymentConfiguration: accepted.
+  await kubectlOk(['apply', '-n', namespace, '-f', '-'], manifest(1, 150));
+  const changed = await kubectl(['apply', '-n', namespace, '-f', '-'], manifest(1, 140));
+  expect(changed.code).not.toBe(0);
+  expect(changed.stderr).toContain(
+    'spec.deploymentConfiguration: Invalid value: "object": with desiredCount 1, minimumHealthyPercent 100 keeps 1 task running and maximumPercent 140 allows 1 at once',
+  );
+});
+
 const badDir = path.join(root, 'test', 'fixtures', 'bad-manifests');
 const badManifests = readdirSync(badDir).filter((file) => file.endsWith('.yaml'));
 

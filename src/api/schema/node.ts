@@ -1,27 +1,47 @@
 import { fieldError } from './field-errors';
 import type { JSONSchemaProps, RuleReason, SchemaType, ValidationRuleProps } from './openapi';
 
+interface RuleBase<Self> {
+  cel: string;
+  message: string;
+  /**
+   * CEL's messageExpression, with the TypeScript rendering of the same text: a message that quotes the
+   * refused values. When `render` throws, `message` is used, as the API server falls back to it.
+   */
+  messageExpression?: { cel: string; render: (self: Self) => string };
+  /** Relative path of the field to blame, e.g. `.maximumPercent`; the API server reports it instead of the rule's node. */
+  fieldPath?: string;
+  reason?: RuleReason;
+}
+
 /**
  * A CEL rule for `x-kubernetes-validations`, declared together with a TypeScript predicate that
  * means the same, so the embedded store refuses what the kube-apiserver refuses.
  */
-export interface Rule<Self> {
-  cel: string;
-  message: string;
-  /** Relative path of the field to blame, e.g. `.maximumPercent`; the API server reports it instead of the rule's node. */
-  fieldPath?: string;
-  reason?: RuleReason;
+export interface PlainRule<Self> extends RuleBase<Self> {
+  optionalOldSelf?: false;
   /** `oldSelf` is present only for transition rules (whose CEL mentions oldSelf), and only on update. */
   check: (self: Self, oldSelf: Self) => boolean;
 }
+
+/**
+ * A transition rule with CEL's `optionalOldSelf`: it runs on create too, where CEL's `oldSelf` is an
+ * empty optional (`oldSelf.hasValue()` is false) and the predicate's `oldSelf` is undefined.
+ */
+export interface OptionalOldSelfRule<Self> extends RuleBase<Self> {
+  optionalOldSelf: true;
+  check: (self: Self, oldSelf: Self | undefined) => boolean;
+}
+
+export type Rule<Self> = PlainRule<Self> | OptionalOldSelfRule<Self>;
 
 export function rule<Self>(definition: Rule<Self>): Rule<Self> {
   return definition;
 }
 
-/** Transition rules run only on update, when the old object has the same node. */
-function isTransitionRule<T>(r: Rule<T>): boolean {
-  return /\boldSelf\b/.test(r.cel);
+/** Transition rules run only on update, when the old object has the same node, unless their oldSelf is optional. */
+function runsOn<T>(r: Rule<T>, oldValue: unknown): boolean {
+  return r.optionalOldSelf === true || oldValue !== undefined || !/\boldSelf\b/.test(r.cel);
 }
 
 export interface ValidationContext {
@@ -79,8 +99,7 @@ export abstract class Schema<Out, In = Out> {
     if (!this.validateValue(value, path, oldValue, context)) return;
     if (context.errors.length > errorsBefore) return;
     for (const r of this.rules) {
-      if (isTransitionRule(r) && oldValue === undefined) continue;
-      if (!evaluate(r, value as Out, oldValue as Out)) context.errors.push(ruleError(r, path, this.type));
+      if (runsOn(r, oldValue) && !evaluate(r, value as Out, oldValue as Out | undefined)) context.errors.push(ruleError(r, path, this.type, value as Out));
     }
   }
 
@@ -122,29 +141,45 @@ export type InferInput<S extends AnySchema> = S['_in'];
 
 function toRuleProps<T>(r: Rule<T>): ValidationRuleProps {
   const props: ValidationRuleProps = { rule: r.cel, message: r.message };
+  if (r.messageExpression !== undefined) props.messageExpression = r.messageExpression.cel;
+  if (r.optionalOldSelf === true) props.optionalOldSelf = true;
   if (r.fieldPath !== undefined) props.fieldPath = r.fieldPath;
   if (r.reason !== undefined) props.reason = r.reason;
   return props;
 }
 
-function evaluate<T>(r: Rule<T>, value: T, oldValue: T): boolean {
+/** `oldValue` is undefined only where `runsOn` lets a rule run without one: for optionalOldSelf rules. */
+function evaluate<T>(r: Rule<T>, value: T, oldValue: T | undefined): boolean {
   try {
-    return r.check(value, oldValue);
+    return r.optionalOldSelf === true ? r.check(value, oldValue) : r.check(value, oldValue as T);
   } catch {
     // CEL reports a failed evaluation (e.g. a missing key) as a refusal too.
     return false;
   }
 }
 
-/** CEL failures name the rule's node (or its fieldPath) and print the node's type as the value. */
-function ruleError<T>(r: Rule<T>, path: string, type: SchemaType): string {
-  const blamed = r.fieldPath === undefined ? path : `${path}${r.fieldPath}`;
+/**
+ * CEL failures name the rule's node (or its fieldPath) and print the node's type as the value. A rule
+ * on the whole object (path '') blames `.metadata.name` as `metadata.name`.
+ */
+function ruleError<T>(r: Rule<T>, path: string, type: SchemaType, value: T): string {
+  const blamed = r.fieldPath === undefined ? path : `${path}${r.fieldPath}`.replace(/^\./, '');
+  const message = messageOf(r, value);
   switch (r.reason) {
     case 'FieldValueForbidden':
-      return fieldError.forbidden(blamed, r.message);
+      return fieldError.forbidden(blamed, message);
     case 'FieldValueRequired':
-      return fieldError.required(blamed, r.message);
+      return fieldError.required(blamed, message);
     default:
-      return fieldError.invalid(blamed, type, r.message);
+      return fieldError.invalid(blamed, type, message);
+  }
+}
+
+function messageOf<T>(r: Rule<T>, value: T): string {
+  if (r.messageExpression === undefined) return r.message;
+  try {
+    return r.messageExpression.render(value);
+  } catch {
+    return r.message;
   }
 }

@@ -7,6 +7,8 @@ export type RuleReason = 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldVal
 export interface ValidationRuleProps {
   rule: string;
   message: string;
+  messageExpression?: string;
+  optionalOldSelf?: boolean;
   fieldPath?: string;
   reason?: RuleReason;
 }

@@ -135,4 +135,65 @@ describe('schema DSL', () => {
       ),
     ).toEqual(['spec.items[1].value: Invalid value: "string": immutable']);
   });
+
+  describe('optionalOldSelf rules', () => {
+    // Refuses a size above its limit when created or when the limit changes; a later change of size alone passes.
+    const sized = s.object({ size: s.integer(), limit: s.integer() }).withRules(
+      rule({
+        cel: '(oldSelf.hasValue() && oldSelf.value().limit == self.limit) || self.size <= self.limit',
+        optionalOldSelf: true,
+        message: 'size exceeds limit',
+        messageExpression: {
+          cel: "'size %d exceeds limit %d'.format([self.size, self.limit])",
+          render: (self) => `size ${self.size} exceeds limit ${self.limit}`,
+        },
+        check: (self, oldSelf) => (oldSelf !== undefined && oldSelf.limit === self.limit) || self.size <= self.limit,
+      }),
+    );
+    const errorsOf = (value: unknown, old?: unknown) => {
+      const context = { errors: [] as string[] };
+      sized.validate(value, 'spec', old, context);
+      return context.errors;
+    };
+
+    it('render optionalOldSelf and messageExpression into the CRD', () => {
+      expect(sized.toOpenAPI()['x-kubernetes-validations']).toEqual([
+        {
+          rule: '(oldSelf.hasValue() && oldSelf.value().limit == self.limit) || self.size <= self.limit',
+          message: 'size exceeds limit',
+          messageExpression: "'size %d exceeds limit %d'.format([self.size, self.limit])",
+          optionalOldSelf: true,
+        },
+      ]);
+    });
+
+    it('run on create, without an old value, and word the refusal with the message expression', () => {
+      expect(errorsOf({ size: 3, limit: 2 })).toEqual(['spec: Invalid value: "object": size 3 exceeds limit 2']);
+      expect(errorsOf({ size: 2, limit: 2 })).toEqual([]);
+    });
+
+    it('run on update against the old value', () => {
+      expect(errorsOf({ size: 3, limit: 2 }, { size: 1, limit: 2 })).toEqual([]);
+      expect(errorsOf({ size: 3, limit: 1 }, { size: 3, limit: 2 })).toEqual(['spec: Invalid value: "object": size 3 exceeds limit 1']);
+    });
+  });
+
+  it('falls back to the static message when the message expression fails, as the API server does', () => {
+    const failing = s.integer().withRules(
+      rule({
+        cel: 'self < 0',
+        message: 'must be negative',
+        messageExpression: {
+          cel: "'%s is not negative'.format([self.missing])",
+          render: () => {
+            throw new Error('no such key: missing');
+          },
+        },
+        check: (self) => self < 0,
+      }),
+    );
+    const context = { errors: [] as string[] };
+    failing.validate(1, 'spec.n', undefined, context);
+    expect(context.errors).toEqual(['spec.n: Invalid value: "integer": must be negative']);
+  });
 });

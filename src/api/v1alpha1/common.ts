@@ -1,5 +1,5 @@
 /** Schema pieces shared by several kinds. */
-import { rule, s, type Infer } from '../schema';
+import { rule, s, type Infer, type Rule } from '../schema';
 
 const dnsLabelPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const dnsSubdomainPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -24,7 +24,7 @@ export const taskDefinitionReference = {
 export const fargateCapacityProvider = 'FARGATE';
 export const capacityProviderName = () => s.string({ minLength: 1, maxLength: 63, pattern: '^(FARGATE|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' });
 
-export const launchType = () => s.enum(['EC2', 'FARGATE', 'EXTERNAL']);
+export const launchType = () => s.enum<LaunchType>(['EC2', 'FARGATE', 'EXTERNAL']);
 
 export const timestamp = () => s.string({ format: 'date-time' });
 
@@ -102,3 +102,49 @@ export const placementConstraint = (types: readonly ('distinctInstance' | 'membe
         check: (self) => self.type !== 'distinctInstance' || self.expression === undefined,
       }),
     );
+
+/** How a manifest uses a feature, in CEL and in TypeScript alike. */
+export interface FeatureUse<Self> {
+  cel: string;
+  uses: (self: Self) => boolean;
+}
+
+/** The field is set at all. */
+export const present = <Self>(field: keyof Self & string): FeatureUse<Self> => ({ cel: `has(self.${field})`, uses: (self) => self[field] !== undefined });
+
+/** The list has items: an empty list asks for nothing, as with the rejected ECS fields. */
+export const nonEmpty = <Self>(field: keyof Self & string): FeatureUse<Self> => ({
+  cel: `has(self.${field}) && size(self.${field}) > 0`,
+  uses: (self) => ((self[field] as unknown[] | undefined) ?? []).length > 0,
+});
+
+/**
+ * Refuses a field that Berth declares with its ECS shape, so that the schema still checks it, but
+ * does not implement yet: accepted, it would be silently ignored. The message says so and what
+ * happens instead; the issue that implements the feature deletes the refusal.
+ */
+export function notSupportedYet<Self>(field: keyof Self & string, use: FeatureUse<Self>, message: string): Rule<Self> {
+  return rule<Self>({
+    cel: `!(${use.cel})`,
+    message,
+    fieldPath: `.${field}`,
+    reason: 'FieldValueForbidden',
+    check: (self) => !use.uses(self),
+  });
+}
+
+type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
+
+/** Services and standalone tasks run on the cluster's managed instances only, whatever launch type they name. */
+export const launchTypesNotSupportedYet = <Self extends { launchType?: LaunchType }>(): Rule<Self>[] => [
+  notSupportedYet<Self>(
+    'launchType',
+    { cel: "has(self.launchType) && self.launchType == 'FARGATE'", uses: (self) => self.launchType === 'FARGATE' },
+    'launchType FARGATE is not supported yet: tasks run on the container instances of the cluster until Fargate lands',
+  ),
+  notSupportedYet<Self>(
+    'launchType',
+    { cel: "has(self.launchType) && self.launchType == 'EXTERNAL'", uses: (self) => self.launchType === 'EXTERNAL' },
+    'launchType EXTERNAL is not supported yet: tasks run on the instances of managed node groups until self-managed hosts (berth agent) land',
+  ),
+];

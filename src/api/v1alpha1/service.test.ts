@@ -3,8 +3,8 @@ import { deploymentLimits } from './service';
 
 const validator = validatorFor(services)!;
 
-function stored(spec: Record<string, unknown>): Service {
-  return validator.applyDefaults({ apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name: 'web' }, spec } as unknown as Service);
+function stored(spec: Record<string, unknown>, name = 'web'): Service {
+  return validator.applyDefaults({ apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name }, spec } as unknown as Service);
 }
 
 describe('Service defaults', () => {
@@ -24,6 +24,80 @@ describe('Service defaults', () => {
   it('keep limits the user chose', () => {
     const service = stored({ cluster: 'demo', taskDefinition: 'web', deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 150 } });
     expect(deploymentLimits(service.spec)).toEqual({ minimumHealthyPercent: 50, maximumPercent: 150 });
+  });
+});
+
+describe('Service names', () => {
+  it('fit the label value every task of the service carries: at most 63 characters', () => {
+    expect(validator.validate(stored({ cluster: 'demo', taskDefinition: 'web' }, 'w'.repeat(63)))).toEqual([]);
+    expect(validator.validate(stored({ cluster: 'demo', taskDefinition: 'web' }, 'w'.repeat(64)))).toEqual([
+      'metadata.name: Invalid value: "object": must be no more than 63 characters: the service\'s tasks carry its name as the value of their berth.dev/service label, which Kubernetes limits to 63 characters',
+    ]);
+  });
+});
+
+describe('Service features not supported yet', () => {
+  it('leave what Berth implements alone: distinctInstance on a REPLICA service, launchType EC2, lists that ask for nothing', () => {
+    const service = stored({
+      cluster: 'demo',
+      taskDefinition: 'web',
+      launchType: 'EC2',
+      placementConstraints: [{ type: 'distinctInstance' }],
+      placementStrategy: [],
+      capacityProviderStrategy: [],
+    });
+    expect(validator.validate(service)).toEqual([]);
+    expect(validator.validate(stored({ cluster: 'demo', taskDefinition: 'node-exporter', schedulingStrategy: 'DAEMON', placementConstraints: [] }))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('Service deployment limits that leave no room', () => {
+  const replica = (desiredCount: number, minimumHealthyPercent?: number, maximumPercent?: number) =>
+    stored({ cluster: 'demo', taskDefinition: 'web', desiredCount, deploymentConfiguration: { minimumHealthyPercent, maximumPercent } });
+
+  it('are refused for a new REPLICA service, with the numbers', () => {
+    expect(validator.validate(replica(1, 100, 100))).toEqual([
+      'spec.deploymentConfiguration: Invalid value: "object": with desiredCount 1, minimumHealthyPercent 100 keeps 1 task running and maximumPercent 100 allows 1 at once: a deployment could never replace a task; lower minimumHealthyPercent or raise maximumPercent',
+    ]);
+    expect(validator.validate(replica(2, 60, 120))).toEqual([
+      'spec.deploymentConfiguration: Invalid value: "object": with desiredCount 2, minimumHealthyPercent 60 keeps 2 tasks running and maximumPercent 120 allows 2 at once: a deployment could never replace a task; lower minimumHealthyPercent or raise maximumPercent',
+    ]);
+    expect(validator.validate(replica(1, 50, 100))).toEqual([
+      expect.stringContaining('with desiredCount 1, minimumHealthyPercent 50 keeps 1 task running and maximumPercent 100 allows 1 at once'),
+    ]);
+  });
+
+  it('pass with room for one replacement, with ECS’s defaults, and with no task to replace', () => {
+    expect(validator.validate(replica(1))).toEqual([]);
+    expect(validator.validate(replica(1, 0, 100))).toEqual([]);
+    expect(validator.validate(replica(2, 50, 100))).toEqual([]);
+    expect(validator.validate(replica(0, 100, 100))).toEqual([]);
+  });
+
+  it('leave a maximumPercent below 100 to its own refusal', () => {
+    expect(validator.validate(replica(1, 0, 50))).toEqual([
+      'spec.deploymentConfiguration.maximumPercent: Invalid value: "object": must be at least 100 for a REPLICA service',
+    ]);
+  });
+
+  it('are refused only when deploymentConfiguration changes: scaling alone passes', () => {
+    const old = replica(2, 100, 150);
+    expect(validator.validate(old)).toEqual([]);
+    expect(validator.validate(replica(1, 100, 150), old)).toEqual([]);
+    expect(validator.validate(replica(1, 100, 140), replica(1, 100, 150))).toEqual([expect.stringContaining('with desiredCount 1, minimumHealthyPercent 100')]);
+  });
+
+  it('are refused for a DAEMON service at minimumHealthyPercent 100, which keeps every instance’s only task', () => {
+    const daemon = (minimumHealthyPercent: number) =>
+      stored({ cluster: 'demo', taskDefinition: 'node-exporter', schedulingStrategy: 'DAEMON', deploymentConfiguration: { minimumHealthyPercent } });
+    expect(validator.validate(daemon(100))).toEqual([
+      'spec.deploymentConfiguration: Invalid value: "object": with minimumHealthyPercent 100 a DAEMON service keeps the task of every instance running and never starts a second one on an instance: a deployment could never replace a task; lower minimumHealthyPercent',
+    ]);
+    expect(validator.validate(daemon(99))).toEqual([]);
+    const existing = { ...daemon(100), metadata: { name: 'node-exporter', labels: { team: 'a' } } };
+    expect(validator.validate({ ...existing, metadata: { name: 'node-exporter', labels: { team: 'b' } } }, existing)).toEqual([]);
   });
 });
 

@@ -1,14 +1,19 @@
 /** Service: keeps tasks of one task definition running and rolls out new revisions, as an ECS service does. */
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../store/object-store';
-import { age, defineKind } from '../kind';
+import { age, defineKind, type KindRoot } from '../kind';
 import { reject, rule, s, type Infer, type InferInput } from '../schema';
 import {
   capacityProviderStrategy,
   conditions,
   launchType,
+  launchTypesNotSupportedYet,
+  nonEmpty,
+  notSupportedYet,
   objectName,
   observedGeneration,
   placementConstraint,
+  present,
   taskDefinitionReference,
   timestamp,
 } from './common';
@@ -195,6 +200,45 @@ const unsupportedServiceFields = {
   volumeConfigurations: reject(s.array(s.anyObject()), 'declare volumes in the task definition'),
 };
 
+/**
+ * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
+ * Each is refused until the issue that implements it deletes its refusal here.
+ */
+const serviceFeaturesNotSupportedYet = [
+  notSupportedYet<ServiceSpec>(
+    'placementStrategy',
+    nonEmpty('placementStrategy'),
+    'placementStrategy is not supported yet: tasks are placed first-fit on CPU, memory and ports until ECS placement strategies land',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'placementConstraints',
+    {
+      cel: "has(self.placementConstraints) && self.placementConstraints.exists(c, c.type == 'memberOf')",
+      uses: (self) => (self.placementConstraints ?? []).some((c) => c.type === 'memberOf'),
+    },
+    'memberOf placement constraints are not supported yet: only distinctInstance is honoured until the cluster query language lands',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'placementConstraints',
+    {
+      cel: "self.schedulingStrategy == 'DAEMON' && has(self.placementConstraints) && size(self.placementConstraints) > 0",
+      uses: (self) => self.schedulingStrategy === 'DAEMON' && (self.placementConstraints ?? []).length > 0,
+    },
+    'placementConstraints are not supported yet on a DAEMON service: it runs one task on every active instance of the cluster until memberOf constraints land',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'autoScaling',
+    present('autoScaling'),
+    'autoScaling is not supported yet: desiredCount changes only when you change it (kubectl scale works) until service auto scaling lands',
+  ),
+  notSupportedYet<ServiceSpec>(
+    'capacityProviderStrategy',
+    nonEmpty('capacityProviderStrategy'),
+    'capacityProviderStrategy is not supported yet: tasks are placed on any instance of the cluster until capacity providers land',
+  ),
+  ...launchTypesNotSupportedYet<ServiceSpec>(),
+];
+
 const daemonRule = (cel: string, message: string, fieldPath: string, check: (self: ServiceSpec) => boolean) =>
   rule<ServiceSpec>({
     cel: `self.schedulingStrategy != 'DAEMON' || ${cel}`,
@@ -202,6 +246,78 @@ const daemonRule = (cel: string, message: string, fieldPath: string, check: (sel
     fieldPath,
     check: (self) => self.schedulingStrategy !== 'DAEMON' || check(self),
   });
+
+/** ECS's deployment limits when the service leaves them out: they depend on the scheduling strategy. */
+const defaultLimits = {
+  REPLICA: { minimumHealthyPercent: 100, maximumPercent: 200 },
+  DAEMON: { minimumHealthyPercent: 0, maximumPercent: 100 },
+} as const;
+
+/**
+ * The rolling update's bounds for D = desiredCount, rounded as deployment/rolling.ts rounds them: the
+ * floor of healthy tasks that must stay up, ceil(D × min / 100), and the ceiling of tasks at once,
+ * floor(D × max / 100). A replacement needs ceiling − floor ≥ 1.
+ */
+function rollingRoom(desiredCount: number, limits: ResolvedDeploymentLimits): { floor: number; ceiling: number } {
+  return {
+    floor: Math.ceil((limits.minimumHealthyPercent * desiredCount) / 100),
+    ceiling: Math.floor((limits.maximumPercent * desiredCount) / 100),
+  };
+}
+
+const configuration = 'self.deploymentConfiguration';
+const replicaLimitCel = (limit: keyof ResolvedDeploymentLimits) =>
+  `(has(${configuration}.${limit}) ? ${configuration}.${limit} : ${defaultLimits.REPLICA[limit]})`;
+// Integer division truncates, which for these non-negative values is floor; ceil(a / 100) is (a + 99) / 100.
+const floorCel = `((self.desiredCount * ${replicaLimitCel('minimumHealthyPercent')} + 99) / 100)`;
+const ceilingCel = `(self.desiredCount * ${replicaLimitCel('maximumPercent')} / 100)`;
+
+/**
+ * Limits that leave no room are refused when a service is created or its deploymentConfiguration
+ * changes, not when desiredCount alone changes (kubectl scale goes through the scale subresource and
+ * must not fail); the controller explains the stall then.
+ */
+const configurationUnchangedCel = `(oldSelf.hasValue() && oldSelf.value().deploymentConfiguration == ${configuration})`;
+const configurationUnchanged = (self: ServiceSpec, oldSelf: ServiceSpec | undefined) =>
+  oldSelf !== undefined && isDeepStrictEqual(oldSelf.deploymentConfiguration, self.deploymentConfiguration);
+
+const noReplacementHint = 'a deployment could never replace a task';
+
+/** As Kubernetes refuses a Deployment with maxSurge 0 and maxUnavailable 0. */
+const replicaDeploymentRoom = rule<ServiceSpec>({
+  // A maximumPercent below 100 has its own refusal.
+  cel: `self.schedulingStrategy != 'REPLICA' || self.desiredCount == 0 || ${replicaLimitCel('maximumPercent')} < 100 || ${configurationUnchangedCel} || ${ceilingCel} - ${floorCel} >= 1`,
+  optionalOldSelf: true,
+  message: `minimumHealthyPercent and maximumPercent leave no room: ${noReplacementHint}; lower minimumHealthyPercent or raise maximumPercent`,
+  messageExpression: {
+    cel: `'with desiredCount %d, minimumHealthyPercent %d keeps %d %s running and maximumPercent %d allows %d at once: ${noReplacementHint}; lower minimumHealthyPercent or raise maximumPercent'.format([self.desiredCount, ${replicaLimitCel('minimumHealthyPercent')}, ${floorCel}, ${floorCel} == 1 ? 'task' : 'tasks', ${replicaLimitCel('maximumPercent')}, ${ceilingCel}])`,
+    render: (self) => {
+      const limits = deploymentLimits(self);
+      const { floor, ceiling } = rollingRoom(self.desiredCount, limits);
+      return `with desiredCount ${self.desiredCount}, minimumHealthyPercent ${limits.minimumHealthyPercent} keeps ${floor} ${floor === 1 ? 'task' : 'tasks'} running and maximumPercent ${limits.maximumPercent} allows ${ceiling} at once: ${noReplacementHint}; lower minimumHealthyPercent or raise maximumPercent`;
+    },
+  },
+  fieldPath: '.deploymentConfiguration',
+  check: (self, oldSelf) => {
+    if (self.schedulingStrategy !== 'REPLICA' || self.desiredCount === 0 || configurationUnchanged(self, oldSelf)) return true;
+    const limits = deploymentLimits(self);
+    const { floor, ceiling } = rollingRoom(self.desiredCount, limits);
+    return limits.maximumPercent < 100 || ceiling - floor >= 1;
+  },
+});
+
+/**
+ * A DAEMON service never runs two tasks on one instance, so its ceiling is every instance's one task;
+ * at minimumHealthyPercent 100 its floor is the same, whatever the number of instances.
+ */
+const daemonDeploymentRoom = rule<ServiceSpec>({
+  cel: `self.schedulingStrategy != 'DAEMON' || ${configurationUnchangedCel} || !has(${configuration}.minimumHealthyPercent) || ${configuration}.minimumHealthyPercent < 100`,
+  optionalOldSelf: true,
+  message: `with minimumHealthyPercent 100 a DAEMON service keeps the task of every instance running and never starts a second one on an instance: ${noReplacementHint}; lower minimumHealthyPercent`,
+  fieldPath: '.deploymentConfiguration',
+  check: (self, oldSelf) =>
+    self.schedulingStrategy !== 'DAEMON' || configurationUnchanged(self, oldSelf) || (self.deploymentConfiguration.minimumHealthyPercent ?? 0) < 100,
+});
 
 export const serviceSpec = s
   .object(
@@ -249,6 +365,8 @@ export const serviceSpec = s
       fieldPath: '.deploymentConfiguration.maximumPercent',
       check: (self) => self.schedulingStrategy !== 'REPLICA' || (self.deploymentConfiguration?.maximumPercent ?? 100) >= 100,
     }),
+    replicaDeploymentRoom,
+    daemonDeploymentRoom,
     daemonRule(
       '!has(self.desiredCount) || self.desiredCount == 1',
       'a DAEMON service runs one task per instance and takes no desiredCount',
@@ -286,6 +404,7 @@ export const serviceSpec = s
       reason: 'FieldValueForbidden',
       check: (self) => self.launchType === undefined || (self.capacityProviderStrategy ?? []).length === 0,
     }),
+    ...serviceFeaturesNotSupportedYet,
   );
 
 const deployment = s.object({
@@ -335,6 +454,20 @@ export interface Service extends KubeObject {
   status?: ServiceStatus;
 }
 
+/** The label every task of a service carries, valued with the service's name. */
+export const serviceLabel = 'berth.dev/service';
+
+/** Kubernetes' limit on label values (and so on service names, which label values hold). */
+const maxLabelValueLength = 63;
+
+const nameFitsTaskLabel = rule<KindRoot>({
+  cel: `size(self.metadata.name) <= ${maxLabelValueLength}`,
+  message: `must be no more than ${maxLabelValueLength} characters: the service's tasks carry its name as the value of their ${serviceLabel} label, which Kubernetes limits to ${maxLabelValueLength} characters`,
+  fieldPath: '.metadata.name',
+  // CEL's size() counts code points; on an object without a name it fails (no such key), which refuses too.
+  check: (self) => self.metadata?.name !== undefined && [...self.metadata.name].length <= maxLabelValueLength,
+});
+
 export const serviceKind = defineKind({
   kind: 'Service',
   plural: 'services',
@@ -344,6 +477,7 @@ export const serviceKind = defineKind({
   spec: serviceSpec.describe('The desired state of the service.'),
   status: serviceStatus.describe('The observed state of the service and its deployments.'),
   scale: { specReplicasPath: '.spec.desiredCount', statusReplicasPath: '.status.runningCount', labelSelectorPath: '.status.selector' },
+  rules: [nameFitsTaskLabel],
   printerColumns: [
     { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster' },
     { name: 'TaskDefinition', type: 'string', jsonPath: '.status.taskDefinition' },
@@ -366,9 +500,9 @@ export interface ResolvedDeploymentLimits {
  * DAEMON 0/100). A schema default cannot depend on a sibling field, so controllers call this.
  */
 export function deploymentLimits(spec: ServiceSpec): ResolvedDeploymentLimits {
-  const daemon = spec.schedulingStrategy === 'DAEMON';
+  const defaults = defaultLimits[spec.schedulingStrategy];
   return {
-    minimumHealthyPercent: spec.deploymentConfiguration.minimumHealthyPercent ?? (daemon ? 0 : 100),
-    maximumPercent: spec.deploymentConfiguration.maximumPercent ?? (daemon ? 100 : 200),
+    minimumHealthyPercent: spec.deploymentConfiguration.minimumHealthyPercent ?? defaults.minimumHealthyPercent,
+    maximumPercent: spec.deploymentConfiguration.maximumPercent ?? defaults.maximumPercent,
   };
 }

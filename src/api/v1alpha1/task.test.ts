@@ -17,6 +17,10 @@ describe('Task', () => {
     ]);
   });
 
+  it('runs with launchType EC2, the one launch type Berth implements', () => {
+    expect(validator.validate(task({ cluster: 'demo', taskDefinition: 'web:1', launchType: 'EC2' }))).toEqual([]);
+  });
+
   it('keeps its revision', () => {
     expect(validator.validate(task({ cluster: 'demo', taskDefinition: 'web:2' }), unbound)).toEqual([
       'spec.taskDefinition: Invalid value: "string": taskDefinition is immutable',

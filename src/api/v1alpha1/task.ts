@@ -2,7 +2,18 @@
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
-import { capacityProviderName, conditions, launchType, objectName, observedGeneration, taskDefinitionReference, timestamp } from './common';
+import {
+  capacityProviderName,
+  conditions,
+  launchType,
+  launchTypesNotSupportedYet,
+  notSupportedYet,
+  objectName,
+  observedGeneration,
+  present,
+  taskDefinitionReference,
+  timestamp,
+} from './common';
 
 const immutable = (field: string) => rule<string>({ cel: 'self == oldSelf', message: `${field} is immutable`, check: (self, oldSelf) => self === oldSelf });
 
@@ -17,6 +28,19 @@ const containerOverride = s.object({
   memory: s.integer({ minimum: 6 }).describe('Replaces memory.').optional(),
   memoryReservation: s.integer({ minimum: 6 }).describe('Replaces memoryReservation.').optional(),
 });
+
+/**
+ * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
+ * Each is refused until the issue that implements it deletes its refusal here.
+ */
+const taskFeaturesNotSupportedYet = [
+  ...launchTypesNotSupportedYet<TaskSpec>(),
+  notSupportedYet<TaskSpec>(
+    'capacityProviderName',
+    present('capacityProviderName'),
+    'capacityProviderName is not supported yet: tasks are placed on any instance of the cluster until capacity providers land',
+  ),
+];
 
 export const taskSpec = s
   .object({
@@ -58,6 +82,7 @@ export const taskSpec = s
       fieldPath: '.containerInstance',
       check: (self, oldSelf) => oldSelf.containerInstance === undefined || self.containerInstance === oldSelf.containerInstance,
     }),
+    ...taskFeaturesNotSupportedYet,
   );
 
 const networkBinding = s.object({
@@ -107,9 +132,6 @@ export const taskStatus = s.object({
 
 /** Why the task was asked to stop (ECS StopTask's `reason`); the agent turns it into status.stoppedReason. */
 export const stopReasonAnnotation = 'berth.dev/stop-reason';
-
-/** The label a service puts on its tasks: the name of the owning Service. */
-export const serviceLabel = 'berth.dev/service';
 
 /**
  * Set by Berth's scheduler when it binds a task, or once it has checked that a task bound at creation

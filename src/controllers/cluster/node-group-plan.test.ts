@@ -1,4 +1,5 @@
 import type { Cluster, ContainerInstance, Task } from '../../api';
+import { dnsSubdomain } from '../../store/object-names';
 import {
   drainedInstance,
   drainReasonAnnotation,
@@ -85,6 +86,19 @@ describe('planNodeGroupInstances', () => {
       },
     });
     expect(plan.create.map((instance) => instance.spec.attributes?.['ecs.availability-zone'])).toEqual(['zone-a', 'zone-b', 'zone-a']);
+  });
+
+  test('a cluster whose name leaves no room for group and index gets shortened, stable instance names', () => {
+    const long: Cluster = { ...cluster, metadata: { ...cluster.metadata, name: 'c'.repeat(253) } };
+    const created = planNodeGroupInstances(long, group({}, { desiredSize: 2 }), [], new Map()).create;
+    for (const name of names(created)) {
+      expect(name.length).toBeLessThanOrEqual(253);
+      expect(name).toMatch(dnsSubdomain);
+    }
+    expect(names(created)[0]).toMatch(/^c+-[0-9a-f]{8}-0$/);
+    // The next reconcile finds them by name: the group is complete.
+    expect(summary(planNodeGroupInstances(long, group({}, { desiredSize: 2 }), created, new Map()))).toEqual(nothing);
+    expect(summary(planNodeGroupInstances(long, group({}, { desiredSize: 3 }), created, new Map())).create).toEqual([names(created)[0].replace(/-0$/, '-2')]);
   });
 
   test('without desiredSize the group starts at minSize', () => {

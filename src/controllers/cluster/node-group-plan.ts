@@ -1,4 +1,5 @@
 import type { Cluster, ContainerInstance, NodeGroup, Task } from '../../api';
+import { boundedName, maxObjectNameLength } from '../../store/object-names';
 import { holdsResources } from '../placement';
 import type { ProviderName } from './instance-provider';
 
@@ -59,8 +60,12 @@ export function instanceName(cluster: string, nodeGroup: string, index: number):
   return `${instanceNamePrefix(cluster, nodeGroup)}${index}`;
 }
 
+/** Indexes stay below maxSize (1000) plus the instances still being deleted: 10 digits is room to spare. */
+const maxIndexDigits = 10;
+
+/** `<cluster>-<group>-`, hash-shortened when a long cluster name would leave no room for the index. */
 function instanceNamePrefix(cluster: string, nodeGroup: string): string {
-  return `${cluster}-${nodeGroup}-`;
+  return `${boundedName(`${cluster}-${nodeGroup}`, maxObjectNameLength - maxIndexDigits - 1)}-`;
 }
 
 /** The value of `ecs.instance-type`: the instance's shape, e.g. `2048cpu-4096mb`, for memberOf expressions. */

@@ -1,4 +1,5 @@
 import type { Service, Task } from '../../api';
+import { dnsSubdomain } from '../../store/object-names';
 import { buildServiceTask, daemonTaskName, nextTaskNames, taskPhase } from './service-tasks';
 
 const service = {
@@ -27,6 +28,9 @@ describe('task names', () => {
   test('DAEMON tasks are named after their instance and stay valid object names', () => {
     expect(daemonTaskName(service, 'ecs-svc/1', 'demo-general-0')).toMatch(/^web-[0-9a-f]{6}-demo-general-0$/);
     expect(daemonTaskName(service, 'ecs-svc/1', 'i'.repeat(300)).length).toBeLessThanOrEqual(253);
+    // A self-managed host registers under its hostname, dots and all: the shortened name must not end its start with one.
+    const host = `${'h'.repeat(228)}.eu-west-1.compute.internal`;
+    expect(daemonTaskName(service, 'ecs-svc/1', host)).toMatch(dnsSubdomain);
   });
 });
 

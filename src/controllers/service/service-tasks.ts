@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { serviceLabel, type Service, type Task } from '../../api';
+import { boundedName } from '../../store/object-names';
 
 /**
  * The tasks of a service: how they are named, labelled and counted. Names are deterministic (the
@@ -34,8 +35,7 @@ export function nextTaskNames(service: Service, deploymentId: string, existing: 
 
 /** DAEMON tasks are named after their instance: one per instance per deployment, by construction. */
 export function daemonTaskName(service: Service, deploymentId: string, instance: string): string {
-  const name = `${service.metadata.name}-${deploymentSlug(deploymentId)}-${instance}`;
-  return name.length <= 253 ? name : `${name.slice(0, 240)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return boundedName(`${service.metadata.name}-${deploymentSlug(deploymentId)}-${instance}`);
 }
 
 export function buildServiceTask(service: Service, deploymentId: string, taskDefinition: string, name: string, containerInstance?: string): Task {

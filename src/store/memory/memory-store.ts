@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { applyMergePatch } from '../merge-patch';
 import { parseFieldSelector, type FieldMatcher } from '../field-selector';
 import { parseLabelSelector } from '../label-selector';
+import { dnsSubdomain, maxObjectNameLength } from '../object-names';
 import {
   apiVersionOf,
   DeleteOptions,
@@ -50,8 +51,6 @@ interface Watcher {
   callbacks: WatchCallbacks<KubeObject>;
   stopped: boolean;
 }
-
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * The embedded adapter: an in-process store with the API server's semantics for what Berth
@@ -223,7 +222,7 @@ export class MemoryStore implements ObjectStore {
 
   private validateName(type: ResourceType, object: KubeObject): void {
     const name = object.metadata.name;
-    if (!name || name.length > 253 || !dnsSubdomain.test(name)) {
+    if (!name || name.length > maxObjectNameLength || !dnsSubdomain.test(name)) {
       const cause = `metadata.name: Invalid value: "${name ?? ''}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`;
       throw new StoreError('Invalid', `${type.kind} "${name ?? ''}" is invalid: ${cause}`, [cause]);
     }

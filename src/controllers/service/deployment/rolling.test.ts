@@ -1,3 +1,4 @@
+import { services, validatorFor, type Service } from '../../../api';
 import { emptyTally, hasRoom, planRollingStep, rollingBounds, type TaskTally } from './rolling';
 
 const tally = (counts: Partial<TaskTally>): TaskTally => ({ ...emptyTally, ...counts });
@@ -25,6 +26,36 @@ describe('rollingBounds', () => {
   it('replaces nothing while the limits leave no room: the old task keeps running', () => {
     const step = planRollingStep({ desiredCount: 1, minimumHealthyPercent: 100, maximumPercent: 100, primary: emptyTally, older: [tally({ healthy: 1 })] });
     expect(step).toMatchObject({ start: 0, stops: [] });
+  });
+});
+
+describe('the API and rollingBounds', () => {
+  const validator = validatorFor(services)!;
+  const refuses = (desiredCount: number, minimumHealthyPercent: number, maximumPercent: number) => {
+    const service = validator.applyDefaults({
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { cluster: 'demo', taskDefinition: 'web', desiredCount, deploymentConfiguration: { minimumHealthyPercent, maximumPercent } },
+    } as unknown as Service);
+    return validator.validate(service).length > 0;
+  };
+
+  it('agree: a new REPLICA service is refused exactly when its limits leave no room to replace a task', () => {
+    const disagreements: string[] = [];
+    let refused = 0;
+    for (let desiredCount = 1; desiredCount <= 8; desiredCount++) {
+      for (let minimumHealthyPercent = 0; minimumHealthyPercent <= 100; minimumHealthyPercent++) {
+        for (const maximumPercent of [100, 101, 110, 120, 125, 133, 140, 150, 175, 199, 200, 2000]) {
+          const lowered = !hasRoom(desiredCount, rollingBounds(desiredCount, minimumHealthyPercent, maximumPercent));
+          const refusedHere = refuses(desiredCount, minimumHealthyPercent, maximumPercent);
+          if (refusedHere) refused++;
+          if (lowered !== refusedHere) disagreements.push(`${desiredCount} ${minimumHealthyPercent}/${maximumPercent}`);
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+    expect(refused).toBeGreaterThan(100);
   });
 });
 
