@@ -34,7 +34,11 @@ spec:
 
 const jsonpath = (resource: string, path: string) => kubectlOk(['get', resource, '-n', namespace, '-o', `jsonpath=${path}`]);
 
-/** A TaskDefinition of `family` named `name`, spec.family set only when it differs from the name. */
+/**
+ * A TaskDefinition of `family` named `name`, spec.family set only when it differs from the name. The
+ * command holds `&` and `>`, which the API server escapes when it re-encodes JSON: writes to a revision
+ * must leave its immutable data byte for byte as stored.
+ */
 function familyManifest(name: string, family: string, image: string): string {
   return `apiVersion: berth.dev/v1alpha1
 kind: TaskDefinition
@@ -46,6 +50,7 @@ ${name === family ? '' : `  family: ${family}\n`}  containerDefinitions:
     - name: app
       image: ${image}
       memory: 64
+      command: [sh, -c, 'echo ready > /tmp/ready && sleep 3600 & wait']
 `;
 }
 

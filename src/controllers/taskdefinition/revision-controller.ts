@@ -38,6 +38,11 @@ export class RevisionReconciler {
     context.log.info('released deregistered revision', { revision: revisionRef(revision) });
   }
 
+  /**
+   * A whole-object update, never a patch: the API server applies a patch to its own re-encoding of the
+   * object, which escapes `&`, `<` and `>` in `data`, and then refuses the write because the immutable
+   * `data` is no longer byte for byte what was stored. An update sends `data` back as it was written.
+   */
   private async setFinalizers(revision: ControllerRevision, finalizers: string[]): Promise<void> {
     await this.deps.store.update(controllerRevisions, { ...revision, metadata: { ...revision.metadata, finalizers } });
   }
