@@ -16,6 +16,8 @@ import { addControllers } from '../../src/controllers';
 import { createLogger, type Logger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
+import { controllerRevisions } from '../../src/store/builtin-types';
+import type { KubeObject } from '../../src/store/object-store';
 import { dockerSocketPath, kubectl, kubectlOk, run, testEnv } from '../env/env';
 import { eventually as poll } from '../../src/runtime/eventually';
 
@@ -69,7 +71,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   await kubectlOk(['create', 'namespace', namespace]);
   const config = new KubeConfig();
   config.loadFromFile(env.kubeconfig);
-  const manager = new Manager({ store: new KubeStore(config), logger: logs.logger, metricsServer: false, healthServer: false });
+  const kubeStore = new KubeStore(config);
+  const manager = new Manager({ store: kubeStore, logger: logs.logger, metricsServer: false, healthServer: false });
   const host = new AgentHost({ manager, statusReportIntervalMs: options.statusReportIntervalMs ?? 1000, sweepIntervalMs: options.sweepIntervalMs ?? 2000 });
   addControllers(manager, { namespace, instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }) });
   const running = manager.start();
@@ -125,6 +128,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       const objects = await kubectl(['get', 'berth', '-n', namespace, '-o', 'name']);
       for (const name of objects.stdout.split('\n').filter(Boolean)) {
         await kubectl(['patch', name, '-n', namespace, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      }
+      // Revisions too; by update, as the API server refuses a patch that re-encodes a revision's immutable data.
+      const { items: revisions } = await kubeStore.list<KubeObject>(controllerRevisions, namespace);
+      for (const revision of revisions.filter((r) => (r.metadata.finalizers ?? []).length > 0)) {
+        await kubeStore.update(controllerRevisions, { ...revision, metadata: { ...revision.metadata, finalizers: [] } }).catch(() => undefined);
       }
       await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 

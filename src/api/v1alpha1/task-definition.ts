@@ -448,11 +448,20 @@ export const taskDefinitionSpec = s
 
 export const taskDefinitionStatus = s.object({
   family: familyName().describe('The family of the revisions (spec.family or metadata.name).').optional(),
-  revision: s.integer({ minimum: 1 }).describe('The latest revision: `family:revision` names it.').optional(),
+  revision: s
+    .integer({ minimum: 1 })
+    .describe('The latest ACTIVE revision, what a bare `family` reference resolves to: `family:revision` names it.')
+    .optional(),
   status: s
     .enum(['ACTIVE', 'INACTIVE'])
     .describe(
-      'ACTIVE: services can use the family; INACTIVE: deregistered (the TaskDefinition is being deleted), its revisions kept while services still use them.',
+      'ACTIVE: services can use the family; INACTIVE: deregistered (the TaskDefinition is being deleted), its revisions kept while services or tasks still use them.',
+    )
+    .optional(),
+  inactiveRevisions: s
+    .array(s.integer({ minimum: 1 }), { set: true })
+    .describe(
+      'Deregistered revisions of the family still stored (`kubectl delete controllerrevision <family>-<N>` deregisters one): running services and tasks keep them, new ones cannot use them.',
     )
     .optional(),
   observedGeneration: observedGeneration().optional(),
@@ -481,6 +490,7 @@ export const taskDefinitionKind = defineKind({
     { name: 'Family', type: 'string', jsonPath: '.status.family' },
     { name: 'Revision', type: 'integer', jsonPath: '.status.revision' },
     { name: 'Status', type: 'string', jsonPath: '.status.status' },
+    { name: 'Inactive', type: 'string', jsonPath: '.status.inactiveRevisions' },
     age,
   ],
 });

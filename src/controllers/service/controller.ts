@@ -2,13 +2,11 @@ import {
   containerInstances,
   serviceLabel,
   services as serviceType,
-  taskDefinitions,
   tasks as taskType,
   type ContainerInstance,
   type Service,
   type ServiceStatus,
   type Task,
-  type TaskDefinition,
 } from '../../api';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
@@ -21,7 +19,10 @@ import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { setConditions, type DesiredCondition } from '../shared/conditions';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
-import { familyOf, parseTaskDefinitionRef } from '../taskdefinition/revisions';
+import { indexRevisions, revisionsOfFamily } from '../taskdefinition/indexes';
+import { resolveForService, type Resolution } from '../taskdefinition/revision-state';
+import { parseTaskDefinitionRef, type ControllerRevision } from '../taskdefinition/revisions';
+import { controllerRevisions } from '../../store/builtin-types';
 import { decideDeployments, deploymentIdGenerator, isFailedLaunch, type DaemonInstanceTasks, type DeploymentEffect, type StopTasksEffect } from './deployment';
 import { serviceMetrics, type ServiceMetrics } from './metrics';
 import { observeService } from './observe';
@@ -35,8 +36,8 @@ export interface ServiceControllerDeps {
   events: EventRecorder;
   services: SharedInformer<Service>;
   tasks: SharedInformer<Task>;
-  taskDefinitions: SharedInformer<TaskDefinition>;
   instances: SharedInformer<ContainerInstance>;
+  revisions: SharedInformer<ControllerRevision>;
   expectations?: Expectations;
   metrics?: ServiceMetrics;
   now?: () => Date;
@@ -97,9 +98,9 @@ export class ServiceReconciler {
     }
 
     const revision = this.resolveRevision(service);
-    if ('problem' in revision) {
+    if (!revision.ok) {
       await this.writeStatus(service, tasks, { ...service.status }, [
-        { type: 'Ready', status: 'False', reason: 'TaskDefinitionNotFound', message: revision.problem, observedGeneration: service.metadata.generation },
+        { type: 'Ready', status: 'False', reason: revision.reason, message: revision.message, observedGeneration: service.metadata.generation },
       ]);
       return;
     }
@@ -178,14 +179,14 @@ export class ServiceReconciler {
     return soonest === undefined ? undefined : { requeueAfterMs: Math.max(1, soonest) };
   }
 
-  /** `family` follows the family's latest ACTIVE revision; `family:N` is pinned. */
-  private resolveRevision(service: Service): { taskDefinition: string } | { problem: string } {
-    const { family, revision } = parseTaskDefinitionRef(service.spec.taskDefinition);
-    if (revision !== undefined) return { taskDefinition: `${family}:${revision}` };
-    const registered = this.deps.taskDefinitions
-      .list(service.metadata.namespace)
-      .find((td) => familyOf(td) === family && td.status?.status === 'ACTIVE' && td.status.revision !== undefined);
-    return registered ? { taskDefinition: `${family}:${registered.status!.revision}` } : { problem: `no ACTIVE revision of task definition family ${family}` };
+  /**
+   * `family` follows the family's latest ACTIVE revision; `family:N` is pinned. A deregistered
+   * (INACTIVE) revision is refused for a new deployment, but a service already running it keeps it.
+   */
+  private resolveRevision(service: Service): Resolution {
+    const namespace = service.metadata.namespace;
+    const { family } = parseTaskDefinitionRef(service.spec.taskDefinition);
+    return resolveForService(revisionsOfFamily(this.deps.revisions, namespace, family), namespace, service.spec.taskDefinition, service.status?.taskDefinition);
   }
 
   /** DRAINING, deregistering or INACTIVE: the service's tasks there are replaced elsewhere. */
@@ -327,10 +328,11 @@ export function addServiceController(manager: Manager, namespace?: string): void
     events: manager.events,
     services: manager.informerFor<Service>(serviceType, namespace),
     tasks: manager.informerFor<Task>(taskType, namespace),
-    taskDefinitions: manager.informerFor<TaskDefinition>(taskDefinitions, namespace),
     instances: manager.informerFor<ContainerInstance>(containerInstances, namespace),
+    revisions: manager.informerFor<ControllerRevision>(controllerRevisions, namespace),
     metrics: serviceMetrics(manager.registry),
   };
+  indexRevisions(deps.revisions);
   const reconciler = new ServiceReconciler(deps);
   const serviceIndex = new ServiceIndex(deps.services);
   const taskIndex = new TaskIndex(deps.tasks);
@@ -349,6 +351,7 @@ export function addServiceController(manager: Manager, namespace?: string): void
       const owner = task.metadata.labels?.[serviceLabel];
       return owner ? { namespace: task.metadata.namespace, name: owner } : undefined;
     })
-    .watch(deps.taskDefinitions, (td) => keys(serviceIndex.ofFamily(td.metadata.namespace, familyOf(td))))
+    // A revision registered or deregistered changes what a service following its family runs.
+    .watch(deps.revisions, (revision) => (revision.data?.family ? keys(serviceIndex.ofFamily(revision.metadata.namespace, revision.data.family)) : []))
     .watch(deps.instances, concernedBy, { update: instanceChangedForServices });
 }

@@ -18,8 +18,10 @@ import {
 } from '../placement';
 import { InstanceIndex, TaskIndex } from '../shared/indexes';
 import { specOfTask } from '../taskdefinition/revision-lookup';
-import type { ControllerRevision } from '../taskdefinition/revisions';
-import { nextTaskStatus } from './lifecycle';
+import { revisionsOfFamily } from '../taskdefinition/indexes';
+import { resolveForNewUse } from '../taskdefinition/revision-state';
+import { parseTaskDefinitionRef, type ControllerRevision } from '../taskdefinition/revisions';
+import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
 
 export interface BinderDeps {
   store: ObjectStore;
@@ -78,6 +80,11 @@ export class ClusterBinder {
     const outcomes: Outcome[] = [];
     const requests: BatchRequest[] = [];
     for (const task of waiting) {
+      const refusal = this.refusal(task);
+      if (refusal) {
+        outcomes.push({ task, refusal });
+        continue;
+      }
       const spec = specOfTask(this.deps.revisions, task);
       if (!spec) {
         // Not a reason to destroy anything: the revision may be registered yet. The task waits, and says why.
@@ -106,8 +113,22 @@ export class ClusterBinder {
     return waitingStill > 0 ? { requeueAfterMs: placementRetryMs } : undefined;
   }
 
+  /**
+   * ECS refuses RunTask of a deregistered revision: a new standalone task naming an INACTIVE revision
+   * stops at once with TaskFailedToStart. Service tasks are the service's business (it may keep
+   * running a revision that was deregistered under it), and a missing revision only waits.
+   */
+  private refusal(task: Task): string | undefined {
+    if (task.spec.group?.startsWith('service:') || task.status?.lastStatus !== undefined) return undefined;
+    const namespace = task.metadata.namespace;
+    const { family } = parseTaskDefinitionRef(task.spec.taskDefinition);
+    const resolution = resolveForNewUse(revisionsOfFamily(this.deps.revisions, namespace, family), namespace, task.spec.taskDefinition);
+    return !resolution.ok && resolution.reason === 'TaskDefinitionInactive' ? resolution.message : undefined;
+  }
+
   private async write(outcome: Outcome): Promise<void> {
     const { task } = outcome;
+    if ('refusal' in outcome) return this.writeTransition(task, { type: 'LAUNCH_FAILED', reason: outcome.refusal });
     if ('instance' in outcome) {
       const patch = outcome.admitOnly
         ? { metadata: { annotations: { [admittedAnnotation]: 'true' } } }
@@ -122,7 +143,11 @@ export class ClusterBinder {
       return;
     }
     // The status the agent will not write: a task that waits says why (once per distinct reason).
-    const next = nextTaskStatus(task.status, { type: 'PLACEMENT_FAILED', reason: outcome.failure }, this.now());
+    return this.writeTransition(task, { type: 'PLACEMENT_FAILED', reason: outcome.failure });
+  }
+
+  private async writeTransition(task: Task, event: TaskLifecycleEvent): Promise<void> {
+    const next = nextTaskStatus(task.status, event, this.now());
     for (const effect of next.effects) {
       if (effect.type === 'recordEvent') await this.deps.events.event(task, effect.kind, effect.reason, effect.message);
     }
@@ -163,7 +188,7 @@ export class ClusterBinder {
   }
 }
 
-type Outcome = { task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string };
+type Outcome = { task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string } | { task: Task; refusal: string };
 
 function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined): Outcome {
   if ('instance' in decision) return { task, instance: decision.instance, admitOnly: pinnedTo !== undefined };

@@ -9,6 +9,7 @@ import { controllerRevisions } from '../../store/builtin-types';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { isAdmitted, type Scheduler } from '../placement';
 import { TaskIndex } from '../shared/indexes';
+import { indexRevisions } from '../taskdefinition/indexes';
 import type { ControllerRevision } from '../taskdefinition/revisions';
 import { ClusterBinder } from './binder';
 import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
@@ -100,13 +101,15 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
   const tasks = manager.informerFor<Task>(taskType, options.namespace);
   const instances = manager.informerFor<ContainerInstance>(containerInstances, options.namespace);
   const reconciler = new TaskReconciler({ store: manager.store, events: manager.events, tasks, instances });
+  const revisions = manager.informerFor<ControllerRevision>(controllerRevisions, options.namespace);
+  indexRevisions(revisions);
   const binder = new ClusterBinder({
     store: manager.store,
     events: manager.events,
     tasks,
     instances,
     services: manager.informerFor<Service>(services, options.namespace),
-    revisions: manager.informerFor<ControllerRevision>(controllerRevisions, options.namespace),
+    revisions,
     scheduler: options.scheduler,
   });
   const taskIndex = new TaskIndex(tasks);

@@ -1,47 +1,44 @@
-import { services, taskDefinitions, type Service, type TaskDefinition, type TaskDefinitionStatus } from '../../api';
+import { services, taskDefinitions, tasks, type Service, type Task, type TaskDefinition, type TaskDefinitionStatus } from '../../api';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
 import type { Manager } from '../../runtime/manager';
-import type { ObjectKey } from '../../runtime/object-key';
+import { keyOf, type ObjectKey } from '../../runtime/object-key';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import { configMaps, controllerRevisions, secrets, serviceAccounts } from '../../store/builtin-types';
 import { isStoreError, KubeObject, ObjectStore, ResourceType, StoreError } from '../../store/object-store';
-import { DesiredCondition, setConditions } from '../shared/conditions';
-import { referencesOf, unresolvedReferences } from './references';
-import {
-  buildRevision,
-  ControllerRevision,
-  familyOf,
-  latestRevision,
-  parseTaskDefinitionRef,
-  planRevision,
-  revisionName,
-  revisionsOfFamily,
-} from './revisions';
+import { Condition, DesiredCondition, setConditions } from '../shared/conditions';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
+import { revisionsOfFamily, revisionsRegisteredBy, taskDefinitionsOfFamily } from './indexes';
+import { familyOwner } from './ownership';
+import { referencesOf, unresolvedReferences } from './references';
+import { FamilyInformers, indexFamilies, retentionOf } from './retention';
+import { addRevisionController } from './revision-controller';
+import { latestActiveRevision } from './revision-state';
+import { inactiveAmong, revisionsUsedByService, revisionsUsedByTask } from './revision-users';
+import { buildRevision, ControllerRevision, familyOf, isInactive, isTaskDefinitionRevision, planRevision, registrantUid, revisionRef } from './revisions';
 
 export const taskDefinitionFinalizer = 'berth.dev/task-definition';
 
 /** ECS's family format; spec.family is checked by the schema, a family defaulted from metadata.name is not. */
 const validFamily = /^[A-Za-z0-9_-]{1,255}$/;
 
-export interface TaskDefinitionControllerDeps {
+export interface TaskDefinitionControllerDeps extends FamilyInformers {
   store: ObjectStore;
   events: EventRecorder;
-  taskDefinitions: SharedInformer<TaskDefinition>;
-  revisions: SharedInformer<ControllerRevision>;
-  services: SharedInformer<Service>;
   secrets: SharedInformer<KubeObject>;
   configMaps: SharedInformer<KubeObject>;
   serviceAccounts: SharedInformer<KubeObject>;
   now?: () => Date;
 }
 
+type StatusFields = Pick<TaskDefinitionStatus, 'family' | 'revision' | 'status' | 'inactiveRevisions'>;
+
 /**
- * Registers task definition revisions. Each spec change of a TaskDefinition becomes an immutable
- * revision `family:N`; status names the latest. Deleting the TaskDefinition deregisters the family:
- * it turns INACTIVE and keeps its revisions while any Service still uses the family, then removes
- * them and lets the object go.
+ * Registers task definition revisions. Each spec change of the TaskDefinition that owns a family
+ * (ownership.ts) becomes an immutable revision `family:N`; status names the latest ACTIVE one and the
+ * INACTIVE ones still stored. Any other object claiming the family registers nothing and says why.
+ * Deleting the TaskDefinition deregisters the family: every revision it registered turns INACTIVE,
+ * and the object goes once the revision controller has released them all.
  */
 export class TaskDefinitionReconciler {
   private readonly now: () => Date;
@@ -66,7 +63,7 @@ export class TaskDefinitionReconciler {
 
     if (!validFamily.test(family)) {
       // Only a defaulted family can be invalid: the schema checks spec.family itself.
-      await this.writeStatus(taskDefinition, { family: undefined, revision: undefined, status: undefined }, [
+      await this.writeStatus(taskDefinition, { family: undefined, revision: undefined, status: undefined, inactiveRevisions: undefined }, [
         {
           type: 'Registered',
           status: 'False',
@@ -77,100 +74,167 @@ export class TaskDefinitionReconciler {
       ]);
       return;
     }
-    const revision = await this.ensureRevision(taskDefinition, family, context);
-    const problems = unresolvedReferences(referencesOf(taskDefinition.spec), key.namespace!, {
-      secret: (name) => this.deps.secrets.get(key.namespace, name),
-      configMap: (name) => this.deps.configMaps.get(key.namespace, name),
-      serviceAccount: (name) => this.deps.serviceAccounts.get(key.namespace, name),
-    });
-    const conditions: DesiredCondition[] = [
-      {
-        type: 'Registered',
-        status: 'True',
-        reason: 'RevisionRegistered',
-        message: `${family}:${revision.revision} is the latest revision`,
-        observedGeneration: taskDefinition.metadata.generation,
-      },
-      problems.length === 0
-        ? {
-            type: 'ReferencesResolved',
-            status: 'True',
-            reason: 'AllReferencesFound',
-            message: 'every Secret, ConfigMap and ServiceAccount referenced exists',
-            observedGeneration: taskDefinition.metadata.generation,
-          }
-        : {
-            type: 'ReferencesResolved',
-            status: 'False',
-            reason: 'ReferenceNotFound',
-            message: problems.join('; '),
-            observedGeneration: taskDefinition.metadata.generation,
-          },
-    ];
-    const wasResolved = taskDefinition.status?.conditions?.find((c) => c.type === 'ReferencesResolved')?.status;
-    if (problems.length > 0 && wasResolved !== 'False') {
-      await this.deps.events.event(taskDefinition, 'Warning', 'ReferenceNotFound', problems.join('; '));
+    const stored = revisionsOfFamily(this.deps.revisions, key.namespace, family);
+    const owner = familyOwner(taskDefinitionsOfFamily(this.deps.taskDefinitions, key.namespace, family), stored)!;
+    const references = this.referencesCondition(taskDefinition);
+    if (owner.metadata.uid !== taskDefinition.metadata.uid) return this.reportConflict(taskDefinition, family, owner, stored, references);
+
+    const { revisions, registered } = await this.register(taskDefinition, family, stored, context);
+    // An INACTIVE revision nothing keeps is on its way out: listing it would only add a write.
+    const kept = keptRevisions(revisions.filter(isInactive), (revision) => retentionOf(revision, this.deps, revisions));
+    const fields: StatusFields = {
+      family,
+      revision: latestActiveRevision(revisions, key.namespace, family)?.revision,
+      status: 'ACTIVE',
+      inactiveRevisions: kept.length > 0 ? kept.map(({ revision }) => revision.revision) : undefined,
+    };
+    if (await this.writeStatus(taskDefinition, fields, [registered, references])) {
+      await this.announceReferences(taskDefinition, references);
+      const before = new Set(taskDefinition.status?.inactiveRevisions ?? []);
+      for (const { revision, reason } of kept.filter(({ revision }) => !before.has(revision.revision))) {
+        const message = `${revisionRef(revision)} is INACTIVE: new services and tasks cannot use it; kept (${reason})`;
+        await this.deps.events.event(taskDefinition, 'Normal', 'RevisionDeregistered', message);
+      }
     }
-    await this.writeStatus(taskDefinition, { family, revision: revision.revision, status: 'ACTIVE' }, conditions);
   }
 
-  private async ensureRevision(taskDefinition: TaskDefinition, family: string, context: ReconcileContext): Promise<ControllerRevision> {
-    const existing = revisionsOfFamily(this.deps.revisions.list(taskDefinition.metadata.namespace), family);
-    const plan = planRevision(taskDefinition.spec, existing);
-    if (plan.action === 'current') return plan.revision;
-    const revision = buildRevision(taskDefinition, family, plan.revision, plan.hash);
-    try {
-      const created = await this.deps.store.create(controllerRevisions, revision);
+  /** Another object owns the family: register nothing, say so once in status and once as a Warning. */
+  private async reportConflict(
+    taskDefinition: TaskDefinition,
+    family: string,
+    owner: TaskDefinition,
+    stored: ControllerRevision[],
+    references: DesiredCondition,
+  ): Promise<void> {
+    const why = stored.some((r) => registrantUid(r) === owner.metadata.uid) ? 'which registered its revisions' : 'the oldest object claiming it';
+    const conflict: DesiredCondition = {
+      type: 'Registered',
+      status: 'False',
+      reason: 'FamilyConflict',
+      message: `family ${family} belongs to TaskDefinition ${owner.metadata.name}, ${why}: this object registers nothing while ${owner.metadata.name} exists`,
+      observedGeneration: taskDefinition.metadata.generation,
+    };
+    const fields = { family, revision: undefined, status: undefined, inactiveRevisions: undefined };
+    if (!(await this.writeStatus(taskDefinition, fields, [conflict, references]))) return;
+    await this.announceReferences(taskDefinition, references);
+    if (!sameCondition(conditionOf(taskDefinition, 'Registered'), conflict)) {
+      await this.deps.events.event(taskDefinition, 'Warning', 'FamilyConflict', conflict.message);
+    }
+  }
+
+  /** Registers the spec as a new revision unless it is the latest already; the Registered condition says which. */
+  private async register(
+    taskDefinition: TaskDefinition,
+    family: string,
+    stored: ControllerRevision[],
+    context: ReconcileContext,
+  ): Promise<{ revisions: ControllerRevision[]; registered: DesiredCondition }> {
+    const observedGeneration = taskDefinition.metadata.generation;
+    const plan = planRevision(taskDefinition.spec, stored, taskDefinition.metadata.uid!);
+    if (plan.action === 'deregistered') {
+      const next = `${family}:${plan.revision.revision + 1}`;
+      const message = `${revisionRef(plan.revision)}, which this spec describes, is deregistered: change the spec to register ${next}`;
+      return { revisions: stored, registered: { type: 'Registered', status: 'False', reason: 'RevisionDeregistered', message, observedGeneration } };
+    }
+    let revision: ControllerRevision;
+    let revisions = stored;
+    if (plan.action === 'current') {
+      revision = plan.revision;
+    } else {
+      revision = await this.create(buildRevision(taskDefinition, family, plan.revision, plan.hash));
+      revisions = [...stored, revision];
       context.log.info('registered revision', { family, revision: plan.revision });
-      await this.deps.events.event(taskDefinition, 'Normal', 'RevisionRegistered', `registered ${family}:${plan.revision}`);
-      return created;
+      await this.deps.events.event(taskDefinition, 'Normal', 'RevisionRegistered', `registered ${revisionRef(revision)}`);
+    }
+    const message = `${revisionRef(revision)} is the latest revision`;
+    return { revisions, registered: { type: 'Registered', status: 'True', reason: 'RevisionRegistered', message, observedGeneration } };
+  }
+
+  private async create(revision: ControllerRevision): Promise<ControllerRevision> {
+    try {
+      return await this.deps.store.create(controllerRevisions, revision);
     } catch (error) {
       // Our cache was behind: the revision exists already. Retry once the informer has caught up.
       if (isStoreError(error, 'AlreadyExists')) {
-        throw new StoreError('Conflict', `revision ${revisionName(family, plan.revision)} already exists; revision cache is stale`);
+        throw new StoreError('Conflict', `revision ${revision.metadata.name} already exists; revision cache is stale`);
       }
       throw error;
     }
   }
 
-  private async deregister(taskDefinition: TaskDefinition, family: string, context: ReconcileContext): Promise<ReconcileResult | void> {
-    if (!taskDefinition.metadata.finalizers?.includes(taskDefinitionFinalizer)) return;
-    const users = this.deps.services
-      .list(taskDefinition.metadata.namespace)
-      .filter((service) => !service.metadata.deletionTimestamp && parseTaskDefinitionRef(service.spec.taskDefinition).family === family)
-      .map((service) => service.metadata.name);
-    const revisions = revisionsOfFamily(this.deps.revisions.list(taskDefinition.metadata.namespace), family);
-    const latest = latestRevision(revisions);
-    if (users.length > 0) {
-      await this.writeStatus(taskDefinition, { family, revision: latest?.revision ?? taskDefinition.status?.revision, status: 'INACTIVE' }, [
-        {
-          type: 'Registered',
-          status: 'False',
-          reason: 'Deregistering',
-          message: `deregistered; revisions are kept while services use them: ${users.join(', ')}`,
-          observedGeneration: taskDefinition.metadata.generation,
-        },
-      ]);
-      return;
-    }
-    for (const revision of revisions) {
-      if (!revision.metadata.ownerReferences?.some((ref) => ref.uid === taskDefinition.metadata.uid)) continue;
-      await this.deps.store.delete(controllerRevisions, revision.metadata.namespace, revision.metadata.name).catch((error: unknown) => {
-        if (!isStoreError(error, 'NotFound')) throw error;
-      });
-    }
-    context.log.info('deregistered family', { family });
-    await this.deps.store.update(taskDefinitions, {
-      ...taskDefinition,
-      metadata: { ...taskDefinition.metadata, finalizers: taskDefinition.metadata.finalizers.filter((f) => f !== taskDefinitionFinalizer) },
+  private referencesCondition(taskDefinition: TaskDefinition): DesiredCondition {
+    const namespace = taskDefinition.metadata.namespace;
+    const problems = unresolvedReferences(referencesOf(taskDefinition.spec), namespace!, {
+      secret: (name) => this.deps.secrets.get(namespace, name),
+      configMap: (name) => this.deps.configMaps.get(namespace, name),
+      serviceAccount: (name) => this.deps.serviceAccounts.get(namespace, name),
     });
+    const observedGeneration = taskDefinition.metadata.generation;
+    return problems.length === 0
+      ? {
+          type: 'ReferencesResolved',
+          status: 'True',
+          reason: 'AllReferencesFound',
+          message: 'every Secret, ConfigMap and ServiceAccount referenced exists',
+          observedGeneration,
+        }
+      : { type: 'ReferencesResolved', status: 'False', reason: 'ReferenceNotFound', message: problems.join('; '), observedGeneration };
   }
 
-  private async writeStatus(
-    taskDefinition: TaskDefinition,
-    fields: Pick<TaskDefinitionStatus, 'family' | 'revision' | 'status'>,
-    conditions: DesiredCondition[],
-  ): Promise<void> {
+  /** After a status write: warn when references just stopped resolving. */
+  private async announceReferences(taskDefinition: TaskDefinition, references: DesiredCondition): Promise<void> {
+    if (references.status === 'False' && conditionOf(taskDefinition, 'ReferencesResolved')?.status !== 'False') {
+      await this.deps.events.event(taskDefinition, 'Warning', 'ReferenceNotFound', references.message);
+    }
+  }
+
+  /**
+   * ECS DeregisterTaskDefinition of the whole family: every revision this object registered is
+   * deleted, which leaves it INACTIVE for as long as the revision controller keeps it; the object
+   * itself goes once they all have.
+   */
+  private async deregister(taskDefinition: TaskDefinition, family: string, context: ReconcileContext): Promise<ReconcileResult | void> {
+    if (!taskDefinition.metadata.finalizers?.includes(taskDefinitionFinalizer)) return;
+    const remaining: ControllerRevision[] = [];
+    for (const revision of revisionsRegisteredBy(this.deps.revisions, taskDefinition.metadata.uid!)) {
+      const after = isInactive(revision) ? revision : await this.deleteRevision(revision);
+      if (after) remaining.push(after);
+    }
+    if (remaining.length === 0) {
+      context.log.info('deregistered family', { family });
+      await this.deps.store.update(taskDefinitions, {
+        ...taskDefinition,
+        metadata: { ...taskDefinition.metadata, finalizers: taskDefinition.metadata.finalizers.filter((f) => f !== taskDefinitionFinalizer) },
+      });
+      return;
+    }
+    const kept = keptRevisions(remaining, (revision) => retentionOf(revision, this.deps));
+    // Revisions nothing keeps are being removed; their removal wakes this object again.
+    if (kept.length === 0) return;
+    const inactive = kept.filter(({ revision }) => revision.data.family === family).map(({ revision }) => revision.revision);
+    await this.writeStatus(taskDefinition, { family, revision: undefined, status: 'INACTIVE', inactiveRevisions: inactive.length > 0 ? inactive : undefined }, [
+      {
+        type: 'Registered',
+        status: 'False',
+        reason: 'Deregistering',
+        message: `deregistered; revisions are kept while needed: ${kept.map(({ revision, reason }) => `${revisionRef(revision)} (${reason})`).join('; ')}`,
+        observedGeneration: taskDefinition.metadata.generation,
+      },
+    ]);
+  }
+
+  /** The revision as the delete left it (INACTIVE, held by its finalizer), or undefined once gone. */
+  private async deleteRevision(revision: ControllerRevision): Promise<ControllerRevision | undefined> {
+    try {
+      return await this.deps.store.delete<ControllerRevision>(controllerRevisions, revision.metadata.namespace, revision.metadata.name);
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes status when it changed; true when it wrote. */
+  private async writeStatus(taskDefinition: TaskDefinition, fields: StatusFields, conditions: DesiredCondition[]): Promise<boolean> {
     const current = taskDefinition.status ?? {};
     const next: TaskDefinitionStatus = {
       ...current,
@@ -178,12 +242,34 @@ export class TaskDefinitionReconciler {
       observedGeneration: taskDefinition.metadata.generation,
       conditions: setConditions(current.conditions, conditions, this.now()),
     };
-    if (semanticallyEqual(next, current)) return;
+    if (semanticallyEqual(next, current)) return false;
     await this.deps.store.updateStatus(taskDefinitions, { ...taskDefinition, status: next });
+    return true;
   }
 }
 
-/** Wires the reconciler to the manager's shared informers. */
+/** The INACTIVE revisions something still keeps, oldest first, each with why. */
+function keptRevisions(
+  inactive: ControllerRevision[],
+  reasonOf: (revision: ControllerRevision) => string | undefined,
+): { revision: ControllerRevision; reason: string }[] {
+  return [...inactive]
+    .sort((a, b) => a.revision - b.revision)
+    .flatMap((revision) => {
+      const reason = reasonOf(revision);
+      return reason ? [{ revision, reason }] : [];
+    });
+}
+
+function conditionOf(taskDefinition: TaskDefinition, type: string): Condition | undefined {
+  return taskDefinition.status?.conditions?.find((c) => c.type === type);
+}
+
+function sameCondition(current: Condition | undefined, desired: DesiredCondition): boolean {
+  return current?.status === desired.status && current.reason === desired.reason && current.message === desired.message;
+}
+
+/** Wires the TaskDefinition and revision controllers to the manager's shared informers. */
 export function addTaskDefinitionController(manager: Manager, namespace?: string): void {
   const informer = <T extends KubeObject>(type: ResourceType) => manager.informerFor<T>(type, namespace);
   const deps: TaskDefinitionControllerDeps = {
@@ -192,30 +278,40 @@ export function addTaskDefinitionController(manager: Manager, namespace?: string
     taskDefinitions: informer<TaskDefinition>(taskDefinitions),
     revisions: informer<ControllerRevision>(controllerRevisions),
     services: informer<Service>(services),
+    tasks: informer<Task>(tasks),
     secrets: informer(secrets),
     configMaps: informer(configMaps),
     serviceAccounts: informer(serviceAccounts),
   };
-  const reconciler = new TaskDefinitionReconciler(deps);
-  const byFamily = (object: KubeObject & { spec?: { taskDefinition?: string } }, family: string): ObjectKey[] =>
-    deps.taskDefinitions
-      .list(object.metadata.namespace)
-      .filter((td) => familyOf(td) === family)
-      .map((td) => ({ namespace: td.metadata.namespace, name: td.metadata.name }));
+  indexFamilies(deps);
+  const claimantsOf = (namespace: string | undefined, family: string): ObjectKey[] =>
+    taskDefinitionsOfFamily(deps.taskDefinitions, namespace, family).map(keyOf);
+  const registrantOf = (revision: ControllerRevision): ObjectKey[] =>
+    (revision.metadata.ownerReferences ?? [])
+      .filter((ref) => ref.controller && ref.kind === 'TaskDefinition')
+      .map((ref) => ({ namespace: revision.metadata.namespace, name: ref.name }));
   const referencing =
     (kind: 'Secret' | 'ConfigMap' | 'ServiceAccount') =>
     (object: KubeObject): ObjectKey[] =>
       deps.taskDefinitions
         .list(object.metadata.namespace)
         .filter((td) => referencesOf(td.spec).some((ref) => ref.kind === kind && ref.name === object.metadata.name))
-        .map((td) => ({ namespace: td.metadata.namespace, name: td.metadata.name }));
+        .map(keyOf);
 
+  const reconciler = new TaskDefinitionReconciler(deps);
   manager
     .addController({ name: 'taskdefinition', reconcile: (key, context) => reconciler.reconcile(key, context) })
-    .watch(deps.taskDefinitions)
-    .watch(deps.revisions, (revision) => byFamily(revision, revision.data?.family ?? ''))
-    .watch(deps.services, (service) => byFamily(service, parseTaskDefinitionRef(service.spec.taskDefinition).family))
+    // Every claimant of the family: one's arrival, departure or deletion can change who owns it.
+    .watch(deps.taskDefinitions, (td) => [keyOf(td), ...claimantsOf(td.metadata.namespace, familyOf(td))])
+    .watch(deps.revisions, (revision) =>
+      isTaskDefinitionRevision(revision) ? [...registrantOf(revision), ...claimantsOf(revision.metadata.namespace, revision.data.family)] : [],
+    )
+    // A family being deregistered names who keeps its revisions.
+    .watch(deps.services, (service) => inactiveAmong(deps.revisions, service.metadata.namespace, revisionsUsedByService(service)).flatMap(registrantOf))
+    .watch(deps.tasks, (task) => inactiveAmong(deps.revisions, task.metadata.namespace, revisionsUsedByTask(task)).flatMap(registrantOf))
     .watch(deps.secrets, referencing('Secret'))
     .watch(deps.configMaps, referencing('ConfigMap'))
     .watch(deps.serviceAccounts, referencing('ServiceAccount'));
+
+  addRevisionController(manager, deps);
 }

@@ -154,6 +154,8 @@ export const taskLifecycleMachine = setup({
         },
         // Nothing runs yet, so there is nothing to stop or remove.
         STOP_REQUESTED: { target: 'STOPPED', actions: beginStop },
+        // Refused before placement, e.g. a RunTask of a deregistered revision (ECS refuses the call).
+        LAUNCH_FAILED: { target: 'STOPPED', actions: beginStop },
       },
     },
     PENDING: {
