@@ -8,8 +8,7 @@ import type { Logger } from '../runtime/logger';
 import type { Manager } from '../runtime/manager';
 import { MutationCache } from '../runtime/mutation-cache';
 import { configMaps, controllerRevisions, secrets } from '../store/builtin-types';
-import type { KubeObject } from '../store/object-store';
-import { InstanceAgent, type AgentContext } from './instance-agent';
+import { InstanceAgent, referenceOwner, type AgentContext } from './instance-agent';
 import { instanceLeaseDurationSeconds, instanceLeaseRenewIntervalMs } from './instance-lease';
 import type { TaskRuntime } from './task-runtime';
 
@@ -58,10 +57,8 @@ export class AgentHost {
     this.tasks = manager.informerFor<Task>(taskType, namespace);
     this.taskIndex = new TaskIndex(this.tasks);
     const revisions = manager.informerFor<ControllerRevision>(controllerRevisions, namespace);
-    const secretCache = manager.informerFor(secrets, namespace);
-    const configMapCache = manager.informerFor(configMaps, namespace);
     const instances = manager.informerFor<ContainerInstance>(instanceType, namespace);
-    const read = [this.tasks, revisions, secretCache, configMapCache, instances] as SharedInformer<KubeObject>[];
+    const read: { waitForSync(): Promise<boolean> }[] = [this.tasks, revisions, instances];
     this.context = {
       store: manager.store,
       events: manager.events,
@@ -74,8 +71,8 @@ export class AgentHost {
       taskWrites: new MutationCache(this.tasks),
       revisions,
       instances,
-      secret: (ns, name) => secretCache.get(ns, name),
-      configMap: (ns, name) => configMapCache.get(ns, name),
+      secrets: manager.referencedObjects(secrets),
+      configMaps: manager.referencedObjects(configMaps),
       publishAddress: options.publishAddress ?? '127.0.0.1',
       cachesSynced: async () => (await Promise.all(read.map((informer) => informer.waitForSync()))).every(Boolean),
       statusReportIntervalMs: options.statusReportIntervalMs ?? 10_000,
@@ -91,6 +88,8 @@ export class AgentHost {
       onUpdate: (_old, task) => route(task),
       onDelete: (task) => {
         this.context.taskWrites.forget(task.metadata.namespace, task.metadata.name);
+        this.context.secrets.setReferences(referenceOwner(task), []);
+        this.context.configMaps.setReferences(referenceOwner(task), []);
         route(task);
       },
     });

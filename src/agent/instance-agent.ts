@@ -24,6 +24,8 @@ import { controllerRevisions } from '../store/builtin-types';
 import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
 import { InstanceLease } from './instance-lease';
 import { buildLaunch, LaunchError, withOverrides } from './launch';
+import { referencesOf } from '../controllers/taskdefinition/references';
+import type { ReferencedObjects } from '../runtime/referenced-objects';
 import { essentialContainers, type TaskObservation, type TaskRuntime } from './task-runtime';
 
 /** What every instance agent of one process shares: the store, the caches, the clock. */
@@ -40,8 +42,9 @@ export interface AgentContext {
   taskWrites: MutationCache<Task>;
   revisions: SharedInformer<ControllerRevision>;
   instances: SharedInformer<ContainerInstance>;
-  secret(namespace: string, name: string): KubeObject | undefined;
-  configMap(namespace: string, name: string): KubeObject | undefined;
+  /** Only the Secrets and ConfigMaps the tasks being launched reference are watched. */
+  secrets: ReferencedObjects<KubeObject>;
+  configMaps: ReferencedObjects<KubeObject>;
   publishAddress: string;
   /** Resolves when every cache the agents read has synced; false when stopping first. */
   cachesSynced(): Promise<boolean>;
@@ -142,6 +145,7 @@ export class InstanceAgent {
 
   private async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
     const task = this.context.taskWrites.get(key.namespace, key.name);
+    if (task?.status?.lastStatus === 'STOPPED') this.releaseReferences(task);
     if (!task || task.spec.containerInstance !== this.name || !isAdmitted(task) || task.status?.lastStatus === 'STOPPED') return;
     const uid = task.metadata.uid!;
     const events: TaskEvent[] = [];
@@ -160,6 +164,7 @@ export class InstanceAgent {
     } else {
       const spec = await this.specOf(task);
       if (spec === 'not-yet') return { requeueAfterMs: 1_000 };
+      if (spec && !this.referencesKnown(task, spec)) return { requeueAfterMs: 250 };
       const observation = spec ? await this.runStep(task, spec, context) : { failure: `task definition ${task.spec.taskDefinition} not found` };
       events.push('failure' in observation ? { type: 'LAUNCH_FAILED', reason: observation.failure } : this.observed(spec, observation));
     }
@@ -180,6 +185,28 @@ export class InstanceAgent {
     return stored?.data.family === family ? 'not-yet' : undefined;
   }
 
+  private releaseReferences(task: Task): void {
+    this.context.secrets.setReferences(referenceOwner(task), []);
+    this.context.configMaps.setReferences(referenceOwner(task), []);
+  }
+
+  /**
+   * Follows the Secrets and ConfigMaps the task's spec names (released when the task is gone), and
+   * says whether each is known yet: one whose watch is still starting is not missing, and must not
+   * fail the launch.
+   */
+  private referencesKnown(task: Task, spec: TaskDefinitionSpec): boolean {
+    const namespace = task.metadata.namespace!;
+    const references = referencesOf(spec);
+    const named = (kind: 'Secret' | 'ConfigMap') => references.filter((r) => r.kind === kind).map((r) => ({ namespace, name: r.name }));
+    const owner = referenceOwner(task);
+    this.context.secrets.setReferences(owner, named('Secret'));
+    this.context.configMaps.setReferences(owner, named('ConfigMap'));
+    return references.every(
+      (r) => r.kind === 'ServiceAccount' || (r.kind === 'Secret' ? this.context.secrets : this.context.configMaps).lookup(namespace, r.name),
+    );
+  }
+
   /** One runtime step, or why the task cannot start at all. */
   private async runStep(task: Task, spec: TaskDefinitionSpec, context: ReconcileContext): Promise<TaskObservation | { failure: string }> {
     try {
@@ -187,7 +214,7 @@ export class InstanceAgent {
       const launch = buildLaunch(
         task,
         spec,
-        { secret: (n) => this.context.secret(namespace, n), configMap: (n) => this.context.configMap(namespace, n) },
+        { secret: (n) => this.context.secrets.lookup(namespace, n)?.object, configMap: (n) => this.context.configMaps.lookup(namespace, n)?.object },
         this.context.publishAddress,
       );
       return await this.runtime.ensureRunning(launch);
@@ -314,6 +341,11 @@ export function worthWriting(current: Task['status'], next: Task['status']): boo
     containers: status.containers?.map((c) => ({ ...c, lastStatus: c.lastStatus === 'STOPPED' ? 'STOPPED' : undefined, runtimeId: undefined })),
   });
   return !semanticallyEqual(visible(current), visible(next));
+}
+
+/** Who holds a task's references: the task, by uid (released once it has STOPPED or is gone). */
+export function referenceOwner(task: Task): string {
+  return `task:${task.metadata.uid}`;
 }
 
 function isStopping(lastStatus: string | undefined): boolean {

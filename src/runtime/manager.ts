@@ -18,6 +18,7 @@ import { HealthCheck, ListenOptions, RunningServer, serveHealth, serveMetrics } 
 import { InformerOptions, SharedInformer } from './informer';
 import { LeaderElector } from './leader-election';
 import { LeaderGuardedStore } from './leader-guarded-store';
+import { ReferencedObjects } from './referenced-objects';
 import { createLogger, Logger } from './logger';
 import { createRegistry, RuntimeMetrics } from './metrics';
 import { KubeObject, ObjectStore, resourceKey, ResourceType } from '../store/object-store';
@@ -86,6 +87,7 @@ export class Manager {
   /** Aborted as shutdown begins: ends a wait for caches that may never sync. */
   private readonly shutdownAbort = new AbortController();
   private readonly informers = new Map<string, SharedInformer<KubeObject>>();
+  private readonly referenced = new Map<string, ReferencedObjects<KubeObject>>();
   private readonly controllers: Controller[] = [];
   private readonly controllerRuns: Promise<void>[] = [];
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -153,6 +155,18 @@ export class Manager {
     return informer as unknown as SharedInformer<T>;
   }
 
+  /** The one cache per resource type of the objects that something references by name (Secrets a task definition names). */
+  referencedObjects<T extends KubeObject>(type: ResourceType): ReferencedObjects<T> {
+    const key = resourceKey(type);
+    let cache = this.referenced.get(key);
+    if (!cache) {
+      cache = new ReferencedObjects<KubeObject>(this.rawStore, type, { clock: this.clock, logger: this.logger });
+      this.referenced.set(key, cache);
+      if (this.state === 'running') cache.start();
+    }
+    return cache as unknown as ReferencedObjects<T>;
+  }
+
   addController(options: ManagedControllerOptions): Controller {
     const controller = new Controller({ ...options, clock: this.clock, logger: this.logger, metrics: this.metrics });
     this.controllers.push(controller);
@@ -179,6 +193,7 @@ export class Manager {
       throw error;
     }
     for (const informer of this.informers.values()) informer.start();
+    for (const cache of this.referenced.values()) cache.start();
     signal?.addEventListener('abort', () => void this.stop(), { once: true });
     if (this.elector) this.electionRun = this.elector.run(this.electionAbort.signal);
     else this.startControllers();
@@ -201,6 +216,7 @@ export class Manager {
     this.electionAbort.abort();
     await this.electionRun;
     for (const informer of this.informers.values()) informer.stop();
+    for (const cache of this.referenced.values()) cache.stop();
     await Promise.all([this.metricsServer?.close(), this.healthServer?.close()]);
     this.state = 'stopped';
     this.logger.info('stopped');

@@ -46,6 +46,7 @@ const allowed: Check[] = [
   ['list', 'secrets'],
   ['watch', 'configmaps'],
   ['get', 'serviceaccounts', 'team-a'],
+  ['watch', 'serviceaccounts'],
   ['create', 'serviceaccounts', 'team-a', 'token'],
   ['create', 'events', 'team-a'],
   ['patch', 'events.events.k8s.io', 'team-a'],

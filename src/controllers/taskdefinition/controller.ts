@@ -1,8 +1,8 @@
 import { services, taskDefinitions, tasks, type Service, type Task, type TaskDefinition, type TaskDefinitionStatus } from '../../api';
 import type { EventRecorder } from '../../runtime/events';
-import type { SharedInformer } from '../../runtime/informer';
+import type { ReferencedObjects } from '../../runtime/referenced-objects';
 import type { Manager } from '../../runtime/manager';
-import { keyOf, type ObjectKey } from '../../runtime/object-key';
+import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import { configMaps, controllerRevisions, secrets, serviceAccounts } from '../../store/builtin-types';
 import { isStoreError, KubeObject, ObjectStore, ResourceType, StoreError } from '../../store/object-store';
@@ -10,7 +10,7 @@ import { Condition, DesiredCondition, setConditions } from '../shared/conditions
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { revisionsOfFamily, revisionsRegisteredBy, taskDefinitionsOfFamily } from './indexes';
 import { familyOwner } from './ownership';
-import { referencesOf, unresolvedReferences } from './references';
+import { referencesOf, unresolvedReferences, type Reference } from './references';
 import { FamilyInformers, indexFamilies, retentionOf } from './retention';
 import { addRevisionController } from './revision-controller';
 import { latestActiveRevision } from './revision-state';
@@ -25,9 +25,10 @@ const validFamily = /^[A-Za-z0-9_-]{1,255}$/;
 export interface TaskDefinitionControllerDeps extends FamilyInformers {
   store: ObjectStore;
   events: EventRecorder;
-  secrets: SharedInformer<KubeObject>;
-  configMaps: SharedInformer<KubeObject>;
-  serviceAccounts: SharedInformer<KubeObject>;
+  /** Only the Secrets, ConfigMaps and ServiceAccounts that task definitions name are watched, one by one. */
+  secrets: ReferencedObjects<KubeObject>;
+  configMaps: ReferencedObjects<KubeObject>;
+  serviceAccounts: ReferencedObjects<KubeObject>;
   now?: () => Date;
 }
 
@@ -49,7 +50,10 @@ export class TaskDefinitionReconciler {
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
     const taskDefinition = this.deps.taskDefinitions.get(key.namespace, key.name);
-    if (!taskDefinition) return;
+    if (!taskDefinition) {
+      this.followReferences(key, []);
+      return;
+    }
     const family = familyOf(taskDefinition);
     if (taskDefinition.metadata.deletionTimestamp) return this.deregister(taskDefinition, family, context);
     if (!taskDefinition.metadata.finalizers?.includes(taskDefinitionFinalizer)) {
@@ -88,7 +92,7 @@ export class TaskDefinitionReconciler {
       status: 'ACTIVE',
       inactiveRevisions: kept.length > 0 ? kept.map(({ revision }) => revision.revision) : undefined,
     };
-    if (await this.writeStatus(taskDefinition, fields, [registered, references])) {
+    if (await this.writeStatus(taskDefinition, fields, references ? [registered, references] : [registered])) {
       await this.announceReferences(taskDefinition, references);
       const before = new Set(taskDefinition.status?.inactiveRevisions ?? []);
       for (const { revision, reason } of kept.filter(({ revision }) => !before.has(revision.revision))) {
@@ -104,7 +108,7 @@ export class TaskDefinitionReconciler {
     family: string,
     owner: TaskDefinition,
     stored: ControllerRevision[],
-    references: DesiredCondition,
+    references: DesiredCondition | undefined,
   ): Promise<void> {
     const why = stored.some((r) => registrantUid(r) === owner.metadata.uid) ? 'which registered its revisions' : 'the oldest object claiming it';
     const conflict: DesiredCondition = {
@@ -115,7 +119,7 @@ export class TaskDefinitionReconciler {
       observedGeneration: taskDefinition.metadata.generation,
     };
     const fields = { family, revision: undefined, status: undefined, inactiveRevisions: undefined };
-    if (!(await this.writeStatus(taskDefinition, fields, [conflict, references]))) return;
+    if (!(await this.writeStatus(taskDefinition, fields, references ? [conflict, references] : [conflict]))) return;
     await this.announceReferences(taskDefinition, references);
     if (!sameCondition(conditionOf(taskDefinition, 'Registered'), conflict)) {
       await this.deps.events.event(taskDefinition, 'Warning', 'FamilyConflict', conflict.message);
@@ -162,12 +166,27 @@ export class TaskDefinitionReconciler {
     }
   }
 
-  private referencesCondition(taskDefinition: TaskDefinition): DesiredCondition {
-    const namespace = taskDefinition.metadata.namespace;
-    const problems = unresolvedReferences(referencesOf(taskDefinition.spec), namespace!, {
-      secret: (name) => this.deps.secrets.get(namespace, name),
-      configMap: (name) => this.deps.configMaps.get(namespace, name),
-      serviceAccount: (name) => this.deps.serviceAccounts.get(namespace, name),
+  /** Watches what the spec references, and nothing it no longer does. */
+  private followReferences(key: ObjectKey, references: Reference[]): void {
+    const owner = `taskdefinition:${formatKey(key)}`;
+    const named = (kind: Reference['kind']) => references.filter((r) => r.kind === kind).map((r) => ({ namespace: key.namespace!, name: r.name }));
+    this.deps.secrets.setReferences(owner, named('Secret'));
+    this.deps.configMaps.setReferences(owner, named('ConfigMap'));
+    this.deps.serviceAccounts.setReferences(owner, named('ServiceAccount'));
+  }
+
+  /** Whether every reference resolves; undefined while one of them is not known yet (its watch is starting), which is not "missing". */
+  private referencesCondition(taskDefinition: TaskDefinition): DesiredCondition | undefined {
+    const namespace = taskDefinition.metadata.namespace!;
+    const references = referencesOf(taskDefinition.spec);
+    this.followReferences(keyOf(taskDefinition), references);
+    const cache = { Secret: this.deps.secrets, ConfigMap: this.deps.configMaps, ServiceAccount: this.deps.serviceAccounts };
+    if (references.some((ref) => cache[ref.kind].lookup(namespace, ref.name) === undefined)) return undefined;
+    const known = (kind: Reference['kind']) => (name: string) => cache[kind].lookup(namespace, name)?.object;
+    const problems = unresolvedReferences(references, namespace, {
+      secret: known('Secret'),
+      configMap: known('ConfigMap'),
+      serviceAccount: known('ServiceAccount'),
     });
     const observedGeneration = taskDefinition.metadata.generation;
     return problems.length === 0
@@ -182,8 +201,8 @@ export class TaskDefinitionReconciler {
   }
 
   /** After a status write: warn when references just stopped resolving. */
-  private async announceReferences(taskDefinition: TaskDefinition, references: DesiredCondition): Promise<void> {
-    if (references.status === 'False' && conditionOf(taskDefinition, 'ReferencesResolved')?.status !== 'False') {
+  private async announceReferences(taskDefinition: TaskDefinition, references: DesiredCondition | undefined): Promise<void> {
+    if (references?.status === 'False' && conditionOf(taskDefinition, 'ReferencesResolved')?.status !== 'False') {
       await this.deps.events.event(taskDefinition, 'Warning', 'ReferenceNotFound', references.message);
     }
   }
@@ -270,6 +289,9 @@ function sameCondition(current: Condition | undefined, desired: DesiredCondition
 }
 
 /** Wires the TaskDefinition and revision controllers to the manager's shared informers. */
+const referenceIndex = 'berth.dev/references';
+const referenceKey = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ''}/${name}`;
+
 export function addTaskDefinitionController(manager: Manager, namespace?: string): void {
   const informer = <T extends KubeObject>(type: ResourceType) => manager.informerFor<T>(type, namespace);
   const deps: TaskDefinitionControllerDeps = {
@@ -279,9 +301,9 @@ export function addTaskDefinitionController(manager: Manager, namespace?: string
     revisions: informer<ControllerRevision>(controllerRevisions),
     services: informer<Service>(services),
     tasks: informer<Task>(tasks),
-    secrets: informer(secrets),
-    configMaps: informer(configMaps),
-    serviceAccounts: informer(serviceAccounts),
+    secrets: manager.referencedObjects(secrets),
+    configMaps: manager.referencedObjects(configMaps),
+    serviceAccounts: manager.referencedObjects(serviceAccounts),
   };
   indexFamilies(deps);
   const claimantsOf = (namespace: string | undefined, family: string): ObjectKey[] =>
@@ -290,17 +312,17 @@ export function addTaskDefinitionController(manager: Manager, namespace?: string
     (revision.metadata.ownerReferences ?? [])
       .filter((ref) => ref.controller && ref.kind === 'TaskDefinition')
       .map((ref) => ({ namespace: revision.metadata.namespace, name: ref.name }));
-  const referencing =
-    (kind: 'Secret' | 'ConfigMap' | 'ServiceAccount') =>
-    (object: KubeObject): ObjectKey[] =>
-      deps.taskDefinitions
-        .list(object.metadata.namespace)
-        .filter((td) => referencesOf(td.spec).some((ref) => ref.kind === kind && ref.name === object.metadata.name))
-        .map(keyOf);
+  deps.taskDefinitions.addIndexer(referenceIndex, (td) => referencesOf(td.spec).map((ref) => referenceKey(ref.kind, td.metadata.namespace, ref.name)));
 
   const reconciler = new TaskDefinitionReconciler(deps);
-  manager
-    .addController({ name: 'taskdefinition', reconcile: (key, context) => reconciler.reconcile(key, context) })
+  const controller = manager.addController({ name: 'taskdefinition', reconcile: (key, context) => reconciler.reconcile(key, context) });
+  for (const kind of ['Secret', 'ConfigMap', 'ServiceAccount'] as const) {
+    const cache = { Secret: deps.secrets, ConfigMap: deps.configMaps, ServiceAccount: deps.serviceAccounts }[kind];
+    cache.onChange(({ namespace, name }) => {
+      for (const td of deps.taskDefinitions.byIndex(referenceIndex, referenceKey(kind, namespace, name))) controller.enqueue(keyOf(td));
+    });
+  }
+  controller
     // Every claimant of the family: one's arrival, departure or deletion can change who owns it.
     .watch(deps.taskDefinitions, (td) => [keyOf(td), ...claimantsOf(td.metadata.namespace, familyOf(td))])
     .watch(deps.revisions, (revision) =>
@@ -308,10 +330,7 @@ export function addTaskDefinitionController(manager: Manager, namespace?: string
     )
     // A family being deregistered names who keeps its revisions.
     .watch(deps.services, (service) => inactiveAmong(deps.revisions, service.metadata.namespace, revisionsUsedByService(service)).flatMap(registrantOf))
-    .watch(deps.tasks, (task) => inactiveAmong(deps.revisions, task.metadata.namespace, revisionsUsedByTask(task)).flatMap(registrantOf))
-    .watch(deps.secrets, referencing('Secret'))
-    .watch(deps.configMaps, referencing('ConfigMap'))
-    .watch(deps.serviceAccounts, referencing('ServiceAccount'));
+    .watch(deps.tasks, (task) => inactiveAmong(deps.revisions, task.metadata.namespace, revisionsUsedByTask(task)).flatMap(registrantOf));
 
   addRevisionController(manager, deps);
 }
