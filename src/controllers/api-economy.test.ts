@@ -1,5 +1,6 @@
 import {
   clusters,
+  type Cluster,
   containerInstances,
   services,
   taskDefinitions,
@@ -120,11 +121,12 @@ describe('API economy', () => {
   test('idle, the only writes are heartbeat Lease renewals, and no service is reconciled for them', async () => {
     for (const name of ['a', 'b', 'c']) await createService(name, 4);
     for (const name of ['a', 'b', 'c']) await eventually(() => steady(name, 4), `service ${name} steady`);
-    // Let the last status reports land, then count from a quiet start.
+    // Let the last status reports land (instances report at most every 50 ms, the cluster its task counts every 5 s), then count from a quiet start.
     await eventually(async () => {
       const all = (await store().list<ContainerInstance>(containerInstances, ns)).items;
       return all.reduce((sum, i) => sum + (i.status?.runningTasksCount ?? 0), 0) === 12;
     }, 'instance reports caught up');
+    await eventually(async () => (await store().get<Cluster>(clusters, ns, 'demo'))?.status?.runningTasksCount === 12, 'the cluster counts caught up');
     // Reconciles already queued for the last task changes run their course first.
     await eventually(
       async () => (await gauge('workqueue_depth', 'service')) + (await gauge('controller_runtime_active_workers', 'service')) === 0,
