@@ -1,12 +1,15 @@
 import { clusters, containerInstances, services, tasks, type Cluster, type ContainerInstance, type Service, type Task } from '../../api';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import { MutationCache } from '../../runtime/mutation-cache';
+import { settleAll } from '../../runtime/concurrency';
+import { Expectations } from '../../runtime/expectations';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
 import type { Manager } from '../../runtime/manager';
 import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
-import { isStoreError, KubeObject, ObjectStore, ResourceType, StoreError } from '../../store/object-store';
+import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../../store/object-store';
 import { DesiredCondition, setConditions } from '../shared/conditions';
+import { tasksByInstance } from '../placement';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
 import { clusterCounts, deletingCondition, readyCondition, type ClusterContents, type PlannedChange } from './cluster-status';
 import { noopInstanceProviders, type InstanceProviders } from './instance-provider';
@@ -19,7 +22,6 @@ import {
   planRetiredInstances,
   reactivatedInstance,
   type RetirementCause,
-  type TasksByInstance,
 } from './node-group-plan';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 
@@ -37,6 +39,9 @@ export interface ClusterControllerDeps {
   taskCountsReportIntervalMs?: number;
   now?: () => Date;
 }
+
+/** Instance writes in flight per reconcile. */
+const writeConcurrency = 16;
 
 const drainCauses: Record<RetirementCause, string> = {
   'scale-in': 'to scale in',
@@ -60,6 +65,8 @@ export class ClusterReconciler {
   private readonly instanceIndex: InstanceIndex;
   /** When each cluster's status was last written, to hold task counts to one write per report interval. */
   private readonly lastWrite = new Map<string, number>();
+  /** Instances created or deleted that the informer does not show yet. */
+  private readonly expectations = new Expectations();
 
   constructor(private readonly deps: ClusterControllerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -68,9 +75,13 @@ export class ClusterReconciler {
     this.taskIndex = new TaskIndex(deps.tasks);
     this.serviceIndex = new ServiceIndex(deps.services);
     this.instanceIndex = new InstanceIndex(deps.containerInstances);
+    const observed = (change: 'add' | 'delete') => (instance: ContainerInstance) =>
+      this.expectations.observed(formatKey({ namespace: instance.metadata.namespace, name: instance.spec.cluster }), instance.metadata.name, change);
+    deps.containerInstances.addEventHandler({ onAdd: observed('add'), onDelete: observed('delete') });
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
+    if (!this.expectations.satisfied(formatKey(key))) return { requeueAfterMs: this.expectations.remainingMs(formatKey(key)) };
     const cluster = this.clusters.get(key.namespace, key.name);
     if (!cluster) {
       await this.launched.sync(formatKey(key), []);
@@ -91,7 +102,7 @@ export class ClusterReconciler {
       return;
     }
 
-    const tasksByInstance = groupByInstance(contents.tasks);
+    const onInstances = tasksByInstance(contents.tasks);
     const managedGroups = (cluster.spec.nodeGroups ?? []).filter(isManagedNodeGroup);
     const changes: PlannedChange[] = managedGroups.map((group) => ({
       subject: `node group ${group.name}`,
@@ -99,12 +110,12 @@ export class ClusterReconciler {
         cluster,
         group,
         launched.filter((instance) => instance.spec.nodeGroup === group.name),
-        tasksByInstance,
+        onInstances,
       ),
     }));
     const wanted = new Set(managedGroups.map((group) => group.name));
     const orphaned = launched.filter((instance) => !wanted.has(instance.spec.nodeGroup ?? ''));
-    if (orphaned.length > 0) changes.push({ subject: 'removed node groups', plan: planRetiredInstances(orphaned, 'node-group-removed', tasksByInstance) });
+    if (orphaned.length > 0) changes.push({ subject: 'removed node groups', plan: planRetiredInstances(orphaned, 'node-group-removed', onInstances) });
 
     for (const change of changes) await this.carryOut(cluster, change, context);
     return this.writeStatus(cluster, contents, readyCondition(cluster.metadata.generation, changes));
@@ -125,7 +136,7 @@ export class ClusterReconciler {
       });
       return;
     }
-    const change: PlannedChange = { subject: 'launched instances', plan: planRetiredInstances(launched, 'cluster-deleted', groupByInstance(contents.tasks)) };
+    const change: PlannedChange = { subject: 'launched instances', plan: planRetiredInstances(launched, 'cluster-deleted', tasksByInstance(contents.tasks)) };
     await this.carryOut(cluster, change, context);
     // Self-managed hosts are drained so nothing new lands, but only their agents (or a user) deregister them.
     const selfManaged = contents.instances.filter((instance) => !isLaunchedBy(instance, cluster) && !instance.metadata.deletionTimestamp);
@@ -147,30 +158,38 @@ export class ClusterReconciler {
         `node group ${instance.spec.nodeGroup}: ${instance.metadata.name} is wanted again, back to ACTIVE`,
       );
     }
-    for (const instance of plan.delete) {
-      await this.deps.store
-        .delete(containerInstances, instance.metadata.namespace, instance.metadata.name, { preconditionUid: instance.metadata.uid })
-        .catch((error: unknown) => {
-          if (!isStoreError(error, 'NotFound')) throw error;
-        });
+    const owner = formatKey(keyOf(cluster));
+    this.expectations.expect(
+      owner,
+      'delete',
+      plan.delete.map((i) => i.metadata.name),
+    );
+    const deleted = await settleAll(plan.delete, writeConcurrency, async (instance) => {
+      await this.deps.store.delete(containerInstances, instance.metadata.namespace, instance.metadata.name, { preconditionUid: instance.metadata.uid });
       context.log.info('terminated instance', { instance: instance.metadata.name });
       await this.deps.events.event(cluster, 'Normal', 'InstanceTerminated', `node group ${instance.spec.nodeGroup}: terminated ${instance.metadata.name}`);
-    }
-    for (const instance of plan.create) {
-      const created = await this.deps.store.create(containerInstances, instance).catch((error: unknown) => {
-        // Our cache was behind: the instance exists already. Retry once the informer has caught up.
-        if (isStoreError(error, 'AlreadyExists'))
-          throw new StoreError('Conflict', `container instance ${instance.metadata.name} already exists; instance cache is stale`);
-        throw error;
-      });
-      await this.launched.launch(formatKey(keyOf(cluster)), created);
-      context.log.info('launched instance', { instance: created.metadata.name });
-      await this.deps.events.event(
-        cluster,
-        'Normal',
-        'InstanceLaunched',
-        `node group ${created.spec.nodeGroup}: launched ${created.metadata.name} to scale out`,
-      );
+    });
+    deleted.forEach((result, i) => {
+      if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound')) this.expectations.observed(owner, plan.delete[i].metadata.name);
+    });
+    // Until the informer shows what was created, the next reconcile would see too few instances: expect them.
+    this.expectations.expect(
+      owner,
+      'add',
+      plan.create.map((i) => i.metadata.name),
+    );
+    const created = await settleAll(plan.create, writeConcurrency, async (instance) => {
+      const stored = await this.deps.store.create(containerInstances, instance);
+      await this.launched.launch(owner, stored);
+      context.log.info('launched instance', { instance: stored.metadata.name });
+      await this.deps.events.event(cluster, 'Normal', 'InstanceLaunched', `node group ${stored.spec.nodeGroup}: launched ${stored.metadata.name} to scale out`);
+    });
+    created.forEach((result, i) => {
+      // AlreadyExists: an earlier attempt made it, and the informer will show it (then this reconcile's sync launches it).
+      if (result.status === 'rejected' && !isStoreError(result.reason, 'AlreadyExists')) this.expectations.observed(owner, plan.create[i].metadata.name);
+    });
+    for (const result of [...deleted, ...created]) {
+      if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound') && !isStoreError(result.reason, 'AlreadyExists')) throw result.reason;
     }
   }
 
@@ -223,15 +242,6 @@ export class ClusterReconciler {
   }
 }
 
-function groupByInstance(clusterTasks: readonly Task[]): TasksByInstance {
-  const byInstance = new Map<string, Task[]>();
-  for (const task of clusterTasks) {
-    const instance = task.spec.containerInstance;
-    if (instance !== undefined) byInstance.set(instance, [...(byInstance.get(instance) ?? []), task]);
-  }
-  return byInstance;
-}
-
 /**
  * Wires the reconciler to the manager's shared informers: Clusters, ContainerInstances, Tasks and
  * Services, each of the last three mapped to the Cluster its spec.cluster names. `providers` start
@@ -259,10 +269,18 @@ export function addClusterController(
   manager
     .addController({ name: 'cluster', reconcile: (key, context) => reconciler.reconcile(key, context) })
     .watch(deps.clusters)
-    .watch(deps.containerInstances, clusterOf)
-    // Tasks matter to a cluster as they start, stop or land on an instance (termination protection).
+    // What an instance's agent reports (what is left, what runs) is not the cluster's business; its registration is.
+    .watch(deps.containerInstances, clusterOf, {
+      update: (old, next) =>
+        old.metadata.generation !== next.metadata.generation ||
+        old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp ||
+        old.status?.status !== next.status?.status,
+    })
+    // Tasks matter to a cluster as they start, stop or land on an instance (its counts, termination
+    // protection); a second's batching turns a rollout's thousands of task changes into a few reconciles.
     .watch(deps.tasks, clusterOf, {
       update: (old, next) => old.status?.lastStatus !== next.status?.lastStatus || old.spec.containerInstance !== next.spec.containerInstance,
+      delayMs: 1_000,
     })
     .watch(deps.services, clusterOf);
 }

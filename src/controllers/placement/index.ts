@@ -5,6 +5,7 @@ export { describeRejections, noContainerInstances, rejectionOf, rejectionOrder, 
 export { holdsResources, isAdmitted, remainingResources, reservesResources, type RemainingResources, type SpecOf } from './remaining-resources';
 export {
   placementCandidates,
+  tasksByInstance,
   type PlacementCandidate,
   type PlacementConstraint,
   type PlacementDecision,

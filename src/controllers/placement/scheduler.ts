@@ -33,14 +33,22 @@ export interface PlacementRequest {
 /** The chosen instance, or why none fits (ECS's wording, see `describeRejections`). */
 export type PlacementDecision = { instance: string } | { reason: string };
 
-/** Candidates for `instances` with what each has left after the `tasks` bound to it. */
-export function placementCandidates(instances: readonly ContainerInstance[], tasks: readonly Task[], specOf: SpecOf): PlacementCandidate[] {
+/** The tasks bound to each instance (by instance name), of those `include` accepts. */
+export function tasksByInstance(tasks: readonly Task[], include: (task: Task) => boolean = () => true): Map<string, Task[]> {
   const byInstance = new Map<string, Task[]>();
   for (const task of tasks) {
     const bound = task.spec.containerInstance;
-    if (bound === undefined || !reservesResources(task)) continue;
-    byInstance.set(bound, [...(byInstance.get(bound) ?? []), task]);
+    if (bound === undefined || !include(task)) continue;
+    const onIt = byInstance.get(bound);
+    if (onIt) onIt.push(task);
+    else byInstance.set(bound, [task]);
   }
+  return byInstance;
+}
+
+/** Candidates for `instances` with what each has left after the `tasks` bound to it. */
+export function placementCandidates(instances: readonly ContainerInstance[], tasks: readonly Task[], specOf: SpecOf): PlacementCandidate[] {
+  const byInstance = tasksByInstance(tasks, reservesResources);
   return instances.map((instance) => {
     const onIt = byInstance.get(instance.metadata.name) ?? [];
     return { instance, remaining: remainingResources(instance, onIt, specOf), tasks: onIt };

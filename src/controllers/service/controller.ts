@@ -18,6 +18,7 @@ import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { setConditions, type DesiredCondition } from '../shared/conditions';
+import { tasksByInstance } from '../placement';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
 import { indexRevisions, revisionsOfFamily } from '../taskdefinition/indexes';
 import { resolveForService, type Resolution } from '../taskdefinition/revision-state';
@@ -42,6 +43,9 @@ export interface ServiceControllerDeps {
   metrics?: ServiceMetrics;
   now?: () => Date;
 }
+
+/** How long a service's task changes are gathered before it is reconciled. */
+const taskBatchMs = 50;
 
 /** While a rollout moves, look again this often even without events: a safety net, every change also arrives as an event. */
 const progressResyncMs = 30_000;
@@ -90,10 +94,11 @@ export class ServiceReconciler {
     const tasks = tasksOfService(service, this.taskIndex.ofService(key.namespace, key.name));
     if (service.metadata.deletionTimestamp) return this.finalize(service, tasks, context);
     if (!service.metadata.finalizers?.includes(serviceFinalizer)) {
-      await this.deps.store.update(serviceType, {
+      const written = await this.deps.store.update(serviceType, {
         ...service,
         metadata: { ...service.metadata, finalizers: [...(service.metadata.finalizers ?? []), serviceFinalizer] },
       });
+      this.services.mutated(written);
       return;
     }
 
@@ -197,11 +202,7 @@ export class ServiceReconciler {
 
   private daemonInstances(service: Service, tasks: Task[], now: Date, grace: number): DaemonInstanceTasks[] {
     const instances = this.instanceIndex.inCluster(service.metadata.namespace, service.spec.cluster);
-    const onInstance = new Map<string, Task[]>();
-    for (const task of tasks) {
-      const instance = task.spec.containerInstance;
-      if (instance !== undefined) onInstance.set(instance, [...(onInstance.get(instance) ?? []), task]);
-    }
+    const onInstance = tasksByInstance(tasks);
     return instances.map((instance) => ({
       instance: instance.metadata.name,
       eligible: !isLeaving(instance),
@@ -347,10 +348,15 @@ export function addServiceController(manager: Manager, namespace?: string): void
   manager
     .addController({ name: 'service', workers: 4, reconcile: (key, context) => reconciler.reconcile(key, context) })
     .watch(deps.services)
-    .watch(deps.tasks, (task) => {
-      const owner = task.metadata.labels?.[serviceLabel];
-      return owner ? { namespace: task.metadata.namespace, name: owner } : undefined;
-    })
+    // A service's tasks change in bursts (a rollout starts or stops many at once): batched over 50 ms.
+    .watch(
+      deps.tasks,
+      (task) => {
+        const owner = task.metadata.labels?.[serviceLabel];
+        return owner ? { namespace: task.metadata.namespace, name: owner } : undefined;
+      },
+      { delayMs: taskBatchMs },
+    )
     // A revision registered or deregistered changes what a service following its family runs.
     .watch(deps.revisions, (revision) => (revision.data?.family ? keys(serviceIndex.ofFamily(revision.metadata.namespace, revision.data.family)) : []))
     .watch(deps.instances, concernedBy, { update: instanceChangedForServices });

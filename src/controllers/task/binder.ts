@@ -4,6 +4,7 @@ import type { ReconcileContext, ReconcileResult } from '../../runtime/controller
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
 import type { ObjectKey } from '../../runtime/object-key';
+import { MutationCache } from '../../runtime/mutation-cache';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import {
@@ -59,12 +60,15 @@ export class ClusterBinder {
   private readonly instanceIndex: InstanceIndex;
   /** Task key → the instance this process bound or admitted it to, until the informer shows it. */
   private readonly assumed = new Map<string, string>();
+  /** Tasks as the binder last wrote them (a waiting task's reason), so the next batch does not write from a stale copy. */
+  private readonly written: MutationCache<Task>;
 
   constructor(private readonly deps: BinderDeps) {
     this.scheduler = deps.scheduler ?? new FirstFitScheduler();
     this.now = deps.now ?? (() => new Date());
     this.taskIndex = new TaskIndex(deps.tasks);
     this.instanceIndex = new InstanceIndex(deps.instances);
+    this.written = new MutationCache(deps.tasks);
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
@@ -72,6 +76,7 @@ export class ClusterBinder {
     const waiting = this.taskIndex
       .awaitingPlacementIn(namespace, cluster)
       .filter((task) => task.spec.desiredStatus !== 'STOPPED' && !this.isAssumed(task))
+      .map((task) => this.written.get(task.metadata.namespace, task.metadata.name) ?? task)
       .sort(byAge);
     if (waiting.length === 0) return;
 
@@ -152,7 +157,7 @@ export class ClusterBinder {
       if (effect.type === 'recordEvent') await this.deps.events.event(task, effect.kind, effect.reason, effect.message);
     }
     if (semanticallyEqual(next.status, task.status)) return;
-    await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status });
+    this.written.mutated(await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status }));
   }
 
   /** The cached tasks on `instances`, with the bindings this process made and the cache does not show yet. */

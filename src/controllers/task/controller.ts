@@ -122,12 +122,18 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
 
   manager
     .addController({ name: 'task', workers: 4, reconcile: (key, context) => reconciler.reconcile(key, context) })
-    .watch(tasks)
+    // Its decisions read the spec (desiredStatus, the instance) and admission, never the status the agents write.
+    .watch(tasks, keyOf, {
+      update: (old, next) => old.metadata.generation !== next.metadata.generation || isAdmitted(old) !== isAdmitted(next),
+    })
     .watch(instances, (instance) => taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name).map((t) => keyOf(t)), {
       update: (old, next) => old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp,
     });
   manager
     .addController({ name: 'scheduler', workers: 2, reconcile: (key, context) => binder.reconcile(key, context) })
-    .watch(tasks, (task) => (!isAdmitted(task) || task.status?.lastStatus === 'STOPPED' ? (anyoneWaiting(task) ? clusterOf(task) : undefined) : undefined))
+    // New tasks arrive in bursts: gathered over 100 ms, they are placed in one batch against one view of the cluster.
+    .watch(tasks, (task) => (!isAdmitted(task) || task.status?.lastStatus === 'STOPPED' ? (anyoneWaiting(task) ? clusterOf(task) : undefined) : undefined), {
+      delayMs: 100,
+    })
     .watch(instances, (instance) => (anyoneWaiting(instance) ? clusterOf(instance) : undefined), { update: instanceChangedForPlacement });
 }

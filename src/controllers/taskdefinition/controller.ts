@@ -1,5 +1,6 @@
 import { services, taskDefinitions, tasks, type Service, type Task, type TaskDefinition, type TaskDefinitionStatus } from '../../api';
 import type { EventRecorder } from '../../runtime/events';
+import { MutationCache } from '../../runtime/mutation-cache';
 import type { ReferencedObjects } from '../../runtime/referenced-objects';
 import type { Manager } from '../../runtime/manager';
 import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
@@ -43,13 +44,16 @@ type StatusFields = Pick<TaskDefinitionStatus, 'family' | 'revision' | 'status' 
  */
 export class TaskDefinitionReconciler {
   private readonly now: () => Date;
+  /** TaskDefinitions as this controller last wrote them, so a reconcile before the watch shows a write starts from it. */
+  private readonly written: MutationCache<TaskDefinition>;
 
   constructor(private readonly deps: TaskDefinitionControllerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.written = new MutationCache(deps.taskDefinitions);
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
-    const taskDefinition = this.deps.taskDefinitions.get(key.namespace, key.name);
+    const taskDefinition = this.written.get(key.namespace, key.name);
     if (!taskDefinition) {
       this.followReferences(key, []);
       return;
@@ -58,10 +62,11 @@ export class TaskDefinitionReconciler {
     if (taskDefinition.metadata.deletionTimestamp) return this.deregister(taskDefinition, family, context);
     if (!taskDefinition.metadata.finalizers?.includes(taskDefinitionFinalizer)) {
       // The update wakes this controller again, with the finalizer in the cache.
-      await this.deps.store.update(taskDefinitions, {
+      const written = await this.deps.store.update(taskDefinitions, {
         ...taskDefinition,
         metadata: { ...taskDefinition.metadata, finalizers: [...(taskDefinition.metadata.finalizers ?? []), taskDefinitionFinalizer] },
       });
+      this.written.mutated(written);
       return;
     }
 
@@ -262,7 +267,7 @@ export class TaskDefinitionReconciler {
       conditions: setConditions(current.conditions, conditions, this.now()),
     };
     if (semanticallyEqual(next, current)) return false;
-    await this.deps.store.updateStatus(taskDefinitions, { ...taskDefinition, status: next });
+    this.written.mutated(await this.deps.store.updateStatus(taskDefinitions, { ...taskDefinition, status: next }));
     return true;
   }
 }

@@ -110,10 +110,6 @@ async function steadyOn(service: string, container: string, revision: string, de
   );
 }
 
-// Known flake, under investigation: about one full integration run in three, a rollout here stalls (tasks
-// seemingly held in STOPPING) and the test times out. Retries are logged, so every occurrence shows in CI.
-jest.retryTimes(2, { logErrorsBeforeRetry: true });
-
 beforeAll(async () => {
   h = await startHarness({ prefix: 'svc-rolling' });
   secondImage = `berth-test/rolling-${h.namespace}:v2`;
