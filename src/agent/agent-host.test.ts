@@ -1,9 +1,8 @@
 import { clusters, services, taskDefinitions, tasks as taskType, validatorFor, type ContainerInstance, type Service, type Task } from '../api';
 import type { InstanceProviders } from '../controllers/cluster/instance-provider';
-import { addControllers } from '../controllers';
 import { eventually } from '../runtime/eventually';
-import { silentLogger } from '../runtime/logger';
-import { Manager } from '../runtime/manager';
+import type { Manager } from '../runtime/manager';
+import { clusterManifest, serviceManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from '../testing/control-plane';
 import { controllerRevisions } from '../store/builtin-types';
 import { MemoryStore } from '../store/memory/memory-store';
 import type { KubeObject, ObjectStore } from '../store/object-store';
@@ -16,40 +15,7 @@ import type { TaskRuntime } from './task-runtime';
 const ns = 'agents';
 jest.setTimeout(30_000);
 
-function cluster(instances: number, memory: number): KubeObject {
-  return {
-    apiVersion: 'berth.dev/v1alpha1',
-    kind: 'Cluster',
-    metadata: { name: 'demo', namespace: ns },
-    spec: {
-      nodeGroups: [
-        {
-          name: 'general',
-          type: 'managed',
-          provider: 'simulated',
-          instanceType: { cpu: 4096, memory },
-          scaling: { minSize: 0, maxSize: instances, desiredSize: instances },
-        },
-      ],
-    },
-  } as KubeObject;
-}
-
-const taskDefinition = {
-  apiVersion: 'berth.dev/v1alpha1',
-  kind: 'TaskDefinition',
-  metadata: { name: 'web', namespace: ns },
-  spec: { containerDefinitions: [{ name: 'web', image: 'web:1', memory: 256 }] },
-} as KubeObject;
-
-function service(desiredCount: number): KubeObject {
-  return {
-    apiVersion: 'berth.dev/v1alpha1',
-    kind: 'Service',
-    metadata: { name: 'web', namespace: ns },
-    spec: { cluster: 'demo', taskDefinition: 'web', desiredCount },
-  } as KubeObject;
-}
+const taskDefinition = taskDefinitionManifest(ns, 'web', [{ name: 'web', image: 'web:1', memory: 256 }]);
 
 /** Pulls that hang until the test ends them. */
 const hangingPulls: (() => void)[] = [];
@@ -83,32 +49,26 @@ function bindAll(runtime: TaskRuntime): TaskRuntime {
 }
 
 describe('in-process agents', () => {
-  const started: { host: AgentHost; manager: Manager; running: Promise<void> }[] = [];
+  const planes: ControlPlane[] = [];
 
   afterEach(async () => {
     hangingPulls.splice(0).forEach((cancel) => cancel());
-    for (const { host, manager, running } of started.splice(0)) {
-      await host.stop();
-      await manager.stop();
-      await running;
-    }
+    for (const plane of planes.splice(0)) await plane.stop();
   });
 
-  function start(store: ObjectStore, makeProviders: (host: AgentHost) => InstanceProviders): Manager {
-    const manager = new Manager({ store, logger: silentLogger(), metricsServer: false, healthServer: false });
-    const host = new AgentHost({ manager, statusReportIntervalMs: 100 });
-    addControllers(manager, { instanceProviders: makeProviders(host) });
-    started.push({ host, manager, running: manager.start() });
-    return manager;
+  function start(store: ObjectStore, blocked: string): Manager {
+    const plane = startControlPlane(store, { agents: { statusReportIntervalMs: 100 }, providers: (host) => providers(host, blocked) });
+    planes.push(plane);
+    return plane.manager;
   }
 
   test('a task whose image pull never ends on one instance does not hold back the tasks of another', async () => {
     const store = new MemoryStore({ validatorFor });
-    start(store, (host) => providers(host, 'demo-general-0'));
+    start(store, 'demo-general-0');
     // 4 tasks of 256 MiB fill an instance of 1024 MiB: first-fit puts 4 on each instance.
-    await store.create(clusters, cluster(2, 1024));
+    await store.create(clusters, clusterManifest(ns, { instances: 2, memory: 1024 }));
     await store.create(taskDefinitions, taskDefinition);
-    await store.create(services, service(8));
+    await store.create(services, serviceManifest(ns, 'web', { desiredCount: 8 }));
 
     const onInstance = async (instance: string) => (await store.list<Task>(taskType, ns)).items.filter((t) => t.spec.containerInstance === instance);
     await eventually(
@@ -134,8 +94,8 @@ describe('in-process agents', () => {
         };
       },
     });
-    const manager = start(hidden, (host) => providers(host, 'none'));
-    await store.create(clusters, cluster(1, 4096));
+    const manager = start(hidden, 'none');
+    await store.create(clusters, clusterManifest(ns, { instances: 1 }));
     await store.create(taskDefinitions, taskDefinition);
     await eventually(async () => (await store.list(controllerRevisions, ns)).items.length === 1, 'web:1 registered');
     // A task bound and admitted as if placed before a restart.

@@ -10,17 +10,15 @@ import {
   type Service,
   type Task,
 } from '../api';
-import { AgentHost } from '../agent/agent-host';
-import { inProcessInstanceProviders } from '../agent/instance-providers';
+import type { AgentHost } from '../agent/agent-host';
 import { eventually } from '../runtime/eventually';
-import { silentLogger } from '../runtime/logger';
-import { Manager } from '../runtime/manager';
+import type { Manager } from '../runtime/manager';
 import { MemoryStore } from '../store/memory/memory-store';
 import type { KubeObject } from '../store/object-store';
 import { CountingStore } from '../store/testing/counting-store';
 import { events as eventType, leases } from '../store/builtin-types';
 import type { CoreEvent } from '../runtime/events';
-import { addControllers } from '.';
+import { clusterManifest, serviceManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from '../testing/control-plane';
 
 /**
  * How many writes Berth spends, on the whole control plane with simulated instances: per task from
@@ -32,56 +30,34 @@ jest.setTimeout(30_000);
 
 describe('API economy', () => {
   let counting: CountingStore;
+  let plane: ControlPlane;
   let manager: Manager;
   let host: AgentHost;
-  let running: Promise<void>;
   const instances = 5;
 
   beforeEach(async () => {
     const store = new MemoryStore({ validatorFor });
     counting = new CountingStore(store);
-    manager = new Manager({ store: counting.store, logger: silentLogger(), metricsServer: false, healthServer: false });
-    host = new AgentHost({ manager, statusReportIntervalMs: 50, leaseRenewIntervalMs: 50, sweepIntervalMs: 60_000 });
-    addControllers(manager, { instanceProviders: inProcessInstanceProviders(host, { simulated: { pullMs: 5, startMs: 5, healthyMs: 5 } }) });
-    running = manager.start();
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: {
-        nodeGroups: [
-          {
-            name: 'general',
-            type: 'managed',
-            provider: 'simulated',
-            instanceType: { cpu: 4096, memory: 4096 },
-            scaling: { minSize: 0, maxSize: instances, desiredSize: instances },
-          },
-        ],
-      },
-    } as KubeObject);
-    await store.create(taskDefinitions, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'TaskDefinition',
-      metadata: { name: 'web', namespace: ns },
-      spec: {
-        containerDefinitions: [
-          { name: 'web', image: 'web:1', memory: 128 },
-          { name: 'sidecar', image: 'log:1', memory: 64, essential: false },
-        ],
-      },
-    } as KubeObject);
+    plane = startControlPlane(counting.store, {
+      simulated: { pullMs: 5, startMs: 5, healthyMs: 5 },
+      agents: { statusReportIntervalMs: 50, leaseRenewIntervalMs: 50, sweepIntervalMs: 60_000 },
+    });
+    ({ manager, host } = plane);
+    await store.create(clusters, clusterManifest(ns, { instances }));
+    await store.create(
+      taskDefinitions,
+      taskDefinitionManifest(ns, 'web', [
+        { name: 'web', image: 'web:1', memory: 128 },
+        { name: 'sidecar', image: 'log:1', memory: 64, essential: false },
+      ]),
+    );
     await eventually(
       async () => (await store.list<ContainerInstance>(containerInstances, ns)).items.filter((i) => i.status?.agentConnected).length === instances,
       'every instance connected',
     );
   });
 
-  afterEach(async () => {
-    await host.stop();
-    await manager.stop();
-    await running;
-  });
+  afterEach(() => plane.stop());
 
   const store = () => counting.store;
   const steady = async (name: string, count: number) => {
@@ -90,12 +66,7 @@ describe('API economy', () => {
   };
 
   async function createService(name: string, desiredCount: number): Promise<void> {
-    await store().create(services, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Service',
-      metadata: { name, namespace: ns },
-      spec: { cluster: 'demo', taskDefinition: 'web', desiredCount },
-    } as KubeObject);
+    await store().create(services, serviceManifest(ns, name, { taskDefinition: 'web', desiredCount }));
   }
 
   test('at most 4 writes per task from creation to RUNNING, under 1 % of writes refused, one DeploymentStarted', async () => {

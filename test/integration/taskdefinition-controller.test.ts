@@ -5,14 +5,14 @@ import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { kubectl, kubectlOk, testEnv } from '../env/env';
 import { eventually } from '../../src/runtime/eventually';
-import { WriteLog } from '../../src/controllers/taskdefinition/testing/write-log';
+import { CountingStore } from '../../src/store/testing/counting-store';
 
 /** The TaskDefinition controller against the real API server, driven by the real kubectl. */
 
 const namespace = `td-${Date.now().toString(36)}`;
 let manager: Manager;
 let running: Promise<void>;
-let writes: WriteLog;
+let writes: CountingStore;
 
 function manifest(image: string): string {
   return `apiVersion: berth.dev/v1alpha1
@@ -71,8 +71,8 @@ beforeAll(async () => {
   await kubectlOk(['create', 'namespace', namespace]);
   const config = new KubeConfig();
   config.loadFromFile(testEnv().kubeconfig);
-  writes = new WriteLog(new KubeStore(config));
-  manager = new Manager({ store: writes, logger: silentLogger(), metricsServer: false, healthServer: false });
+  writes = new CountingStore(new KubeStore(config));
+  manager = new Manager({ store: writes.store, logger: silentLogger(), metricsServer: false, healthServer: false });
   addControllers(manager, { namespace });
   running = manager.start();
 });
@@ -133,9 +133,9 @@ describe('one family, one owner', () => {
     }
 
     expect(await revisionNames('shop')).toEqual(['controllerrevision.apps/shop-1']);
-    expect(writes.writes.filter((w) => w.verb === 'create' && w.kind === 'ControllerRevision' && w.name.startsWith('shop-'))).toHaveLength(1);
-    expect(writes.count('updateStatus', 'TaskDefinition', 'shop')).toBe(1);
-    expect(writes.count('updateStatus', 'TaskDefinition', 'shop-copy')).toBe(4);
+    expect(writes.matching({ verb: 'create', resource: 'controllerrevisions.apps', outcome: 'ok' }).filter((w) => w.name.startsWith('shop-'))).toHaveLength(1);
+    expect(writes.matching({ verb: 'updateStatus', resource: 'taskdefinitions.berth.dev', name: 'shop', outcome: 'ok' }).length).toBe(1);
+    expect(writes.matching({ verb: 'updateStatus', resource: 'taskdefinitions.berth.dev', name: 'shop-copy', outcome: 'ok' }).length).toBe(4);
     expect(await registered('shop-copy', 'reason')).toBe('FamilyConflict');
     expect(await registered('shop-copy', 'message')).toBe(
       'family shop belongs to TaskDefinition shop, which registered its revisions: this object registers nothing while shop exists',

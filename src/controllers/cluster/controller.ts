@@ -9,6 +9,7 @@ import type { Manager } from '../../runtime/manager';
 import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../../store/object-store';
 import { DesiredCondition, setConditions } from '../shared/conditions';
+import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
 import { tasksByInstance } from '../placement';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
 import { clusterCounts, deletingCondition, readyCondition, type ClusterContents, type PlannedChange } from './cluster-status';
@@ -94,10 +95,7 @@ export class ClusterReconciler {
     if (cluster.metadata.deletionTimestamp) return this.finalize(cluster, contents, launched, context);
     if (!cluster.metadata.finalizers?.includes(clusterFinalizer)) {
       // The update wakes this controller again, with the finalizer in the cache.
-      const written = await this.deps.store.update(clusters, {
-        ...cluster,
-        metadata: { ...cluster.metadata, finalizers: [...(cluster.metadata.finalizers ?? []), clusterFinalizer] },
-      });
+      const written = await this.deps.store.update(clusters, withFinalizer(cluster, clusterFinalizer));
       this.clusters.mutated(written);
       return;
     }
@@ -130,10 +128,7 @@ export class ClusterReconciler {
     if (!cluster.metadata.finalizers?.includes(clusterFinalizer)) return;
     if (contents.instances.length === 0) {
       context.log.info('every instance is gone, releasing the cluster');
-      await this.deps.store.update(clusters, {
-        ...cluster,
-        metadata: { ...cluster.metadata, finalizers: cluster.metadata.finalizers.filter((f) => f !== clusterFinalizer) },
-      });
+      await this.deps.store.update(clusters, withoutFinalizer(cluster, clusterFinalizer));
       return;
     }
     const change: PlannedChange = { subject: 'launched instances', plan: planRetiredInstances(launched, 'cluster-deleted', tasksByInstance(contents.tasks)) };

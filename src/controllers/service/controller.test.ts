@@ -1,12 +1,8 @@
 import { clusters, services, taskDefinitions, tasks as taskType, validatorFor, type Service, type Task } from '../../api';
-import { AgentHost } from '../../agent/agent-host';
-import { inProcessInstanceProviders } from '../../agent/instance-providers';
-import { silentLogger } from '../../runtime/logger';
-import { Manager } from '../../runtime/manager';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
-import { addControllers } from '..';
 import { eventually } from '../../runtime/eventually';
+import { clusterManifest, startControlPlane, type ControlPlane } from '../../testing/control-plane';
 
 /**
  * The whole control plane on the embedded store, with simulated instances: a service converges,
@@ -27,40 +23,16 @@ function taskDefinition(image: string): KubeObject {
 
 describe('service controller with simulated instances', () => {
   let store: MemoryStore;
-  let manager: Manager;
-  let host: AgentHost;
-  let running: Promise<void>;
+  let plane: ControlPlane;
 
   beforeEach(async () => {
     store = new MemoryStore({ validatorFor });
-    manager = new Manager({ store, logger: silentLogger(), metricsServer: false, healthServer: false });
-    host = new AgentHost({ manager, statusReportIntervalMs: 200, sweepIntervalMs: 500 });
-    addControllers(manager, { instanceProviders: inProcessInstanceProviders(host, { simulated: { pullMs: 5, startMs: 5, healthyMs: 20 } }) });
-    running = manager.start();
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: {
-        nodeGroups: [
-          {
-            name: 'general',
-            type: 'managed',
-            provider: 'simulated',
-            instanceType: { cpu: 2048, memory: 1024 },
-            scaling: { minSize: 0, maxSize: 4, desiredSize: 2 },
-          },
-        ],
-      },
-    } as KubeObject);
+    plane = startControlPlane(store, { agents: { statusReportIntervalMs: 200, sweepIntervalMs: 500 } });
+    await store.create(clusters, clusterManifest(ns, { instances: 2, cpu: 2048, memory: 1024 }));
     await store.create(taskDefinitions, taskDefinition('web:1'));
   });
 
-  afterEach(async () => {
-    await host.stop();
-    await manager.stop();
-    await running;
-  });
+  afterEach(() => plane.stop());
 
   const serviceTasks = async () => (await store.list<Task>(taskType, ns, { labelSelector: 'berth.dev/service=web' })).items;
   const live = async () => (await serviceTasks()).filter((t) => t.status?.lastStatus !== 'STOPPED');

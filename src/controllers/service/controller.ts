@@ -17,6 +17,7 @@ import type { Manager } from '../../runtime/manager';
 import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
+import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
 import { setConditions, type DesiredCondition } from '../shared/conditions';
 import { tasksByInstance } from '../placement';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
@@ -94,10 +95,7 @@ export class ServiceReconciler {
     const tasks = tasksOfService(service, this.taskIndex.ofService(key.namespace, key.name));
     if (service.metadata.deletionTimestamp) return this.finalize(service, tasks, context);
     if (!service.metadata.finalizers?.includes(serviceFinalizer)) {
-      const written = await this.deps.store.update(serviceType, {
-        ...service,
-        metadata: { ...service.metadata, finalizers: [...(service.metadata.finalizers ?? []), serviceFinalizer] },
-      });
+      const written = await this.deps.store.update(serviceType, withFinalizer(service, serviceFinalizer));
       this.services.mutated(written);
       return;
     }
@@ -266,10 +264,7 @@ export class ServiceReconciler {
       });
     }
     this.deps.metrics?.forget(service.metadata.namespace!, service.metadata.name);
-    await this.deps.store.update(serviceType, {
-      ...service,
-      metadata: { ...service.metadata, finalizers: service.metadata.finalizers.filter((f) => f !== serviceFinalizer) },
-    });
+    await this.deps.store.update(serviceType, withoutFinalizer(service, serviceFinalizer));
   }
 
   /** Writes status when it changed; resolves with the service as stored now. */

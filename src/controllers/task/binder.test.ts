@@ -1,14 +1,10 @@
 import { admittedAnnotation, clusters, taskDefinitions, tasks as taskType, validatorFor, type Task } from '../../api';
 import { eventually } from '../../runtime/eventually';
-import { silentLogger } from '../../runtime/logger';
-import { Manager } from '../../runtime/manager';
 import { controllerRevisions } from '../../store/builtin-types';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { CountingStore } from '../../store/testing/counting-store';
-import { AgentHost } from '../../agent/agent-host';
-import { inProcessInstanceProviders } from '../../agent/instance-providers';
-import { addControllers } from '..';
+import { clusterManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from '../../testing/control-plane';
 
 /**
  * The binder on the whole control plane, embedded store, simulated instances: where tasks are bound,
@@ -21,47 +17,18 @@ jest.setTimeout(20_000);
 describe('the binder', () => {
   let store: MemoryStore;
   let counting: CountingStore;
-  let manager: Manager;
-  let host: AgentHost;
-  let running: Promise<void>;
+  let plane: ControlPlane;
 
   beforeEach(async () => {
     store = new MemoryStore({ validatorFor });
     counting = new CountingStore(store);
-    manager = new Manager({ store: counting.store, logger: silentLogger(), metricsServer: false, healthServer: false });
-    host = new AgentHost({ manager });
-    addControllers(manager, { instanceProviders: inProcessInstanceProviders(host, { simulated: { pullMs: 1, startMs: 1 } }) });
-    running = manager.start();
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: {
-        nodeGroups: [
-          {
-            name: 'general',
-            type: 'managed',
-            provider: 'simulated',
-            instanceType: { cpu: 4096, memory: 1024 },
-            scaling: { minSize: 0, maxSize: 2, desiredSize: 2 },
-          },
-        ],
-      },
-    } as KubeObject);
-    await store.create(taskDefinitions, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'TaskDefinition',
-      metadata: { name: 'web', namespace: ns },
-      spec: { containerDefinitions: [{ name: 'web', image: 'web:1', memory: 256 }] },
-    } as KubeObject);
+    plane = startControlPlane(counting.store, { simulated: { pullMs: 1, startMs: 1 } });
+    await store.create(clusters, clusterManifest(ns, { instances: 2, memory: 1024 }));
+    await store.create(taskDefinitions, taskDefinitionManifest(ns, 'web', [{ name: 'web', image: 'web:1', memory: 256 }]));
     await eventually(async () => (await store.list(controllerRevisions, ns)).items.length === 1, 'web:1 registered');
   });
 
-  afterEach(async () => {
-    await host.stop();
-    await manager.stop();
-    await running;
-  });
+  afterEach(() => plane.stop());
 
   const task = (name: string, spec: Record<string, unknown> = {}): KubeObject =>
     ({

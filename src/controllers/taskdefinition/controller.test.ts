@@ -8,7 +8,7 @@ import { addTaskDefinitionController, taskDefinitionFinalizer } from './controll
 import { ControllerRevision, familyLabel, revisionFinalizer } from './revisions';
 import { eventually } from '../../runtime/eventually';
 import type { CoreEvent } from '../../runtime/events';
-import { WriteLog } from './testing/write-log';
+import { CountingStore } from '../../store/testing/counting-store';
 
 const ns = 'team-a';
 const tds = taskDefinitions;
@@ -28,14 +28,14 @@ function ofFamily(family: string, td: TaskDefinition): TaskDefinition {
 
 describe('TaskDefinition controller (embedded store)', () => {
   let store: MemoryStore;
-  let log: WriteLog;
+  let log: CountingStore;
   let manager: Manager;
   let running: Promise<void>;
 
   beforeEach(() => {
     store = new MemoryStore({ validatorFor });
-    log = new WriteLog(store);
-    manager = new Manager({ store: log, logger: silentLogger(), metricsServer: false, healthServer: false, leaderElection: false });
+    log = new CountingStore(store);
+    manager = new Manager({ store: log.store, logger: silentLogger(), metricsServer: false, healthServer: false, leaderElection: false });
     addTaskDefinitionController(manager);
     running = manager.start();
   });
@@ -122,9 +122,9 @@ describe('TaskDefinition controller (embedded store)', () => {
       }
 
       expect((await revisions('web')).map((r) => [r.metadata.name, r.metadata.ownerReferences?.[0].name])).toEqual([['web-1', owner]]);
-      expect(log.count('create', 'ControllerRevision')).toBe(1);
-      expect(log.count('updateStatus', 'TaskDefinition', owner)).toBe(1);
-      expect(log.count('updateStatus', 'TaskDefinition', claimant)).toBe(4);
+      expect(log.matching({ verb: 'create', resource: 'controllerrevisions.apps', outcome: 'ok' }).length).toBe(1);
+      expect(log.matching({ verb: 'updateStatus', resource: 'taskdefinitions.berth.dev', name: owner, outcome: 'ok' }).length).toBe(1);
+      expect(log.matching({ verb: 'updateStatus', resource: 'taskdefinitions.berth.dev', name: claimant, outcome: 'ok' }).length).toBe(4);
       expect(await statusOf(claimant)).toMatchObject({ family: 'web' });
       expect((await statusOf(claimant))?.revision).toBeUndefined();
       expect(await condition(claimant, 'Registered')).toMatchObject({
@@ -180,11 +180,11 @@ describe('TaskDefinition controller (embedded store)', () => {
         "web:2 is INACTIVE: new services and tasks cannot use it; kept (the family's newest revision, which keeps revision numbers from going back)",
       );
       // The reconcile that wrote the condition is the one that chose not to register web:2's spec again.
-      expect(log.count('create', 'ControllerRevision')).toBe(2);
+      expect(log.matching({ verb: 'create', resource: 'controllerrevisions.apps', outcome: 'ok' }).length).toBe(2);
 
       await setImage('web', 'busybox:3');
       await eventually(async () => (await statusOf('web'))?.revision === 3, 'web:3');
-      expect(log.count('create', 'ControllerRevision')).toBe(3);
+      expect(log.matching({ verb: 'create', resource: 'controllerrevisions.apps', outcome: 'ok' }).length).toBe(3);
       await eventually(revisionGone('web-2'), 'web-2 to go once web:3 exists');
       expect(await statusOf('web')).toMatchObject({ revision: 3 });
       expect((await statusOf('web'))?.inactiveRevisions).toBeUndefined();
@@ -245,7 +245,7 @@ describe('TaskDefinition controller (embedded store)', () => {
     await store.create(tds, taskDefinition('later', 'busybox:1'));
     await eventually(async () => (await statusOf('later'))?.revision === 1, 'a later object to be registered');
     expect((await revisions('api')).map((r) => r.revision)).toEqual([1]);
-    expect(log.count('updateStatus', 'TaskDefinition', 'api')).toBe(1);
+    expect(log.matching({ verb: 'updateStatus', resource: 'taskdefinitions.berth.dev', name: 'api', outcome: 'ok' }).length).toBe(1);
     expect((await statusOf('api'))?.revision).toBe(1);
   });
 

@@ -7,6 +7,7 @@ import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import { configMaps, controllerRevisions, secrets, serviceAccounts } from '../../store/builtin-types';
 import { isStoreError, KubeObject, ObjectStore, ResourceType, StoreError } from '../../store/object-store';
+import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
 import { Condition, DesiredCondition, setConditions } from '../shared/conditions';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { revisionsOfFamily, revisionsRegisteredBy, taskDefinitionsOfFamily } from './indexes';
@@ -62,10 +63,7 @@ export class TaskDefinitionReconciler {
     if (taskDefinition.metadata.deletionTimestamp) return this.deregister(taskDefinition, family, context);
     if (!taskDefinition.metadata.finalizers?.includes(taskDefinitionFinalizer)) {
       // The update wakes this controller again, with the finalizer in the cache.
-      const written = await this.deps.store.update(taskDefinitions, {
-        ...taskDefinition,
-        metadata: { ...taskDefinition.metadata, finalizers: [...(taskDefinition.metadata.finalizers ?? []), taskDefinitionFinalizer] },
-      });
+      const written = await this.deps.store.update(taskDefinitions, withFinalizer(taskDefinition, taskDefinitionFinalizer));
       this.written.mutated(written);
       return;
     }
@@ -226,10 +224,7 @@ export class TaskDefinitionReconciler {
     }
     if (remaining.length === 0) {
       context.log.info('deregistered family', { family });
-      await this.deps.store.update(taskDefinitions, {
-        ...taskDefinition,
-        metadata: { ...taskDefinition.metadata, finalizers: taskDefinition.metadata.finalizers.filter((f) => f !== taskDefinitionFinalizer) },
-      });
+      await this.deps.store.update(taskDefinitions, withoutFinalizer(taskDefinition, taskDefinitionFinalizer));
       return;
     }
     const kept = keptRevisions(remaining, (revision) => retentionOf(revision, this.deps));

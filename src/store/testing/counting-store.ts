@@ -47,7 +47,13 @@ export class CountingStore {
 
   /** Writes to one resource (e.g. `tasks.berth.dev`), optionally of one outcome. */
   count(resource: string, outcome?: WriteRecord['outcome']): number {
-    return this.writes.filter((w) => w.resource === resource && (outcome === undefined || w.outcome === outcome)).length;
+    return this.matching({ resource, ...(outcome ? { outcome } : {}) }).length;
+  }
+
+  /** The writes with every field `filter` gives. */
+  matching(filter: Partial<WriteRecord>): WriteRecord[] {
+    const wanted = Object.entries(filter) as [keyof WriteRecord, string][];
+    return this.writes.filter((w) => wanted.every(([field, value]) => w[field] === value));
   }
 
   reset(): void {
