@@ -18,6 +18,7 @@ import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { controllerRevisions } from '../../src/store/builtin-types';
 import type { KubeObject } from '../../src/store/object-store';
+import { services as serviceType, tasks as taskType, type Service, type Task } from '../../src/api';
 import { dockerSocketPath, kubectl, kubectlOk, run, testEnv } from '../env/env';
 import { eventually as poll } from '../../src/runtime/eventually';
 
@@ -48,6 +49,8 @@ export interface Harness {
   get<T>(resource: string, ...args: string[]): Promise<T | undefined>;
   /** `kubectl get <resource> -o yaml` (for "appears nowhere" checks). */
   yaml(resource: string): Promise<string>;
+  /** A line per Service and Task of the namespace with where it stands: what a timed-out wait reports. */
+  describe(): Promise<string>;
   /** Every container of this namespace on the engine (Docker's own list), with extra label filters. */
   containers(...labels: string[]): Promise<Dockerode.ContainerInfo[]>;
   /** `docker exec` a command in a container; resolves with its stdout, rejects on a non-zero exit. */
@@ -98,6 +101,22 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       return JSON.parse(result.stdout) as T;
     },
     yaml: (resource) => kubectlOk(['get', resource, '-n', namespace, '-o', 'yaml']),
+    describe: async () => {
+      const { items: services } = await kubeStore.list<Service>(serviceType, namespace);
+      const { items: tasks } = await kubeStore.list<Task>(taskType, namespace);
+      const serviceLines = services.map((s) => {
+        const deployments = (s.status?.deployments ?? []).map(
+          (d) => `${d.taskDefinition} ${d.status} ${d.rolloutState} run ${d.runningCount} pend ${d.pendingCount}`,
+        );
+        const conditions = (s.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`);
+        return `service ${s.metadata.name}: ${deployments.join('; ')} | ${conditions.join(' | ')}`;
+      });
+      const taskLines = tasks.map(
+        (t) =>
+          `task ${t.metadata.name} ${t.spec.taskDefinition} desired ${t.spec.desiredStatus} last ${t.status?.lastStatus} health ${t.status?.healthStatus} on ${t.spec.containerInstance} admitted ${t.metadata.annotations?.['berth.dev/admitted']} ${t.status?.stoppedReason ?? ''}`,
+      );
+      return [...serviceLines, ...taskLines].join('\n');
+    },
     containers,
     exec: async (containerId, command) => {
       const result = await run('docker', ['exec', containerId, ...command], { env: { ...process.env, DOCKER_HOST: env.dockerHost }, timeoutMs: 15_000 });
@@ -145,8 +164,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 /** The project's polling helper with the pace of Docker-backed tests: a minute, four looks a second. */
-export function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  return poll(probe, what, { timeoutMs, intervalMs });
+export function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+  detail?: () => Promise<string>,
+): Promise<T> {
+  return poll(probe, what, { timeoutMs, intervalMs, ...(detail ? { detail } : {}) });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

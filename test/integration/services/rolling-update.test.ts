@@ -107,6 +107,8 @@ async function steadyOn(service: string, container: string, revision: string, de
     },
     `${service} to be steady on ${revision} with ${desired} healthy containers`,
     90_000,
+    250,
+    () => h.describe(),
   );
 }
 
