@@ -202,7 +202,8 @@ describe('Cluster controller (embedded store)', () => {
     const cluster = (await clusterNow())!;
     await store.update(clusters, { ...cluster, spec: { ...cluster.spec, nodeGroups: [general(1)] } });
     await eventually(async () => (await instanceNames()).join() === 'demo-general-0', 'demo-batch-0 to go');
-    expect(simulatedHosts.running.size).toBe(0);
+    // The host goes once the controller has seen its instance go.
+    await eventually(() => simulatedHosts.running.size === 0, 'its host terminated');
     expect(await eventMessages()).toEqual(expect.arrayContaining(['node group batch: draining demo-batch-0 as its node group was removed']));
   });
 
@@ -242,9 +243,15 @@ describe('Cluster controller (embedded store)', () => {
     await bindTask('web-a', 'demo-general-0', 'RUNNING');
 
     await store.delete(clusters, ns, 'demo');
+    // The condition speaks of what the controller has seen: wait for it to have seen the empty instance go.
     const deleting = await eventually(async () => {
       const condition = await ready();
-      return condition?.reason === 'Deleting' && (await instanceNames()).join() === 'demo-general-0,edge-host-1' && condition;
+      return (
+        condition?.reason === 'Deleting' &&
+        condition.message.includes('demo-general-0 drains') &&
+        (await instanceNames()).join() === 'demo-general-0,edge-host-1' &&
+        condition
+      );
     }, 'the empty instance gone, the busy one and the self-managed one kept');
     expect(deleting.message).toContain('demo-general-0 drains, 1 task still on it');
     expect(deleting.message).toContain('edge-host-1: self-managed, waiting for its agent to deregister it');

@@ -164,8 +164,12 @@ export class ClusterReconciler {
       context.log.info('terminated instance', { instance: instance.metadata.name });
       await this.deps.events.event(cluster, 'Normal', 'InstanceTerminated', `node group ${instance.spec.nodeGroup}: terminated ${instance.metadata.name}`);
     });
+    // A write that failed, or whose outcome the cache already shows, lets go of its expectation.
+    const cached = (instance: ContainerInstance) => this.deps.containerInstances.get(instance.metadata.namespace, instance.metadata.name);
     deleted.forEach((result, i) => {
-      if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound')) this.expectations.observed(owner, plan.delete[i].metadata.name);
+      const instance = plan.delete[i];
+      if (result.status === 'rejected' && (!isStoreError(result.reason, 'NotFound') || !cached(instance)))
+        this.expectations.observed(owner, instance.metadata.name);
     });
     // Until the informer shows what was created, the next reconcile would see too few instances: expect them.
     this.expectations.expect(
@@ -181,7 +185,9 @@ export class ClusterReconciler {
     });
     created.forEach((result, i) => {
       // AlreadyExists: an earlier attempt made it, and the informer will show it (then this reconcile's sync launches it).
-      if (result.status === 'rejected' && !isStoreError(result.reason, 'AlreadyExists')) this.expectations.observed(owner, plan.create[i].metadata.name);
+      const instance = plan.create[i];
+      if (result.status === 'rejected' && (!isStoreError(result.reason, 'AlreadyExists') || cached(instance)))
+        this.expectations.observed(owner, instance.metadata.name);
     });
     for (const result of [...deleted, ...created]) {
       if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound') && !isStoreError(result.reason, 'AlreadyExists')) throw result.reason;

@@ -73,7 +73,7 @@ export class ServiceReconciler {
     this.services = new MutationCache(deps.services);
     this.now = deps.now ?? (() => new Date());
     this.expectations = deps.expectations ?? new Expectations();
-    this.writer = new ServiceTaskWriter(deps.store, deps.events, this.expectations);
+    this.writer = new ServiceTaskWriter(deps.store, deps.events, this.expectations, deps.tasks);
     this.taskIndex = new TaskIndex(deps.tasks);
     this.instanceIndex = new InstanceIndex(deps.instances);
     deps.tasks.addEventHandler(this.expectationObserver());

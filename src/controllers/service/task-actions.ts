@@ -2,6 +2,7 @@ import { stopReasonAnnotation, tasks as taskType, type Service, type Task } from
 import { settleAll } from '../../runtime/concurrency';
 import type { EventRecorder } from '../../runtime/events';
 import type { Expectations } from '../../runtime/expectations';
+import type { SharedInformer } from '../../runtime/informer';
 import { formatKey, keyOf } from '../../runtime/object-key';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { healthCheckFailureReason } from './deployment';
@@ -24,7 +25,17 @@ export class ServiceTaskWriter {
     private readonly store: ObjectStore,
     private readonly events: EventRecorder,
     private readonly expectations: Expectations,
+    /** The informer the expectations are lowered from. */
+    private readonly cache: SharedInformer<Task>,
   ) {}
+
+  /**
+   * A write whose outcome the cache already shows (its event came before the write returned), or one
+   * that changed nothing (no event will come): waiting for it would hold the service for the whole TTL.
+   */
+  private settleIfShown(owner: string, name: string, shown: (cached: Task | undefined) => boolean, namespace: string | undefined): void {
+    if (shown(this.cache.get(namespace, name))) this.expectations.observed(owner, name);
+  }
 
   /** REPLICA: `count` new tasks of a deployment, at the lowest free ordinals. Resolves with how many were created. */
   async startReplicaTasks(service: Service, deploymentId: string, taskDefinition: string, count: number, existing: Task[]): Promise<number> {
@@ -51,8 +62,12 @@ export class ServiceTaskWriter {
     const results = await settleAll(tasks, writeConcurrency, (task) => stopTask(this.store, task, reason));
     let stopped = 0;
     results.forEach((result, i) => {
-      if (result.status === 'fulfilled' && result.value) stopped++;
-      else this.expectations.observed(owner, tasks[i].metadata.name);
+      const { name, namespace } = tasks[i].metadata;
+      if (result.status === 'fulfilled' && result.value) {
+        stopped++;
+        const written = result.value;
+        this.settleIfShown(owner, name, (cached) => cached?.metadata.resourceVersion === written.metadata.resourceVersion, namespace);
+      } else this.expectations.observed(owner, name);
     });
     if (stopped > 0) {
       const unhealthy = reason === healthCheckFailureReason;
@@ -80,8 +95,10 @@ export class ServiceTaskWriter {
       await this.store.delete(taskType, task.metadata.namespace, task.metadata.name, { preconditionUid: task.metadata.uid });
     });
     results.forEach((result, i) => {
-      // NotFound: already gone, and the informer's delete will say so; anything else will not come.
-      if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound')) this.expectations.observed(owner, removable[i].metadata.name);
+      const { name, namespace } = removable[i].metadata;
+      // NotFound: already gone; the informer's delete will say so, unless it already has.
+      if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound')) this.expectations.observed(owner, name);
+      else if (result.status === 'rejected') this.settleIfShown(owner, name, (cached) => cached === undefined, namespace);
     });
     throwFirstFailure(results, ['NotFound']);
   }
@@ -96,9 +113,11 @@ export class ServiceTaskWriter {
     const results = await settleAll(tasks, writeConcurrency, (task) => this.store.create(taskType, task));
     let created = 0;
     results.forEach((result, i) => {
+      const { name, namespace } = tasks[i].metadata;
       if (result.status === 'fulfilled') created++;
-      // AlreadyExists: the task is there (an earlier attempt made it) and the informer will show it.
-      else if (!isStoreError(result.reason, 'AlreadyExists')) this.expectations.observed(owner, tasks[i].metadata.name);
+      // AlreadyExists: the task is there (an earlier attempt made it) and the informer will show it, unless it already has.
+      else if (!isStoreError(result.reason, 'AlreadyExists')) this.expectations.observed(owner, name);
+      else this.settleIfShown(owner, name, (cached) => cached !== undefined, namespace);
     });
     if (created > 0) {
       const message = `service ${service.metadata.name} has started ${tasksWord(created)} of ${taskDefinition} (deployment ${deploymentId}).`;
@@ -132,16 +151,15 @@ export function chooseTasksToStop(candidates: Task[], count: number, now: Date, 
     .slice(0, count);
 }
 
-/** ECS StopTask: desiredStatus STOPPED, with the reason for the task's stoppedReason. Resolves false when the task is gone. */
-export async function stopTask(store: ObjectStore, task: Task, reason: string): Promise<boolean> {
+/** ECS StopTask: desiredStatus STOPPED, with the reason for the task's stoppedReason. Resolves with the task as stored, undefined when it is gone. */
+export async function stopTask(store: ObjectStore, task: Task, reason: string): Promise<Task | undefined> {
   try {
-    await store.patch(taskType, task.metadata.namespace, task.metadata.name, {
+    return await store.patch<Task>(taskType, task.metadata.namespace, task.metadata.name, {
       metadata: { annotations: { [stopReasonAnnotation]: reason } },
       spec: { desiredStatus: 'STOPPED' },
     });
-    return true;
   } catch (error) {
-    if (isStoreError(error, 'NotFound')) return false;
+    if (isStoreError(error, 'NotFound')) return undefined;
     throw error;
   }
 }
