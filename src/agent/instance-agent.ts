@@ -23,7 +23,7 @@ import { semanticallyEqual } from '../runtime/semantic-equal';
 import { controllerRevisions } from '../store/builtin-types';
 import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
 import { InstanceLease } from './instance-lease';
-import { buildLaunch, LaunchError, withOverrides } from './launch';
+import { buildLaunch, LaunchError } from './launch';
 import { referencesOf } from '../controllers/taskdefinition/references';
 import type { ReferencedObjects } from '../runtime/referenced-objects';
 import { essentialContainers, type TaskObservation, type TaskRuntime } from './task-runtime';
@@ -172,13 +172,13 @@ export class InstanceAgent {
   }
 
   /**
-   * The spec the task runs. A revision missing from the cache is asked of the API server before it
+   * The revision spec the task runs (`buildLaunch` applies the task's overrides). A revision missing from the cache is asked of the API server before it
    * counts as missing: after a restart the cache may simply not have it yet, and a launch failure
    * would stop a healthy task and count against the service's circuit breaker.
    */
   private async specOf(task: Task): Promise<TaskDefinitionSpec | undefined | 'not-yet'> {
     const cached = revisionSpec(this.context.revisions, task.metadata.namespace, task.spec.taskDefinition);
-    if (cached) return withOverrides(cached, task.spec.overrides);
+    if (cached) return cached;
     const { family, revision } = parseTaskDefinitionRef(task.spec.taskDefinition);
     if (revision === undefined) return undefined;
     const stored = await this.context.store.get<ControllerRevision>(controllerRevisions, task.metadata.namespace, revisionName(family, revision));

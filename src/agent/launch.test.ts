@@ -1,5 +1,6 @@
 import type { Task, TaskDefinitionSpec } from '../api';
-import { buildLaunch, LaunchError, registryOf, SecretSource, withOverrides } from './launch';
+import { withOverrides } from '../controllers/taskdefinition/overrides';
+import { buildLaunch, LaunchError, registryOf, SecretSource } from './launch';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -75,5 +76,12 @@ test('a missing key names the field, never a value', () => {
   };
   expect(() => buildLaunch(task, spec, broken, '127.0.0.1')).toThrow(
     new LaunchError('containerDefinitions[app].secrets[DB_PASSWORD]: Secret db has no key "password"'),
+  );
+});
+
+test('a launch whose overrides name a missing container fails with the field named, as ECS refuses RunTask', () => {
+  const bad = { ...task, spec: { ...task.spec, overrides: { containerOverrides: [{ name: 'nope', command: ['true'] }] } } };
+  expect(() => buildLaunch(bad, spec, source, '127.0.0.1')).toThrow(
+    new LaunchError(`overrides.containerOverrides[nope]: task definition app:3 has no container named nope`),
   );
 });

@@ -1,4 +1,5 @@
 import type { Task, TaskDefinitionSpec } from '../api';
+import { overridesProblem, withOverrides } from '../controllers/taskdefinition/overrides';
 import type { KubeObject } from '../store/object-store';
 import type { RegistryAuth, TaskLaunch } from './task-runtime';
 
@@ -18,28 +19,6 @@ export class LaunchError extends Error {
     super(message);
     this.name = 'LaunchError';
   }
-}
-
-export function withOverrides(spec: TaskDefinitionSpec, overrides: Task['spec']['overrides']): TaskDefinitionSpec {
-  if (!overrides) return spec;
-  const result = structuredClone(spec);
-  if (overrides.cpu !== undefined) result.cpu = overrides.cpu;
-  if (overrides.memory !== undefined) result.memory = overrides.memory;
-  if (overrides.taskRole !== undefined) result.taskRole = overrides.taskRole;
-  for (const override of overrides.containerOverrides ?? []) {
-    const container = result.containerDefinitions.find((c) => c.name === override.name);
-    if (!container) throw new LaunchError(`overrides.containerOverrides[${override.name}]: no such container in the task definition`);
-    if (override.command) container.command = override.command;
-    if (override.cpu !== undefined) container.cpu = override.cpu;
-    if (override.memory !== undefined) container.memory = override.memory;
-    if (override.memoryReservation !== undefined) container.memoryReservation = override.memoryReservation;
-    if (override.environment) {
-      const byName = new Map((container.environment ?? []).map((e) => [e.name, e]));
-      for (const variable of override.environment) byName.set(variable.name, variable);
-      container.environment = [...byName.values()];
-    }
-  }
-  return result;
 }
 
 const decode = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
@@ -127,6 +106,8 @@ export function buildLaunch(
   source: SecretSource,
   publishAddress: string,
 ): TaskLaunch {
+  const problem = overridesProblem(revisionSpec, task.spec.overrides, task.spec.taskDefinition);
+  if (problem) throw new LaunchError(problem);
   const spec = withOverrides(revisionSpec, task.spec.overrides);
   return {
     taskUid: task.metadata.uid!,

@@ -82,4 +82,15 @@ describe('the binder', () => {
     await eventually(async () => (await get('too-early')).status?.conditions?.some((c) => c.message === 'task definition web:7 not found'), 'too-early waits');
     expect((await get('too-early')).status?.lastStatus).toBe('PROVISIONING');
   });
+
+  test('a task whose overrides name a container its task definition lacks is refused, and does not hold up the others', async () => {
+    await store.create(taskType, task('bad', { overrides: { containerOverrides: [{ name: 'wbe', command: ['true'] }] } }));
+    await store.create(taskType, task('good'));
+    await eventually(async () => (await get('bad')).status?.lastStatus === 'STOPPED', 'bad STOPPED');
+    expect((await get('bad')).status).toMatchObject({
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: expect.stringContaining('overrides.containerOverrides[wbe]'),
+    });
+    await eventually(async () => (await get('good')).status?.lastStatus === 'RUNNING', 'good RUNNING');
+  });
 });

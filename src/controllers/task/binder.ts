@@ -18,7 +18,8 @@ import {
   type Scheduler,
 } from '../placement';
 import { InstanceIndex, TaskIndex } from '../shared/indexes';
-import { specOfTask } from '../taskdefinition/revision-lookup';
+import { overridesProblem, withOverrides } from '../taskdefinition/overrides';
+import { revisionSpec, specOfTask } from '../taskdefinition/revision-lookup';
 import { revisionsOfFamily } from '../taskdefinition/indexes';
 import { resolveForNewUse } from '../taskdefinition/revision-state';
 import { parseTaskDefinitionRef, type ControllerRevision } from '../taskdefinition/revisions';
@@ -90,12 +91,19 @@ export class ClusterBinder {
         outcomes.push({ task, refusal });
         continue;
       }
-      const spec = specOfTask(this.deps.revisions, task);
-      if (!spec) {
+      const revision = revisionSpec(this.deps.revisions, task.metadata.namespace, task.spec.taskDefinition);
+      if (!revision) {
         // Not a reason to destroy anything: the revision may be registered yet. The task waits, and says why.
         outcomes.push({ task, failure: `task definition ${task.spec.taskDefinition} not found` });
         continue;
       }
+      // ECS refuses RunTask whose overrides name a container the task definition lacks.
+      const overridesRefused = overridesProblem(revision, task.spec.overrides, task.spec.taskDefinition);
+      if (overridesRefused) {
+        outcomes.push({ task, refusal: overridesRefused });
+        continue;
+      }
+      const spec = withOverrides(revision, task.spec.overrides);
       const service = this.serviceOf(task);
       requests.push({
         task,

@@ -1,6 +1,6 @@
 import type { Task, TaskDefinitionSpec } from '../../api';
-import { withOverrides } from '../../agent/launch';
 import type { SharedInformer } from '../../runtime/informer';
+import { overridesProblem, withOverrides } from './overrides';
 import { ControllerRevision, parseTaskDefinitionRef, revisionName } from './revisions';
 
 /** The stored spec of `family:N` in `namespace`, from the informer cache. */
@@ -11,8 +11,9 @@ export function revisionSpec(revisions: SharedInformer<ControllerRevision>, name
   return stored?.data.family === family ? (stored.data.spec as unknown as TaskDefinitionSpec) : undefined;
 }
 
-/** What a task runs: its pinned revision with its overrides applied. */
+/** What a task runs: its pinned revision with its overrides applied; undefined when unknown, or when the overrides cannot apply (such a task is refused). */
 export function specOfTask(revisions: SharedInformer<ControllerRevision>, task: Task): TaskDefinitionSpec | undefined {
   const spec = revisionSpec(revisions, task.metadata.namespace, task.spec.taskDefinition);
-  return spec && withOverrides(spec, task.spec.overrides);
+  if (!spec || overridesProblem(spec, task.spec.overrides, task.spec.taskDefinition)) return undefined;
+  return withOverrides(spec, task.spec.overrides);
 }
