@@ -1,4 +1,5 @@
 import type { ContainerDefinition, TaskDefinitionSpec } from '../api';
+import type { ContainerObservation } from '../controllers/task/lifecycle/observation';
 
 /**
  * The TaskRuntime port: what an agent asks of the engine that runs one container instance's tasks.
@@ -12,28 +13,8 @@ import type { ContainerDefinition, TaskDefinitionSpec } from '../api';
  * `list()` re-adopts them after a restart.
  */
 
-export type ContainerState = 'PENDING' | 'PULLED' | 'CREATED' | 'RUNNING' | 'STOPPED';
-export type HealthState = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
-
-export interface NetworkBinding {
-  bindIP: string;
-  containerPort: number;
-  hostPort: number;
-  protocol: 'tcp' | 'udp';
-}
-
-export interface ContainerObservation {
-  name: string;
-  runtimeId?: string;
-  lastStatus: ContainerState;
-  exitCode?: number;
-  /** Why it stopped or could not start, e.g. a pull error, OOMKilled. */
-  reason?: string;
-  healthStatus: HealthState;
-  networkBindings: NetworkBinding[];
-  startedAt?: string;
-  finishedAt?: string;
-}
+// The container facts the task lifecycle reads: defined beside it, where the controllers can import them.
+export type { ContainerObservation, ContainerState, HealthState, NetworkBinding } from '../controllers/task/lifecycle/observation';
 
 export interface TaskObservation {
   /** Task uid: the label every container of the task carries. */

@@ -1,4 +1,4 @@
-import type { ContainerObservation } from '../../../agent/task-runtime';
+import type { ContainerObservation } from './observation';
 import type { TaskStatus } from '../../../api';
 import { nextTaskStatus } from './next-task-status';
 import type { TaskEvent } from './task-lifecycle-machine';

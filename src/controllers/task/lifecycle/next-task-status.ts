@@ -1,5 +1,5 @@
 import { transition } from 'xstate';
-import type { ContainerObservation } from '../../../agent/task-runtime';
+import type { ContainerObservation } from './observation';
 import type { TaskContainerStatus, TaskStatus } from '../../../api';
 import { setConditions } from '../../shared/conditions';
 import {

@@ -1,11 +1,33 @@
-import type { ContainerObservation, HealthState } from '../../../agent/task-runtime';
-
 /**
  * What one agent observation of a task's containers means for the task. The agent reports facts
  * (container states, exit codes, health); the lifecycle needs one verdict, in ECS's order of
  * precedence: a container that never started fails the launch, an essential container that ran and
  * stopped ends the task, and only then do running and health decide how far the task has come.
  */
+
+export type ContainerState = 'PENDING' | 'PULLED' | 'CREATED' | 'RUNNING' | 'STOPPED';
+export type HealthState = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+export interface NetworkBinding {
+  bindIP: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/** One container as the runtime (the agent's TaskRuntime port) observed it. */
+export interface ContainerObservation {
+  name: string;
+  runtimeId?: string;
+  lastStatus: ContainerState;
+  exitCode?: number;
+  /** Why it stopped or could not start, e.g. a pull error, OOMKilled. */
+  reason?: string;
+  healthStatus: HealthState;
+  networkBindings: NetworkBinding[];
+  startedAt?: string;
+  finishedAt?: string;
+}
 
 export interface ContainersObserved {
   type: 'CONTAINERS_OBSERVED';

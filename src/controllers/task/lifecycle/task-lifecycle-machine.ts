@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import type { HealthState } from '../../../agent/task-runtime';
+import type { HealthState } from './observation';
 import type { TaskStatus } from '../../../api';
 import { assessObservation, taskHealth, type ContainersObserved } from './observation';
 
