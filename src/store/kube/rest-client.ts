@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -22,6 +23,8 @@ export interface StreamHandle {
  */
 export class RestClient {
   private readonly server: URL;
+  /** The connection pool, kept while the TLS identity it was built for stays the same. */
+  private pool: { identity: string; agent: http.Agent } | undefined;
 
   constructor(
     private readonly config: KubeConfig,
@@ -91,6 +94,7 @@ export class RestClient {
       ...(signal ? { signal } : {}),
     };
     await this.config.applyToHTTPSOptions(options);
+    options.agent = this.pooled(options);
     const transport = this.server.protocol === 'https:' ? https : http;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     // An explicit length: the API server ignored DeleteOptions sent as a chunked DELETE body.
@@ -101,6 +105,33 @@ export class RestClient {
       if (payload !== undefined) request.write(payload);
       request.end();
     });
+  }
+
+  /**
+   * client-node's applyToHTTPSOptions builds a new Agent on every call, without keep-alive: used as
+   * is, every request would open a new connection, with a TLS handshake and a new SecureContext for
+   * the client certificate. So the agent is kept, and requests share its connections, as long as what
+   * it was built from (CA, client certificate and key, server name, proxy) stays the same; credentials
+   * that change (an exec plugin's rotated certificate) get a new pool. A plain agent is rebuilt with
+   * keep-alive; a proxy agent is kept as it was built.
+   */
+  private pooled(options: https.RequestOptions): https.RequestOptions['agent'] {
+    const built = options.agent;
+    if (!(built instanceof http.Agent)) return built;
+    const hash = createHash('sha256').update(built.constructor.name);
+    for (const part of [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.rejectUnauthorized, options.servername]) {
+      for (const item of Array.isArray(part) ? (part as unknown[]) : [part]) {
+        hash.update(`\0${typeof item}:`).update(typeof item === 'string' || Buffer.isBuffer(item) ? item : JSON.stringify(item ?? null));
+      }
+    }
+    const identity = hash.digest('hex');
+    if (this.pool?.identity !== identity) {
+      const plain = built.constructor === https.Agent || built.constructor === http.Agent;
+      const agentOptions = (built as http.Agent & { options: https.AgentOptions }).options;
+      const agent = plain ? new (built.constructor as typeof https.Agent)({ ...agentOptions, keepAlive: true }) : built;
+      this.pool = { identity, agent };
+    }
+    return this.pool.agent;
   }
 }
 
