@@ -1,0 +1,69 @@
+/**
+ * convergence: 1,000 simulated instances, 10,000 tasks in 20 REPLICA services, from applying the task
+ * definition and services until every task is RUNNING and every service steady. Baseline: the same
+ * 10,000 Task objects created, bound and reported PENDING then RUNNING by a plain loop at the
+ * control plane's task-writing concurrency, on the same store — the store's floor.
+ */
+import { memoryBackend, kubeBackend, type Backend } from '../support/backends';
+import type { BenchCase } from '../support/bench-case';
+import {
+  applyAndConverge,
+  controlPlaneFor,
+  instancesFor,
+  plainLoopBaseline,
+  provisionInstances,
+  scaledFleet,
+  taskWriteConcurrency,
+  type FleetSize,
+} from '../support/fleet';
+import { log, round } from '../support/report';
+
+const fullSize: FleetSize = { tasks: 10_000, services: 20 };
+
+function convergenceCase(backend: Backend, timeoutMs: number): BenchCase {
+  const name = `convergence/${backend.name}`;
+  return {
+    name,
+    timeoutMs,
+    run: async (context) => {
+      const size = scaledFleet(fullSize, context.scale);
+      const session = await backend.session(context);
+      const namespace = await session.namespace('converge');
+      const plane = controlPlaneFor(context, session.controlPlaneStore, namespace.name);
+      const concurrency = await taskWriteConcurrency(plane);
+
+      log(`${name}: baseline, ${size.tasks} tasks by a plain loop at concurrency ${concurrency}`);
+      const baseline = await plainLoopBaseline(context, backend, size.tasks, concurrency);
+      context.note({ baselineS: round(baseline.elapsedMs / 1000), concurrency });
+
+      const instances = instancesFor(size.tasks);
+      log(`${name}: ${instances} simulated instances`);
+      const provisionMs = await provisionInstances(session.client, plane, namespace.name, instances, context.signal);
+      context.note({ instancesReadyS: round(provisionMs / 1000) });
+
+      log(`${name}: ${size.tasks} tasks in ${size.services} services`);
+      const converged = await applyAndConverge(session.client, plane, namespace.name, size, context.signal);
+      return [
+        {
+          case: name,
+          value: round(converged.elapsedMs / 1000),
+          unit: 's',
+          baseline: round(baseline.elapsedMs / 1000),
+          baselineIs: `the same ${size.tasks} tasks created, bound, PENDING, RUNNING by a plain loop at concurrency ${concurrency}`,
+          target: { value: { op: '<=', limit: 60 }, ratio: { op: '<=', limit: 1.5 } },
+          details: {
+            tasks: size.tasks,
+            services: size.services,
+            instances,
+            tasksRunningS: round(converged.tasksRunningMs / 1000),
+            instancesReadyS: round(provisionMs / 1000),
+            concurrency,
+          },
+        },
+      ];
+    },
+  };
+}
+
+export const convergenceOnKube = convergenceCase(kubeBackend, 20 * 60_000);
+export const convergenceOnMemory = convergenceCase(memoryBackend, 10 * 60_000);

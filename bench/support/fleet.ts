@@ -1,0 +1,147 @@
+/**
+ * The convergence scenario every scale case shares: a cluster of simulated instances, then one task
+ * definition and N REPLICA services applied at once, converged until every task is RUNNING and every
+ * service reports a steady state; and the plain-loop baseline of the same tasks.
+ */
+import {
+  clusters,
+  containerInstances,
+  services as serviceType,
+  taskDefinitions,
+  tasks as taskType,
+  type ContainerInstance,
+  type Service,
+  type Task,
+} from '../../src/api';
+import type { ObjectStore } from '../../src/store/object-store';
+import type { Backend } from './backends';
+import type { CaseContext } from './bench-case';
+import { startControlPlane, taskWritingControllers, type ControlPlane, type ControlPlaneOptions } from './control-plane';
+import { PredicateCount } from './informer-counts';
+import { clusterManifest, serviceManifest, taskDefinitionManifest, tasksPerInstance } from './objects';
+import { createBaselineService, startTasksByPlainLoop } from './plain-loop';
+import { log } from './report';
+
+export interface FleetSize {
+  tasks: number;
+  services: number;
+}
+
+/** The fleet at a fraction of its size, keeping whole tasks per service. */
+export function scaledFleet(size: FleetSize, scale: number): FleetSize {
+  return { services: size.services, tasks: size.services * Math.max(1, Math.round((size.tasks / size.services) * scale)) };
+}
+
+export const clusterName = 'bench';
+export const familyName = 'app';
+
+export const instancesFor = (tasks: number) => Math.ceil(tasks / tasksPerInstance);
+
+export const isRunning = (task: Task) => task.status?.lastStatus === 'RUNNING';
+export const isConnected = (instance: ContainerInstance) => instance.status?.agentConnected === true;
+/** Ready=True for the current generation: the service has reached a steady state for its latest spec. */
+export const isSteady = (service: Service) =>
+  service.status?.observedGeneration === service.metadata.generation &&
+  (service.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === service.metadata.generation);
+
+/** The control plane on a session's store, watching `namespace`, stopped when the case ends. */
+export function controlPlaneFor(
+  context: CaseContext,
+  store: ObjectStore,
+  namespace: string,
+  extra: Pick<ControlPlaneOptions, 'heartbeatIntervalMs' | 'configure' | 'docker'> = {},
+): ControlPlane {
+  const plane = startControlPlane({
+    store,
+    namespace,
+    // Simulated containers pull and start at once: the bench measures the control plane, not a simulated engine's delays.
+    simulated: { pullMs: 0, startMs: 0 },
+    ...extra,
+  });
+  context.defer(() => plane.stop());
+  return plane;
+}
+
+/** Applies the cluster and waits until all its instances' agents have reported in; resolves with the time it took. */
+export async function provisionInstances(
+  client: ObjectStore,
+  plane: ControlPlane,
+  namespace: string,
+  instances: number,
+  signal: AbortSignal,
+  provider: 'simulated' | 'local' = 'simulated',
+): Promise<number> {
+  const connected = new PredicateCount(plane.manager.informerFor<ContainerInstance>(containerInstances, namespace), isConnected);
+  const started = performance.now();
+  try {
+    await client.create(clusters, clusterManifest(namespace, clusterName, instances, provider));
+    await connected.reaches(instances, signal);
+    return performance.now() - started;
+  } finally {
+    connected.stop();
+  }
+}
+
+export interface Convergence {
+  /** From applying the task definition and services until every task RUNNING and every service steady. */
+  elapsedMs: number;
+  /** When the last task turned RUNNING (services report steady a little later). */
+  tasksRunningMs: number;
+}
+
+/** Applies the task definition and `size.services` services sharing `size.tasks`, and waits for convergence. */
+export async function applyAndConverge(
+  client: ObjectStore,
+  plane: ControlPlane,
+  namespace: string,
+  size: FleetSize,
+  signal: AbortSignal,
+): Promise<Convergence> {
+  const running = new PredicateCount(plane.manager.informerFor<Task>(taskType, namespace), isRunning);
+  const steady = new PredicateCount(plane.manager.informerFor<Service>(serviceType, namespace), isSteady);
+  const progress = setInterval(() => log(`  ${running.count}/${size.tasks} tasks RUNNING, ${steady.count}/${size.services} services steady`), 10_000);
+  const started = performance.now();
+  try {
+    await client.create(taskDefinitions, taskDefinitionManifest(namespace, familyName, { image: 'bench/app:1' }));
+    const perService = size.tasks / size.services;
+    for (let i = 0; i < size.services; i++) {
+      await client.create(serviceType, serviceManifest(namespace, `svc-${i}`, { cluster: clusterName, taskDefinition: familyName, desiredCount: perService }));
+    }
+    await running.reaches(size.tasks, signal);
+    const tasksRunningMs = performance.now() - started;
+    await steady.reaches(size.services, signal);
+    return { elapsedMs: performance.now() - started, tasksRunningMs };
+  } finally {
+    clearInterval(progress);
+    running.stop();
+    steady.stop();
+  }
+}
+
+export interface Baseline {
+  elapsedMs: number;
+  concurrency: number;
+}
+
+/**
+ * The floor of `tasks` tasks on `backend`: a plain loop at the concurrency the control plane writes
+ * tasks with (its task-writing controllers' reconcile workers), in a namespace of its own that is
+ * gone again before the control plane's run starts.
+ */
+export async function plainLoopBaseline(context: CaseContext, backend: Backend, tasks: number, concurrency: number): Promise<Baseline> {
+  const session = await backend.session(context);
+  const namespace = await session.namespace('baseline');
+  try {
+    const service = await createBaselineService(session.client, namespace.name, 'svc-0');
+    const started = performance.now();
+    await startTasksByPlainLoop({ store: session.client, service, deploymentId: 'baseline', count: tasks, concurrency, signal: context.signal });
+    return { elapsedMs: performance.now() - started, concurrency };
+  } finally {
+    await namespace.release();
+  }
+}
+
+/** How many reconciles can write tasks at once in this control plane. */
+export function taskWriteConcurrency(plane: ControlPlane): Promise<number> {
+  return plane.workers(taskWritingControllers);
+}
