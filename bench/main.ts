@@ -1,13 +1,17 @@
 /**
- * `npm run bench [-- NAME...] [--scale F]`: runs every benchmark case (or those named), one after the
+ * `npm run bench [-- NAME...] [--scale F] [--profile DIR]`: runs every benchmark case (or those named), one after the
  * other, each under its own time bound. stdout gets one JSON object per line — a measurement, or a
  * case's error — and nothing else; progress goes to stderr. A case that fails or times out reports
- * an error line and the run carries on; whatever a case set up is cleaned up either way.
+ * an error line and the run carries on; whatever a case set up is cleaned up either way. With
+ * --profile, each case's CPU profile is written to DIR/<case>.cpuprofile.
  */
+import { mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchCase, CaseContext } from './support/bench-case';
 import { errorLine, log, printLine, resultLine } from './support/report';
 import { cases } from './cases';
+import { startCpuProfile } from './support/profiler';
 
 /** How long a case that ignores its abort signal gets to unwind before the runner moves on (and cleans up anyway). */
 const unwindGraceMs = 30_000;
@@ -16,7 +20,7 @@ const unwindGraceMs = 30_000;
 const interrupted = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupted.abort(new Error(`interrupted by ${signal}`)));
 
-async function runCase(benchCase: BenchCase, scale: number): Promise<boolean> {
+async function runCase(benchCase: BenchCase, scale: number, profileDir: string | undefined): Promise<boolean> {
   const abort = new AbortController();
   const onInterrupt = () => abort.abort(interrupted.signal.reason);
   interrupted.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -32,6 +36,7 @@ async function runCase(benchCase: BenchCase, scale: number): Promise<boolean> {
   const timeout = setTimeout(() => abort.abort(new Error(`timed out after ${boundMs / 1000} s`)), boundMs);
   const started = performance.now();
   log(`${benchCase.name}: start`);
+  const profile = profileDir === undefined ? undefined : await startCpuProfile();
   let ok = false;
   try {
     const measurements = await untilUnwound(benchCase.run(context), abort.signal);
@@ -51,6 +56,11 @@ async function runCase(benchCase: BenchCase, scale: number): Promise<boolean> {
         log(`${benchCase.name}: cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
         ok = false;
       }
+    }
+    if (profile && profileDir !== undefined) {
+      const file = path.join(profileDir, `${benchCase.name.replace(/\//g, '_')}.cpuprofile`);
+      await profile.stopAndWrite(file);
+      log(`${benchCase.name}: CPU profile in ${file}`);
     }
     log(`${benchCase.name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -80,7 +90,7 @@ function select(names: string[]): BenchCase[] {
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { scale: { type: 'string', default: '1' }, list: { type: 'boolean', default: false } },
+    options: { scale: { type: 'string', default: '1' }, profile: { type: 'string' }, list: { type: 'boolean', default: false } },
   });
   if (values.list) {
     for (const c of cases) process.stderr.write(`${c.name}\n`);
@@ -88,12 +98,14 @@ async function main(): Promise<number> {
   }
   const scale = Number(values.scale);
   if (!(scale > 0 && scale <= 1)) throw new Error(`--scale: ${values.scale} is not in (0, 1]`);
+  const profileDir = values.profile === undefined ? undefined : path.resolve(values.profile);
+  if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
   // A stray rejection inside the control plane must not end the whole run: it is reported, and the case's own wait times out.
   process.on('unhandledRejection', (reason) => log(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
   let failures = 0;
   for (const benchCase of select(positionals)) {
     if (interrupted.signal.aborted) break;
-    if (!(await runCase(benchCase, scale))) failures++;
+    if (!(await runCase(benchCase, scale, profileDir))) failures++;
   }
   if (interrupted.signal.aborted) return 130;
   return failures === 0 ? 0 : 1;

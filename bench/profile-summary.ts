@@ -75,15 +75,16 @@ function main(): void {
   const wallMs = (profile.endTime - profile.startTime) / 1000;
   const idle = times.get('((idle))')?.self ?? 0;
   process.stdout.write(`${file}: ${(wallMs / 1000).toFixed(1)} s profiled, ${(100 - (idle / 1000 / wallMs) * 100).toFixed(1)} % busy\n`);
-  const table = (title: string, key: keyof FrameTime) => {
+  const table = (title: string, key: keyof FrameTime, include: (name: string) => boolean) => {
     process.stdout.write(`\n${title}\n`);
-    const rows = [...times.entries()].filter(([name]) => name !== '((idle))' && name !== '((root))').sort((a, b) => b[1][key] - a[1][key]);
+    const rows = [...times.entries()].filter(([name]) => include(name)).sort((a, b) => b[1][key] - a[1][key]);
     for (const [name, time] of rows.slice(0, top)) {
       process.stdout.write(`${(time[key] / 1000).toFixed(0).padStart(9)} ms ${((time[key] / 1000 / wallMs) * 100).toFixed(1).padStart(5)} %  ${name}\n`);
     }
   };
-  table('by self time', 'self');
-  table('by total time (self + callees)', 'total');
+  table('by self time', 'self', (name) => name !== '((idle))' && name !== '((root))' && name !== '((program))');
+  // Node's own event-loop and module-loader frames sit under everything: only the program's frames say where time goes.
+  table('by total time (self + callees), program frames only', 'total', (name) => !name.startsWith('(') && !/ node:|ts-node/.test(name));
 }
 
 main();

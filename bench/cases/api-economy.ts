@@ -48,7 +48,7 @@ function breakdown(counts: WriteCounts): Record<string, string> {
 
 export const apiEconomy: BenchCase = {
   name: 'api-economy',
-  timeoutMs: 30 * 60_000,
+  timeoutMs: 40 * 60_000,
   run: async (context) => {
     const instances = Math.max(1, Math.round(fullInstances * context.scale));
     const fleet = scaledFleet(fullFleet, context.scale);
@@ -58,11 +58,11 @@ export const apiEconomy: BenchCase = {
     const namespace = await session.namespace('economy');
     const plane = controlPlaneFor(context, session.controlPlaneStore, namespace.name, { heartbeatIntervalMs: renewalIntervalMs });
     log(`api-economy: ${instances} simulated instances`);
-    await provisionInstances(session.client, plane, namespace.name, instances, context.signal);
+    await provisionInstances(session.client, plane, namespace.name, instances, context);
     plane.store.takeCounts();
 
     log(`api-economy: ${fleet.tasks} tasks in ${fleet.services} services`);
-    await applyAndConverge(session.client, plane, namespace.name, fleet, context.signal);
+    await applyAndConverge(session.client, plane, namespace.name, fleet, context);
     const converging = plane.store.takeCounts();
     const taskWrites = totalOf(converging, isTaskWrite);
     const all = totalOf(converging);

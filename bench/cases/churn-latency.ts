@@ -153,7 +153,7 @@ export const churnLatency: BenchCase = {
     });
 
     // Each service swings between 1 and 2 tasks: room for all of them at 2.
-    await provisionInstances(session.client, plane, namespace.name, instancesFor(2 * serviceCount), context.signal);
+    await provisionInstances(session.client, plane, namespace.name, instancesFor(2 * serviceCount), context);
     log(`churn-latency: ${serviceCount} services of 1 task`);
     const names = Array.from({ length: serviceCount }, (_, i) => `svc-${i}`);
     const steady = new PredicateCount(plane.manager.informerFor<Service>(serviceType, namespace.name), isSteady);

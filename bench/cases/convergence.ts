@@ -38,11 +38,11 @@ function convergenceCase(backend: Backend, timeoutMs: number): BenchCase {
 
       const instances = instancesFor(size.tasks);
       log(`${name}: ${instances} simulated instances`);
-      const provisionMs = await provisionInstances(session.client, plane, namespace.name, instances, context.signal);
+      const provisionMs = await provisionInstances(session.client, plane, namespace.name, instances, context);
       context.note({ instancesReadyS: round(provisionMs / 1000) });
 
       log(`${name}: ${size.tasks} tasks in ${size.services} services`);
-      const converged = await applyAndConverge(session.client, plane, namespace.name, size, context.signal);
+      const converged = await applyAndConverge(session.client, plane, namespace.name, size, context);
       return [
         {
           case: name,
@@ -65,5 +65,5 @@ function convergenceCase(backend: Backend, timeoutMs: number): BenchCase {
   };
 }
 
-export const convergenceOnKube = convergenceCase(kubeBackend, 20 * 60_000);
-export const convergenceOnMemory = convergenceCase(memoryBackend, 10 * 60_000);
+export const convergenceOnKube = convergenceCase(kubeBackend, 60 * 60_000);
+export const convergenceOnMemory = convergenceCase(memoryBackend, 20 * 60_000);

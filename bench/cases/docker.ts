@@ -88,7 +88,7 @@ export const dockerLaunch: BenchCase = {
     const baselineMs = await startDirectly(context, docker, definition, tasks, concurrency);
     context.note({ baselineS: round(baselineMs / 1000, 3), concurrency });
 
-    await provisionInstances(session.client, plane, namespace.name, instancesFor(tasks), context.signal, 'local');
+    await provisionInstances(session.client, plane, namespace.name, instancesFor(tasks), context, 'local');
     log(`docker: ${tasks} tasks by Berth`);
     const running = new PredicateCount(plane.manager.informerFor<Task>(taskType, namespace.name), isRunning);
     context.defer(() => running.stop());

@@ -19,7 +19,7 @@ const serviceCount = 20;
 
 export const growth: BenchCase = {
   name: 'growth',
-  timeoutMs: 40 * 60_000,
+  timeoutMs: 30 * 60_000,
   run: async (context) => {
     const perTaskMs: Record<number, number> = {};
     for (const full of sizes) {
@@ -29,8 +29,8 @@ export const growth: BenchCase = {
       const plane = controlPlaneFor(context, session.controlPlaneStore, namespace.name);
       try {
         log(`growth: ${size.tasks} tasks on ${instancesFor(size.tasks)} instances`);
-        await provisionInstances(session.client, plane, namespace.name, instancesFor(size.tasks), context.signal);
-        const converged = await applyAndConverge(session.client, plane, namespace.name, size, context.signal);
+        await provisionInstances(session.client, plane, namespace.name, instancesFor(size.tasks), context);
+        const converged = await applyAndConverge(session.client, plane, namespace.name, size, context);
         perTaskMs[size.tasks] = round(converged.elapsedMs / size.tasks, 3);
         context.note({ perTaskMs });
         log(`growth: ${size.tasks} tasks in ${round(converged.elapsedMs / 1000)} s, ${perTaskMs[size.tasks]} ms per task`);

@@ -63,7 +63,7 @@ export const rollingUpdate: BenchCase = {
     context.note({ baselineS: round(baselineMs / 1000), concurrency });
 
     // Room for the surge: the ceiling's worth of tasks must fit at once.
-    await provisionInstances(session.client, plane, namespace.name, instancesFor(bounds.ceiling), context.signal);
+    await provisionInstances(session.client, plane, namespace.name, instancesFor(bounds.ceiling), context);
     const serviceInformer = plane.manager.informerFor<Service>(serviceType, namespace.name);
     const taskInformer = plane.manager.informerFor<Task>(taskType, namespace.name);
 

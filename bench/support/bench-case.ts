@@ -7,9 +7,9 @@ export interface CaseContext {
   /** Fraction of the full size (1 for the real figures): `--scale 0.1` runs a tenth of every count, to try the bench itself quickly. */
   scale: number;
   /** Registers a cleanup; the runner runs them all, last first, when the case ends, fails or times out. */
-  defer(cleanup: () => Promise<void> | void): void;
+  defer: (cleanup: () => Promise<void> | void) => void;
   /** Records figures as they are measured, so a case that fails later still reports them in its error line. */
-  note(details: Record<string, unknown>): void;
+  note: (details: Record<string, unknown>) => void;
 }
 
 export interface BenchCase {

@@ -51,7 +51,7 @@ export async function createNamespace(store: ObjectStore, prefix: string): Promi
  * not share the API server with the namespace controller's deletions. Call it once no controller runs
  * there any more: Berth's finalizers are dropped first, as nobody is left to release them.
  */
-export async function deleteNamespace(store: ObjectStore, namespace: string, timeoutMs = 300_000): Promise<void> {
+export async function deleteNamespace(store: ObjectStore, namespace: string, timeoutMs = 600_000): Promise<void> {
   for (const type of berthResourceTypes) {
     let page: { items: KubeObject[]; continue?: string } = { items: [] };
     do {

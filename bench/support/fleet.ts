@@ -62,22 +62,40 @@ export function controlPlaneFor(
   return plane;
 }
 
+/** What a long wait reports: a line on stderr every 10 s, and the same figures noted for the case's error line. */
+export interface Progress {
+  signal: AbortSignal;
+  note: CaseContext['note'];
+}
+
+/** Calls `report` every 10 s until the returned function is called. */
+function every10s(report: (elapsedS: number) => void): () => void {
+  const started = performance.now();
+  const timer = setInterval(() => report(Math.round((performance.now() - started) / 1000)), 10_000);
+  return () => clearInterval(timer);
+}
+
 /** Applies the cluster and waits until all its instances' agents have reported in; resolves with the time it took. */
 export async function provisionInstances(
   client: ObjectStore,
   plane: ControlPlane,
   namespace: string,
   instances: number,
-  signal: AbortSignal,
+  { signal, note }: Progress,
   provider: 'simulated' | 'local' = 'simulated',
 ): Promise<number> {
   const connected = new PredicateCount(plane.manager.informerFor<ContainerInstance>(containerInstances, namespace), isConnected);
+  const stopReporting = every10s((elapsedS) => {
+    log(`  ${connected.count}/${instances} instances connected`);
+    note({ provisioning: { elapsedS, instancesConnected: connected.count, instances } });
+  });
   const started = performance.now();
   try {
     await client.create(clusters, clusterManifest(namespace, clusterName, instances, provider));
     await connected.reaches(instances, signal);
     return performance.now() - started;
   } finally {
+    stopReporting();
     connected.stop();
   }
 }
@@ -95,11 +113,15 @@ export async function applyAndConverge(
   plane: ControlPlane,
   namespace: string,
   size: FleetSize,
-  signal: AbortSignal,
+  { signal, note }: Progress,
 ): Promise<Convergence> {
-  const running = new PredicateCount(plane.manager.informerFor<Task>(taskType, namespace), isRunning);
+  const tasks = plane.manager.informerFor<Task>(taskType, namespace);
+  const running = new PredicateCount(tasks, isRunning);
   const steady = new PredicateCount(plane.manager.informerFor<Service>(serviceType, namespace), isSteady);
-  const progress = setInterval(() => log(`  ${running.count}/${size.tasks} tasks RUNNING, ${steady.count}/${size.services} services steady`), 10_000);
+  const stopReporting = every10s((elapsedS) => {
+    log(`  ${tasks.list().length} tasks, ${running.count}/${size.tasks} RUNNING, ${steady.count}/${size.services} services steady`);
+    note({ converging: { elapsedS, tasksCreated: tasks.list().length, tasksRunning: running.count, servicesSteady: steady.count, of: size } });
+  });
   const started = performance.now();
   try {
     await client.create(taskDefinitions, taskDefinitionManifest(namespace, familyName, { image: 'bench/app:1' }));
@@ -112,7 +134,7 @@ export async function applyAndConverge(
     await steady.reaches(size.services, signal);
     return { elapsedMs: performance.now() - started, tasksRunningMs };
   } finally {
-    clearInterval(progress);
+    stopReporting();
     running.stop();
     steady.stop();
   }
@@ -133,9 +155,19 @@ export async function plainLoopBaseline(context: CaseContext, backend: Backend, 
   const namespace = await session.namespace('baseline');
   try {
     const service = await createBaselineService(session.client, namespace.name, 'svc-0');
+    let running = 0;
+    const stopReporting = every10s((elapsedS) => {
+      log(`  baseline: ${running}/${tasks} tasks RUNNING`);
+      context.note({ baselineProgress: { elapsedS, tasksRunning: running, tasks } });
+    });
     const started = performance.now();
-    await startTasksByPlainLoop({ store: session.client, service, deploymentId: 'baseline', count: tasks, concurrency, signal: context.signal });
-    return { elapsedMs: performance.now() - started, concurrency };
+    try {
+      const onRunning = (done: number) => (running = done);
+      await startTasksByPlainLoop({ store: session.client, service, deploymentId: 'baseline', count: tasks, concurrency, signal: context.signal, onRunning });
+      return { elapsedMs: performance.now() - started, concurrency };
+    } finally {
+      stopReporting();
+    }
   } finally {
     await namespace.release();
   }

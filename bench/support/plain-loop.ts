@@ -63,6 +63,8 @@ export interface PlainLoopOptions {
   /** Requests in flight at once: one task's writes are sequential, `concurrency` tasks go at a time. */
   concurrency: number;
   signal: AbortSignal;
+  /** Called as each task reaches RUNNING. */
+  onRunning?: (done: number) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function startTasksByPlainLoop(options: PlainLoopOptions): Promise<
     const bound = await store.patch<Task>(taskType, service.metadata.namespace, name, { spec: { containerInstance: instance } });
     const pending = await store.updateStatus(taskType, { ...bound, status: statuses.pending });
     written.push(await store.updateStatus(taskType, { ...pending, status: statuses.running }));
+    options.onRunning?.(written.length);
   });
   return written;
 }
