@@ -15,7 +15,7 @@
 import { tasks as taskType } from '../../src/api';
 import { memoryBackend, kubeBackend } from '../support/backends';
 import type { BenchCase, CaseContext } from '../support/bench-case';
-import { CountingStore, totalOf, type WriteCounts } from '../support/counting-store';
+import { breakdown, CountingStore, ofResource, totalOf } from '../support/counting-store';
 import { applyAndConverge, controlPlaneFor, provisionInstances, scaledFleet } from '../support/fleet';
 import { createBaselineService, startTasksByPlainLoop } from '../support/plain-loop';
 import { log, round } from '../support/report';
@@ -25,7 +25,7 @@ const fullFleet = { tasks: 1_000, services: 20 };
 const renewalIntervalMs = 10_000;
 const idleWindowMs = 60_000;
 
-const isTaskWrite = (key: string) => key.startsWith(`${taskType.plural}.`);
+const isTaskWrite = ofResource(taskType);
 
 /** Writes per task of the plain loop, counted by the same wrapper (on the embedded store: a count does not depend on the store). */
 async function baselineWritesPerTask(context: CaseContext, tasks: number): Promise<number> {
@@ -35,15 +35,6 @@ async function baselineWritesPerTask(context: CaseContext, tasks: number): Promi
   const service = await createBaselineService(session.client, namespace.name, 'svc-0');
   await startTasksByPlainLoop({ store: counting, service, deploymentId: 'baseline', count: tasks, concurrency: 1, signal: context.signal });
   return totalOf(counting.takeCounts(), isTaskWrite).writes / tasks;
-}
-
-/** `{ "tasks.create": "1000 (0 × 409)", … }`, for the details. */
-function breakdown(counts: WriteCounts): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(counts)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, c]) => [key, `${c.writes}${c.conflicts + c.alreadyExists > 0 ? ` (${c.conflicts + c.alreadyExists} × 409)` : ''}`]),
-  );
 }
 
 export const apiEconomy: BenchCase = {

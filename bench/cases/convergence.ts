@@ -5,7 +5,9 @@
  * control plane's task-writing concurrency, on the same store — the store's floor.
  */
 import { memoryBackend, kubeBackend, type Backend } from '../support/backends';
+import { tasks } from '../../src/api';
 import type { BenchCase } from '../support/bench-case';
+import { breakdown, ofResource, totalOf } from '../support/counting-store';
 import {
   applyAndConverge,
   controlPlaneFor,
@@ -42,7 +44,10 @@ function convergenceCase(backend: Backend, timeoutMs: number): BenchCase {
       context.note({ instancesReadyS: round(provisionMs / 1000) });
 
       log(`${name}: ${size.tasks} tasks in ${size.services} services`);
+      plane.store.takeCounts();
       const converged = await applyAndConverge(session.client, plane, namespace.name, size, context);
+      const writes = plane.store.takeCounts();
+      const all = totalOf(writes);
       return [
         {
           case: name,
@@ -58,6 +63,10 @@ function convergenceCase(backend: Backend, timeoutMs: number): BenchCase {
             tasksRunningS: round(converged.tasksRunningMs / 1000),
             instancesReadyS: round(provisionMs / 1000),
             concurrency,
+            reconciles: converged.reconciles,
+            taskWritesPerTask: round(totalOf(writes, ofResource(tasks)).writes / size.tasks),
+            conflictPercent: round(((all.conflicts + all.alreadyExists) / all.writes) * 100),
+            writes: breakdown(writes),
           },
         },
       ];

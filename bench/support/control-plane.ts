@@ -34,6 +34,8 @@ export interface ControlPlane {
   store: CountingStore;
   /** Reconcile workers of the controllers named, once started: the concurrency the control plane writes tasks with. */
   workers(controllers: string[]): Promise<number>;
+  /** Reconciles so far per controller and result (success, error, requeue_after), from controller_runtime_reconcile_total. */
+  reconciles(): Promise<Record<string, Record<string, number>>>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,13 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
           return controllers.every((c) => byController.has(c)) && controllers.reduce((sum, c) => sum + byController.get(c)!, 0);
         });
       return eventually(started, `controllers ${controllers.join(', ')} to start`, { timeoutMs: 60_000, intervalMs: 50 });
+    },
+    reconciles: async () => {
+      const counts: Record<string, Record<string, number>> = {};
+      for (const { labels, value } of (await manager.metrics.reconcileTotal.get()).values) {
+        (counts[String(labels.controller)] ??= {})[String(labels.result)] = value;
+      }
+      return counts;
     },
     stop: () =>
       (stopped ??= (async () => {

@@ -129,3 +129,18 @@ export function totalOf(counts: WriteCounts, include: (key: string) => boolean =
   }
   return total;
 }
+
+/** Selects the counts of one resource, for totalOf. */
+export const ofResource =
+  (type: ResourceType) =>
+  (key: string): boolean =>
+    key.startsWith(`${type.plural}.`);
+
+/** `{ "tasks.create": "1000 (3 × 409)", … }`: every count, compact enough for a JSON line. */
+export function breakdown(counts: WriteCounts): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(counts)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, c]) => [key, `${c.writes}${c.conflicts + c.alreadyExists > 0 ? ` (${c.conflicts + c.alreadyExists} × 409)` : ''}`]),
+  );
+}

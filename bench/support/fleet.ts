@@ -105,6 +105,8 @@ export interface Convergence {
   elapsedMs: number;
   /** When the last task turned RUNNING (services report steady a little later). */
   tasksRunningMs: number;
+  /** Reconciles per controller and result until then: errors are mostly 409s, each retried through the rate limiter. */
+  reconciles: Record<string, Record<string, number>>;
 }
 
 /** Applies the task definition and `size.services` services sharing `size.tasks`, and waits for convergence. */
@@ -120,7 +122,8 @@ export async function applyAndConverge(
   const steady = new PredicateCount(plane.manager.informerFor<Service>(serviceType, namespace), isSteady);
   const stopReporting = every10s((elapsedS) => {
     log(`  ${tasks.list().length} tasks, ${running.count}/${size.tasks} RUNNING, ${steady.count}/${size.services} services steady`);
-    note({ converging: { elapsedS, tasksCreated: tasks.list().length, tasksRunning: running.count, servicesSteady: steady.count, of: size } });
+    const progress = { elapsedS, tasksCreated: tasks.list().length, tasksRunning: running.count, servicesSteady: steady.count, of: size };
+    void plane.reconciles().then((reconciles) => note({ converging: { ...progress, reconciles } }));
   });
   const started = performance.now();
   try {
@@ -132,7 +135,7 @@ export async function applyAndConverge(
     await running.reaches(size.tasks, signal);
     const tasksRunningMs = performance.now() - started;
     await steady.reaches(size.services, signal);
-    return { elapsedMs: performance.now() - started, tasksRunningMs };
+    return { elapsedMs: performance.now() - started, tasksRunningMs, reconciles: await plane.reconciles() };
   } finally {
     stopReporting();
     running.stop();
