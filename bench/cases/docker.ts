@@ -9,9 +9,10 @@ import type Dockerode from 'dockerode';
 import { taskDefinitions, services as serviceType, tasks as taskType, validatorFor, type Task, type TaskDefinition } from '../../src/api';
 import { containerCreateOptions, ecsCpuShares } from '../../src/agent/runtime/docker/container-spec';
 import { taskLayout } from '../../src/agent/runtime/task-layout';
-import { taskLabels, type TaskLaunch } from '../../src/agent/task-runtime';
+import type { TaskLaunch } from '../../src/agent/task-runtime';
 import { memoryBackend } from '../support/backends';
 import type { BenchCase, CaseContext } from '../support/bench-case';
+import { removeContainersOf } from '../support/docker';
 import { kubeEnvironment } from '../support/environment';
 import { clusterName, controlPlaneFor, familyName, instancesFor, isRunning, provisionInstances } from '../support/fleet';
 import { PredicateCount } from '../support/informer-counts';
@@ -22,19 +23,10 @@ import { log, round } from '../support/report';
 const fullTasks = 50;
 const command = ['sleep', '3600'];
 
-/** Removes every container (and volume) labelled with `namespace`; returns how many containers there were. */
-async function removeContainersOf(docker: Dockerode, namespace: string): Promise<number> {
-  const filters = { label: [`${taskLabels.namespace}=${namespace}`] };
-  const containers = await docker.listContainers({ all: true, filters });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
-  const { Volumes: volumes } = await docker.listVolumes({ filters });
-  await Promise.all((volumes ?? []).map((v) => docker.getVolume(v.Name).remove()));
-  return containers.length;
-}
-
 /** The same containers Berth would create for `count` tasks of `definition`, created and started directly. */
 async function startDirectly(context: CaseContext, docker: Dockerode, definition: TaskDefinition, count: number, concurrency: number): Promise<number> {
   const namespace = `bench-docker-direct-${Date.now().toString(36)}`;
+  context.owns({ namespace, on: 'docker' });
   context.defer(async () => {
     await removeContainersOf(docker, namespace);
   });
@@ -75,6 +67,7 @@ export const dockerLaunch: BenchCase = {
     const docker = kube.docker();
     const session = await memoryBackend.session(context);
     const namespace = await session.namespace('docker');
+    context.owns({ namespace: namespace.name, on: 'docker' });
     // Cleanups run last first: this one runs after the control plane has stopped (removing its containers). Nothing may be left.
     context.defer(async () => {
       const leftovers = await removeContainersOf(docker, namespace.name);

@@ -4,12 +4,11 @@
  * onto the same data (two API clients, or the one in-process store), and namespaces that are removed
  * when the case ends, whatever happens.
  */
-import { randomUUID } from 'node:crypto';
 import { validatorFor } from '../../src/api';
 import { MemoryStore } from '../../src/store/memory/memory-store';
 import type { ObjectStore } from '../../src/store/object-store';
 import type { CaseContext } from './bench-case';
-import { createNamespace, deleteNamespace, kubeEnvironment } from './environment';
+import { createNamespace, deleteNamespace, kubeEnvironment, namespaceName } from './environment';
 
 export interface Session {
   /** What the control plane is given (the case wraps it to count). */
@@ -34,7 +33,10 @@ export const kubeBackend: Backend = {
       controlPlaneStore: kube.newStore(),
       client,
       namespace: async (prefix) => {
-        const name = await createNamespace(client, prefix);
+        const name = namespaceName(prefix);
+        // Declared before it exists: a process killed right after creating it still gets it removed.
+        context.owns({ namespace: name, on: 'kube-apiserver' });
+        await createNamespace(client, name);
         let released: Promise<void> | undefined;
         const release = () => (released ??= deleteNamespace(client, name));
         context.defer(release);
@@ -53,7 +55,7 @@ export const memoryBackend: Backend = {
       controlPlaneStore: store,
       client: store,
       // Unique all the same: the name labels Docker containers, which outlive the store.
-      namespace: async (prefix) => ({ name: `bench-${prefix}-${randomUUID().slice(0, 6)}`, release: async () => undefined }),
+      namespace: async (prefix) => ({ name: namespaceName(prefix), release: async () => undefined }),
     };
   },
 };

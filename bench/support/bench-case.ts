@@ -1,4 +1,5 @@
 /** The shape of one benchmark case, and what the runner hands it. */
+import type { OwnedResource } from './protocol';
 import type { Measurement } from './report';
 
 export interface CaseContext {
@@ -10,6 +11,8 @@ export interface CaseContext {
   defer: (cleanup: () => Promise<void> | void) => void;
   /** Records figures as they are measured, so a case that fails later still reports them in its error line. */
   note: (details: Record<string, unknown>) => void;
+  /** Declares something that must not outlive the case: if its process dies before cleaning up, the runner removes it. */
+  owns: (resource: OwnedResource) => void;
 }
 
 export interface BenchCase {

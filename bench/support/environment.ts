@@ -39,11 +39,13 @@ export function kubeEnvironment(): Promise<KubeEnvironment> {
   return ready;
 }
 
-/** Creates a namespace named `<prefix>-<random>` on the API server. */
-export async function createNamespace(store: ObjectStore, prefix: string): Promise<string> {
-  const name = `bench-${prefix}-${randomUUID().slice(0, 6)}`;
+/** `bench-<prefix>-<random>`: unique per run, and recognisably the bench's. */
+export function namespaceName(prefix: string): string {
+  return `bench-${prefix}-${randomUUID().slice(0, 6)}`;
+}
+
+export async function createNamespace(store: ObjectStore, name: string): Promise<void> {
   await store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  return name;
 }
 
 /**
