@@ -8,8 +8,8 @@
  *   by the same wrapper;
  * - 409s (Conflict and AlreadyExists) among all the control plane's writes over the same span;
  * - writes per second once everything has converged and nothing changes, over one minute: ideally
- *   only lease renewals, one per instance per renewal interval. Berth has no leases yet; the agents'
- *   heartbeats (a ContainerInstance status write every 10 s) stand in for them, so the baseline is
+ *   only lease renewals, one per instance per renewal interval (each agent renews its instance's
+ *   heartbeat Lease every 10 s and writes instance status only on change), so the baseline is
  *   instances / 10 s, computed rather than measured.
  */
 import { tasks as taskType } from '../../src/api';
@@ -47,7 +47,7 @@ export const apiEconomy: BenchCase = {
 
     const session = await kubeBackend.session(context);
     const namespace = await session.namespace('economy');
-    const plane = controlPlaneFor(context, session.controlPlaneStore, namespace.name, { heartbeatIntervalMs: renewalIntervalMs });
+    const plane = controlPlaneFor(context, session.controlPlaneStore, namespace.name, { leaseRenewIntervalMs: renewalIntervalMs });
     log(`api-economy: ${instances} simulated instances`);
     await provisionInstances(session.client, plane, namespace.name, instances, context);
     plane.store.takeCounts();

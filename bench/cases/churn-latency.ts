@@ -11,8 +11,7 @@
  * what the runtime itself (informer → workqueue → worker → write) costs under the same load.
  */
 import { events as eventType, configMaps } from '../../src/store/builtin-types';
-import { services as serviceType, taskDefinitions, tasks as taskType, type Service, type Task } from '../../src/api';
-import { serviceLabel } from '../../src/controllers/service/service-tasks';
+import { serviceLabel, services as serviceType, taskDefinitions, tasks as taskType, type Service, type Task } from '../../src/api';
 import type { Manager } from '../../src/runtime/manager';
 import type { SharedInformer } from '../../src/runtime/informer';
 import { kubeBackend } from '../support/backends';

@@ -22,8 +22,8 @@ export interface ControlPlaneOptions {
   simulated?: InstanceProviderOptions['simulated'];
   /** The engine of `provider: local` instances. */
   docker?: Dockerode;
-  /** The agents' heartbeat (today's stand-in for a lease renewal); the agent's own default when absent. */
-  heartbeatIntervalMs?: number;
+  /** How often each instance's agent renews its heartbeat Lease; the agent's own default (10 s) when absent. */
+  leaseRenewIntervalMs?: number;
   /** Runs before the manager starts: where a case adds its own handlers or controllers beside Berth's. */
   configure?: (manager: Manager, store: CountingStore) => void;
 }
@@ -50,7 +50,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
   const host = new AgentHost({
     manager,
     namespace: options.namespace,
-    ...(options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
+    ...(options.leaseRenewIntervalMs !== undefined ? { leaseRenewIntervalMs: options.leaseRenewIntervalMs } : {}),
   });
   const providers = inProcessInstanceProviders(host, {
     ...(options.docker ? { docker: options.docker } : {}),

@@ -49,7 +49,7 @@ export function controlPlaneFor(
   context: CaseContext,
   store: ObjectStore,
   namespace: string,
-  extra: Pick<ControlPlaneOptions, 'heartbeatIntervalMs' | 'configure' | 'docker'> = {},
+  extra: Pick<ControlPlaneOptions, 'leaseRenewIntervalMs' | 'configure' | 'docker'> = {},
 ): ControlPlane {
   const plane = startControlPlane({
     store,
