@@ -32,15 +32,12 @@ export interface ControlPlane {
   manager: Manager;
   /** The store the control plane writes through: its counts are the control plane's writes only. */
   store: CountingStore;
-  /** Reconcile workers of the controllers named, once started: the concurrency the control plane writes tasks with. */
+  /** Reconcile workers of the controllers named, once started (summed; every instance agent sets the one `agent` gauge to its own workers). */
   workers(controllers: string[]): Promise<number>;
   /** Reconciles so far per controller and result (success, error, requeue_after), from controller_runtime_reconcile_total. */
   reconciles(): Promise<Record<string, Record<string, number>>>;
   stop(): Promise<void>;
 }
-
-/** Controllers whose reconciles write Task objects: the service scheduler creates, the task controller binds, agents report. */
-export const taskWritingControllers = ['service', 'task', 'agent'];
 
 export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
   const store = new CountingStore(options.store);

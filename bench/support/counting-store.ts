@@ -46,9 +46,45 @@ export interface WriteCount {
 /** Counts keyed `<plural>.<verb>`, e.g. `tasks.updateStatus`. */
 export type WriteCounts = Record<string, WriteCount>;
 
+/** Writes of one resource in flight at once (issued, not yet answered) over a span. */
+export interface Concurrency {
+  peak: number;
+  /** Time-weighted mean over the span. */
+  mean: number;
+}
+
+/** In-flight writes of one resource: the current count, its peak and its integral over time since the span began. */
+class InFlight {
+  current = 0;
+  peak = 0;
+  private area = 0;
+  private since = performance.now();
+  private spanStart = this.since;
+
+  change(by: number): void {
+    const now = performance.now();
+    this.area += this.current * (now - this.since);
+    this.since = now;
+    this.current += by;
+    this.peak = Math.max(this.peak, this.current);
+  }
+
+  /** The span's figures, and starts a new span. */
+  take(): Concurrency {
+    this.change(0);
+    const span = this.since - this.spanStart;
+    const result = { peak: this.peak, mean: span > 0 ? this.area / span : 0 };
+    this.area = 0;
+    this.spanStart = this.since;
+    this.peak = this.current;
+    return result;
+  }
+}
+
 export class CountingStore implements ObjectStore {
   private counts: WriteCounts = {};
   private readonly listeners = new Set<(write: IssuedWrite) => void>();
+  private readonly inFlight = new Map<string, InFlight>();
 
   constructor(private readonly inner: ObjectStore) {}
 
@@ -63,6 +99,21 @@ export class CountingStore implements ObjectStore {
     const counts = this.counts;
     this.counts = {};
     return counts;
+  }
+
+  /**
+   * How many writes of `type` were in flight at once since the last call (or since the first write):
+   * the concurrency the control plane actually wrote that resource with, whatever its workers and
+   * parallel writes add up to.
+   */
+  takeConcurrency(type: ResourceType): Concurrency {
+    return this.inFlightOf(type.plural).take();
+  }
+
+  private inFlightOf(plural: string): InFlight {
+    let inFlight = this.inFlight.get(plural);
+    if (!inFlight) this.inFlight.set(plural, (inFlight = new InFlight()));
+    return inFlight;
   }
 
   get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
@@ -102,6 +153,8 @@ export class CountingStore implements ObjectStore {
     for (const listener of this.listeners) listener(issued);
     const count = (this.counts[`${write.type.plural}.${write.verb}`] ??= { writes: 0, conflicts: 0, alreadyExists: 0, errors: 0 });
     count.writes++;
+    const inFlight = this.inFlightOf(write.type.plural);
+    inFlight.change(1);
     try {
       return await perform();
     } catch (error) {
@@ -109,6 +162,8 @@ export class CountingStore implements ObjectStore {
       else if (isStoreError(error, 'AlreadyExists')) count.alreadyExists++;
       else count.errors++;
       throw error;
+    } finally {
+      inFlight.change(-1);
     }
   }
 }

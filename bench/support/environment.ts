@@ -10,7 +10,7 @@ import Dockerode from 'dockerode';
 import { berthResourceTypes } from '../../src/api';
 import { eventually } from '../../src/runtime/eventually';
 import { KubeStore } from '../../src/store/kube/kube-store';
-import { namespaces } from '../../src/store/builtin-types';
+import { controllerRevisions, namespaces } from '../../src/store/builtin-types';
 import { isStoreError, type KubeObject, type ObjectStore } from '../../src/store/object-store';
 import { dockerSocketPath, testEnv, type TestEnv } from '../../test/env/env';
 import checkEnvironmentAndInstallCrds from '../../test/env/jest-global-setup';
@@ -51,10 +51,11 @@ export async function createNamespace(store: ObjectStore, name: string): Promise
 /**
  * Removes a namespace and everything in it, and waits until it is gone so the next measurement does
  * not share the API server with the namespace controller's deletions. Call it once no controller runs
- * there any more: Berth's finalizers are dropped first, as nobody is left to release them.
+ * there any more: Berth's finalizers are dropped first (its own kinds', and the one task definition
+ * revisions carry), as nobody is left to release them.
  */
 export async function deleteNamespace(store: ObjectStore, namespace: string, timeoutMs = 600_000): Promise<void> {
-  for (const type of berthResourceTypes) {
+  for (const type of [...berthResourceTypes, controllerRevisions]) {
     let page: { items: KubeObject[]; continue?: string } = { items: [] };
     do {
       page = await store.list(type, namespace, { limit: 500, ...(page.continue ? { continue: page.continue } : {}) });

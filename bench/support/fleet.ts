@@ -16,7 +16,8 @@ import {
 import type { ObjectStore } from '../../src/store/object-store';
 import type { Backend } from './backends';
 import type { CaseContext } from './bench-case';
-import { startControlPlane, taskWritingControllers, type ControlPlane, type ControlPlaneOptions } from './control-plane';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane';
+import type { Concurrency } from './counting-store';
 import { PredicateCount } from './informer-counts';
 import { clusterManifest, serviceManifest, taskDefinitionManifest, tasksPerInstance } from './objects';
 import { createBaselineService, startTasksByPlainLoop } from './plain-loop';
@@ -149,9 +150,9 @@ export interface Baseline {
 }
 
 /**
- * The floor of `tasks` tasks on `backend`: a plain loop at the concurrency the control plane writes
- * tasks with (its task-writing controllers' reconcile workers), in a namespace of its own that is
- * gone again before the control plane's run starts.
+ * The floor of `tasks` tasks on `backend`: a plain loop at the concurrency the control plane wrote
+ * tasks with (`taskWriteConcurrency`), in a namespace of its own, run once the control plane has
+ * stopped, so the two never share the store.
  */
 export async function plainLoopBaseline(context: CaseContext, backend: Backend, tasks: number, concurrency: number): Promise<Baseline> {
   const session = await backend.session(context);
@@ -176,7 +177,12 @@ export async function plainLoopBaseline(context: CaseContext, backend: Backend, 
   }
 }
 
-/** How many reconciles can write tasks at once in this control plane. */
-export function taskWriteConcurrency(plane: ControlPlane): Promise<number> {
-  return plane.workers(taskWritingControllers);
+/**
+ * The concurrency the control plane wrote Task objects with since the last call: the peak of Task
+ * writes in flight at once, as the counting store saw them (service creates, the binder's parallel
+ * bindings and every instance agent's status reports add up; no worker count says it). The baseline
+ * loop holds that many writes in flight throughout; the mean is reported beside it.
+ */
+export function taskWriteConcurrency(plane: ControlPlane): Concurrency {
+  return plane.store.takeConcurrency(taskType);
 }
