@@ -9,7 +9,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/src'],
+      roots: ['<rootDir>/src', '<rootDir>/bench'],
       testMatch: ['**/*.test.ts'],
       transform,
       transformIgnorePatterns,
