@@ -22,6 +22,8 @@ import { errorLine, log, printLine, resultLine, type Measurement } from './suppo
 
 /** How long a case asked to stop gets to unwind and clean up before it is killed. */
 const unwindGraceMs = 5 * 60_000;
+/** The least fraction of a case's time bound a `--scale` run gets. */
+const minimumBoundFraction = 0.25;
 /** The sampling interval of --profile, in µs: a 60-minute case stays a file of a few MB. */
 const profileIntervalUs = 10_000;
 
@@ -72,7 +74,9 @@ function runInProcess(benchCase: BenchCase, scale: number, profileDir: string | 
     }, unwindGraceMs);
   };
   let killTimer: NodeJS.Timeout | undefined;
-  const boundMs = benchCase.timeoutMs * Math.max(0.1, Math.min(1, scale));
+  // A scaled run keeps at least a quarter of the bound: provisioning, baselines and waits on a shared
+  // machine do not shrink in proportion to the task count.
+  const boundMs = benchCase.timeoutMs * Math.max(minimumBoundFraction, Math.min(1, scale));
   const timeout = setTimeout(() => stop(`timed out after ${boundMs / 1000} s`), boundMs);
   const onInterrupt = () => stop(String((interrupted.signal.reason as Error).message));
   interrupted.signal.addEventListener('abort', onInterrupt, { once: true });
