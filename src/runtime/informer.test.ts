@@ -292,6 +292,8 @@ describe('SharedInformer', () => {
         .map((o) => o.metadata.name)
         .sort();
     expect(names('x')).toEqual(['a', 'b']);
+    expect([informer.countByIndex('byValue', 'x'), informer.countByIndex('byValue', 'y'), informer.countByIndex('byValue', 'z')]).toEqual([2, 1, 0]);
+    expect(() => informer.countByIndex('missing', 'x')).toThrow(/has no index missing/);
     store.put('b', 'y');
     expect(names('x')).toEqual(['a']);
     expect(names('y')).toEqual(['b', 'c']);
@@ -304,6 +306,7 @@ describe('SharedInformer', () => {
     await settle();
     expect(names('x')).toEqual([]);
     expect(names('y')).toEqual(['a']);
+    expect([informer.countByIndex('byValue', 'x'), informer.countByIndex('byValue', 'y')]).toEqual([0, 1]);
   });
 
   it('re-delivers every cached object as an update each resync period', async () => {

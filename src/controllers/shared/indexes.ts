@@ -54,6 +54,11 @@ export class TaskIndex {
     return this.informer.byIndex(awaitingPlacementByClusterIndex, inNamespace(namespace, cluster));
   }
 
+  /** Whether any task of the cluster awaits placement or admission; O(1), for event handlers that run on every task change. */
+  anyAwaitingPlacementIn(namespace: string | undefined, cluster: string): boolean {
+    return this.informer.countByIndex(awaitingPlacementByClusterIndex, inNamespace(namespace, cluster)) > 0;
+  }
+
   inCluster(namespace: string | undefined, cluster: string): Task[] {
     return this.informer.byIndex(byClusterIndex, inNamespace(namespace, cluster));
   }

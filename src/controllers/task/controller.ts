@@ -118,7 +118,7 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
     name: object.spec.cluster,
   });
   const anyoneWaiting = (object: { metadata: { namespace?: string }; spec: { cluster: string } }) =>
-    taskIndex.awaitingPlacementIn(object.metadata.namespace, object.spec.cluster).length > 0;
+    taskIndex.anyAwaitingPlacementIn(object.metadata.namespace, object.spec.cluster);
 
   manager
     .addController({ name: 'task', workers: 4, reconcile: (key, context) => reconciler.reconcile(key, context) })
