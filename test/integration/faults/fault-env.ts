@@ -130,3 +130,58 @@ export function describeService(service: Service | undefined): string {
   const deployments = (status.deployments ?? []).map((d) => `${d.status} ${d.taskDefinition} ${d.rolloutState} running=${d.runningCount} id=${d.id}`);
   return `service: ${status.taskDefinition} running=${status.runningCount} pending=${status.pendingCount} [${deployments.join('; ')}]`;
 }
+
+/**
+ * A managed group of `instances` simulated instances (4096 CPU / 8192 MiB: 16 tasks of 256 / 512 each)
+ * and one Service of `desiredCount` simulated tasks under `limits`; a rollout changes ROUND.
+ */
+export function simulatedRolloutManifests({
+  instances,
+  desiredCount,
+  limits,
+}: {
+  instances: number;
+  desiredCount: number;
+  limits: { minimumHealthyPercent: number; maximumPercent: number };
+}): string {
+  return `
+apiVersion: berth.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: sim
+spec:
+  nodeGroups:
+    - name: general
+      type: managed
+      provider: simulated
+      instanceType: { cpu: 4096, memory: 8192 }
+      scaling: { minSize: ${instances}, desiredSize: ${instances}, maxSize: ${instances} }
+---
+apiVersion: berth.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  containerDefinitions:
+    - name: web
+      image: berth-test/simulated:latest
+      essential: true
+      cpu: 256
+      memory: 512
+      environment:
+        - name: ROUND
+          value: "0"
+---
+apiVersion: berth.dev/v1alpha1
+kind: Service
+metadata:
+  name: web
+spec:
+  cluster: sim
+  taskDefinition: web
+  desiredCount: ${desiredCount}
+  deploymentConfiguration:
+    minimumHealthyPercent: ${limits.minimumHealthyPercent}
+    maximumPercent: ${limits.maximumPercent}
+`;
+}

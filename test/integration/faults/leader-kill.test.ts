@@ -34,7 +34,7 @@
 import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random';
 import { kubectlOk } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
-import { describeService, startFaultEnv, steadyOn, type FaultEnv } from './fault-env';
+import { describeService, simulatedRolloutManifests, startFaultEnv, steadyOn, type FaultEnv } from './fault-env';
 import { deploymentOf, expectCleanRollout } from './rollout-checks';
 import { TaskLedger } from './task-ledger';
 
@@ -49,46 +49,7 @@ const roundTripAllowanceMs = 5_000;
 const takeoverBoundMs = leaseDurationMs + 2 * retryPeriodMs + roundTripAllowanceMs;
 const timeoutMs = 120_000;
 
-const manifests = `
-apiVersion: berth.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: sim
-spec:
-  nodeGroups:
-    - name: general
-      type: managed
-      provider: simulated
-      instanceType: { cpu: 4096, memory: 8192 }
-      scaling: { minSize: 10, desiredSize: 10, maxSize: 10 }
----
-apiVersion: berth.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: web
-spec:
-  containerDefinitions:
-    - name: web
-      image: berth-test/simulated:latest
-      essential: true
-      cpu: 256
-      memory: 512
-      environment:
-        - name: ROUND
-          value: "0"
----
-apiVersion: berth.dev/v1alpha1
-kind: Service
-metadata:
-  name: web
-spec:
-  cluster: sim
-  taskDefinition: web
-  desiredCount: ${desiredCount}
-  deploymentConfiguration:
-    minimumHealthyPercent: ${limits.minimumHealthyPercent}
-    maximumPercent: ${limits.maximumPercent}
-`;
+const manifests = simulatedRolloutManifests({ instances: 10, desiredCount, limits });
 
 let env: FaultEnv;
 let ledger: TaskLedger;

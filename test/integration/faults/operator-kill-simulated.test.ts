@@ -39,7 +39,7 @@
 import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random';
 import { kubectlOk } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
-import { describeService, startFaultEnv, steadyOn, type FaultEnv } from './fault-env';
+import { describeService, simulatedRolloutManifests, startFaultEnv, steadyOn, type FaultEnv } from './fault-env';
 import { deploymentOf, expectCleanRollout, type DeploymentTasks } from './rollout-checks';
 import { TaskLedger } from './task-ledger';
 
@@ -51,46 +51,7 @@ const killWindowEvents = 1000;
 const roundTimeoutMs = 180_000;
 const setupTimeoutMs = 240_000;
 
-const manifests = `
-apiVersion: berth.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: sim
-spec:
-  nodeGroups:
-    - name: general
-      type: managed
-      provider: simulated
-      instanceType: { cpu: 4096, memory: 8192 }
-      scaling: { minSize: 20, desiredSize: 20, maxSize: 20 }
----
-apiVersion: berth.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: web
-spec:
-  containerDefinitions:
-    - name: web
-      image: berth-test/simulated:latest
-      essential: true
-      cpu: 256
-      memory: 512
-      environment:
-        - name: ROUND
-          value: "0"
----
-apiVersion: berth.dev/v1alpha1
-kind: Service
-metadata:
-  name: web
-spec:
-  cluster: sim
-  taskDefinition: web
-  desiredCount: ${desiredCount}
-  deploymentConfiguration:
-    minimumHealthyPercent: ${limits.minimumHealthyPercent}
-    maximumPercent: ${limits.maximumPercent}
-`;
+const manifests = simulatedRolloutManifests({ instances: 20, desiredCount, limits });
 
 interface RoundReport {
   round: number;
