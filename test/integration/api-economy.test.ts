@@ -3,7 +3,17 @@
 // controller reconcile every object again and again — no write at all but heartbeat Lease renewals.
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { clusters, services, taskDefinitions, tasks as taskType, type Service, type Task } from '../../src/api';
+import {
+  clusters,
+  containerInstances,
+  type Cluster,
+  services,
+  taskDefinitions,
+  tasks as taskType,
+  type ContainerInstance,
+  type Service,
+  type Task,
+} from '../../src/api';
 import { AgentHost } from '../../src/agent/agent-host';
 import { inProcessInstanceProviders } from '../../src/agent/instance-providers';
 import { addControllers } from '../../src/controllers';
@@ -60,6 +70,14 @@ test('writes per task, conflicts, and not one write while resyncs reconcile a st
     taskDefinitions,
     taskDefinitionManifest(namespace, 'web', [{ name: 'web', image: 'web:1', memory: 128, environment: [{ name: 'A', value: '1' }] }]),
   );
+  // Instances ready first: a task created while none is connected waits, and writes why (one more write, rightly).
+  await eventually(
+    async () =>
+      (await store.list<ContainerInstance>(containerInstances, namespace)).items.filter((i) => i.status?.status === 'ACTIVE' && i.status.agentConnected)
+        .length === 3,
+    'three instances ACTIVE and connected',
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
   counting.reset();
   await store.create(services, serviceManifest(namespace, 'web', { desiredCount: 12 }));
   const steady = async () => {
@@ -71,6 +89,10 @@ test('writes per task, conflicts, and not one write while resyncs reconcile a st
   const tasks = (await store.list<Task>(taskType, namespace)).items;
   expect(tasks).toHaveLength(12);
   const taskWrites = counting.matching({ resource: 'tasks.berth.dev', outcome: 'ok' });
+  // Per task, not only on average, and naming the writes: create, bind, PENDING, RUNNING.
+  const writesByTask = new Map<string, string[]>();
+  for (const w of counting.matching({ resource: 'tasks.berth.dev' })) writesByTask.set(w.name, [...(writesByTask.get(w.name) ?? []), `${w.verb}:${w.outcome}`]);
+  expect([...writesByTask].filter(([, writes]) => writes.length > 4)).toEqual([]);
   expect(taskWrites.length / tasks.length).toBeLessThanOrEqual(4);
   const all = counting.writes.filter((w) => w.resource !== 'leases.coordination.k8s.io');
   expect(all.filter((w) => w.outcome === 'conflict').length / all.length).toBeLessThan(0.01);
@@ -82,8 +104,16 @@ test('writes per task, conflicts, and not one write while resyncs reconcile a st
     { timeoutMs: 20_000, intervalMs: 100 },
   );
   counting.reset();
+  const quietFrom = (await store.get<Cluster>(clusters, namespace, 'demo'))?.status;
   const before = await reconciles();
   // Every resync re-delivers every cached object: services, tasks, instances, the cluster, the task definition.
   await eventually(async () => (await reconciles()) - before >= 4 * (12 + 3 + 3), 'four resyncs of everything', { timeoutMs: 30_000, intervalMs: 100 });
-  expect(counting.writes.filter((w) => w.resource !== 'leases.coordination.k8s.io')).toEqual([]);
+  const quietWrites = counting.writes.filter((w) => w.resource !== 'leases.coordination.k8s.io');
+  // A write here is a bug: say what the status was and became, so that the cause shows in the failure.
+  if (quietWrites.length > 0) {
+    const quietTo = (await store.get<Cluster>(clusters, namespace, 'demo'))?.status;
+    throw new Error(
+      `writes while quiet: ${JSON.stringify(quietWrites)}\ncluster status before: ${JSON.stringify(quietFrom)}\nafter: ${JSON.stringify(quietTo)}`,
+    );
+  }
 });
