@@ -267,7 +267,11 @@ export class Manager {
   }
 
   private async startServers(): Promise<void> {
-    if (this.options.metricsServer !== false) this.metricsServer = await serveMetrics(this.registry, this.options.metricsServer);
+    if (this.options.metricsServer !== false) {
+      this.metricsServer = await serveMetrics(this.registry, this.options.metricsServer);
+      // With port 0 the kernel picks one: this line is the only place that says which.
+      this.logger.info('serving metrics', { address: `${this.metricsServer.host}:${this.metricsServer.port}`, path: '/metrics' });
+    }
     if (this.options.healthServer !== false) {
       const healthz: Record<string, HealthCheck> = { ping: () => undefined };
       const elector = this.elector;
