@@ -202,12 +202,12 @@ describe(`${count} generated manifests through the API server (seed ${seed})`, (
     outcomes.push(...(await bounded(generate(), concurrency, (fuzz, index) => applyOne(index, fuzz))));
     const problems: string[] = [];
     for (const o of outcomes) {
-      if (!o.accepted && !namesField(o.message, o.fuzz.path)) problems.push(`${reproduce(o)}: refused without naming ${o.fuzz.path}: ${short(o.message)}`);
+      if (!o.accepted && !names(o.message, o.fuzz)) problems.push(`${reproduce(o)}: refused without naming ${o.fuzz.path}: ${short(o.message)}`);
       if (o.accepted !== o.embeddedAccepted) {
         problems.push(
           `${reproduce(o)}: the API server ${o.accepted ? 'accepted' : `refused (${short(o.message)})`} but the embedded store ${o.embeddedAccepted ? 'accepted' : `refused (${short(o.embeddedMessage)})`}`,
         );
-      } else if (!o.embeddedAccepted && !namesField(o.embeddedMessage, o.fuzz.path)) {
+      } else if (!o.embeddedAccepted && !names(o.embeddedMessage, o.fuzz)) {
         problems.push(`${reproduce(o)}: the embedded store refused without naming ${o.fuzz.path}: ${short(o.embeddedMessage)}`);
       }
     }

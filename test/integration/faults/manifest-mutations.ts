@@ -339,7 +339,8 @@ export function mutatedManifest(targets: FuzzTargets, name: string): fc.Arbitrar
     return mutators[which](kind, template, name).map((mutation) => {
       const manifest = structuredClone(template);
       mutation.apply(manifest);
-      return { kind, description: mutation.description, path: fieldPath(mutation.path), manifest: manifest as unknown as KubeObject };
+      const path = fieldPath(mutation.path);
+      return { kind, description: mutation.description, path, referrers: referrersOf(path), manifest: manifest as unknown as KubeObject };
     });
   });
 }
