@@ -178,7 +178,8 @@ async function applyOne(index: number, fuzz: MutatedManifest): Promise<Outcome> 
     await env.store.create(typeOf(fuzz.kind), manifest);
     return { index, fuzz, via: 'KubeStore', accepted: true, message: '', embeddedAccepted, embeddedMessage };
   } catch (error) {
-    if (!isStoreError(error) || error.reason !== 'Invalid') throw new Error(`${reproduce({ index, fuzz, via: 'KubeStore' })}: ${String(error)}`);
+    if (!isStoreError(error) || error.reason !== 'Invalid')
+      throw new Error(`${reproduce({ index, fuzz, via: 'KubeStore' })}: ${String(error)}`, { cause: error });
     return { index, fuzz, via: 'KubeStore', accepted: false, message: [error.message, ...error.causes].join('\n'), embeddedAccepted, embeddedMessage };
   }
 }
