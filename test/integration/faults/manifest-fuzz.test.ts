@@ -7,7 +7,7 @@
 // either
 //   - refused (400/422) with a message naming the mutated field: the field itself
 //     (`spec.containerDefinitions[0].cpu`) or a field holding it below the top level (a rule across
-//     siblings blames one of them: minSize 1 above maxSize 1 names `spec.nodeGroups[0].scaling.maxSize`; a
+//     siblings blames one of them: minSize 2 above maxSize 1 names `spec.nodeGroups[0].scaling.maxSize`; a
 //     `dependsOn` naming no container is refused by the rule on `spec.containerDefinitions`); or
 //   - accepted and then reconciled: within 90 s the operator wrote its status for the object's generation
 //     (`status.observedGeneration`, which every Cluster, TaskDefinition and Service reconcile writes, with
