@@ -10,7 +10,7 @@ import { controllerRevisions, leases } from '../../../src/store/builtin-types';
 import { KubeStore } from '../../../src/store/kube/kube-store';
 import type { KubeObject } from '../../../src/store/object-store';
 import type { Lease } from '../../../src/runtime/leader-election';
-import { kubectl, kubectlOk, testEnv } from '../../env/env';
+import { kubectl, kubectlOk, testEnv, type TestEnv } from '../../env/env';
 import { CliProcess, dockerClient, requireBuiltCli, runSuffix } from '../process/cli-process';
 
 export { taskLabels };
@@ -32,16 +32,16 @@ export interface FaultEnv {
   teardown(): Promise<void>;
 }
 
-export async function startFaultEnv(prefix: string): Promise<FaultEnv> {
+/** `env`: the shared test environment, or one the suite started itself (test/env/private-env.ts). */
+export async function startFaultEnv(prefix: string, env: TestEnv = testEnv()): Promise<FaultEnv> {
   requireBuiltCli();
-  const env = testEnv();
   const namespace = `${prefix}-${runSuffix()}`;
   const config = new KubeConfig();
   config.loadFromFile(env.kubeconfig);
   const store = new KubeStore(config);
   const docker = dockerClient();
   const operators: CliProcess[] = [];
-  await kubectlOk(['create', 'namespace', namespace]);
+  await kubectlOk(['create', 'namespace', namespace], undefined, env);
 
   const containers = () => docker.listContainers({ all: true, filters: { label: [`${taskLabels.namespace}=${namespace}`] } });
 
@@ -87,7 +87,7 @@ export async function startFaultEnv(prefix: string): Promise<FaultEnv> {
           await store.update(type, { ...object, metadata: { ...object.metadata, finalizers: [] } }).catch(() => undefined);
         }
       }
-      await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
+      await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found'], undefined, env);
       for (const info of await containers()) {
         await docker
           .getContainer(info.Id)

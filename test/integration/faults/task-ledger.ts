@@ -13,9 +13,18 @@
 // The floor and ceiling are checked from `checkBounds()` on (once the service first reached a steady
 // state), the others from the start. A watch that ends with an error (e.g. 410 Gone) is a gap in what was
 // observed, and is itself a violation: the ledger never claims states it did not see.
+//
+// Except around an API server restart a suite makes on purpose: `outage()` before it stops kube-apiserver
+// (the watch then ends, as it must, and is not resumed), `resync()` as soon as it is stopped. The restarted
+// server's watch cache starts at etcd's current revision, so a watch from the last version seen answers 410
+// Gone: resync() lists instead, as early as the server serves Task watches again (tried every 50 ms, so
+// mostly before the operator's informers, which back off for 0.8 s and more), applies the difference as one state — the
+// list is a state etcd held — and records every task that changed unseen (`unobserved`): their states in
+// between were not checked, and a task deleted unseen has no observed end (rollout-checks.ts says so).
 import { KubeConfig } from '@kubernetes/client-node';
 import { tasks as taskType, type Task } from '../../../src/api';
 import { taskStatusOrder } from '../../../src/controllers/task/lifecycle';
+import { eventually } from '../../../src/runtime/eventually';
 import { KubeStore } from '../../../src/store/kube/kube-store';
 import type { Watch } from '../../../src/store/object-store';
 import { testEnv } from '../../env/env';
@@ -66,14 +75,23 @@ export class TaskLedger {
   private readonly waiters = new Set<() => void>();
   private readonly store: KubeStore;
 
-  constructor(private readonly namespace: string) {
+  /** Tasks that changed while the watch was down for an `outage()`, by name, in the order of the resyncs. */
+  readonly unobserved: string[] = [];
+  private inOutage = false;
+
+  /** `kubeconfig`: the shared test environment's, or that of one a suite started itself. */
+  constructor(
+    private readonly namespace: string,
+    kubeconfig: string = testEnv().kubeconfig,
+  ) {
     const config = new KubeConfig();
-    config.loadFromFile(testEnv().kubeconfig);
+    config.loadFromFile(kubeconfig);
     // One long watch: a server-side timeout only means watching again from the last version seen.
     this.store = new KubeStore(config, { watchTimeoutSeconds: 3600 });
   }
 
   async start(): Promise<void> {
+    await this.servesWatches(60_000);
     const list = await this.store.list<Task>(taskType, this.namespace);
     for (const task of list.items) this.apply('ADDED', task);
     this.resourceVersion = list.resourceVersion;
@@ -83,6 +101,44 @@ export class TaskLedger {
   stop(): void {
     this.stopped = true;
     this.watch?.stop();
+  }
+
+  /** The API server is about to be stopped on purpose: the watch ending is expected, and waits for `resync()`. */
+  outage(): void {
+    this.inOutage = true;
+  }
+
+  /**
+   * After an `outage()`, once the API server is stopped: lists the Tasks as soon as it serves them again
+   * (within `timeoutMs`), applies what changed meanwhile as one observed state (checked like any other),
+   * watches again from the list, and returns the names of the tasks that changed unseen.
+   */
+  async resync(timeoutMs: number): Promise<string[]> {
+    if (!this.inOutage) throw new Error('resync() without outage()');
+    this.watch?.stop();
+    this.watch = undefined;
+    await this.servesWatches(timeoutMs);
+    const list = await this.store.list<Task>(taskType, this.namespace);
+    const listed = new Map(list.items.map((t) => [t.metadata.name, t]));
+    const changed: string[] = [];
+    for (const task of list.items) {
+      const known = this.tasks.get(task.metadata.name);
+      if (known?.metadata.resourceVersion === task.metadata.resourceVersion) continue;
+      changed.push(task.metadata.name);
+      this.apply(known ? 'MODIFIED' : 'ADDED', task, false);
+    }
+    for (const [name, known] of [...this.tasks]) {
+      if (listed.has(name)) continue;
+      changed.push(name);
+      this.apply('DELETED', known, false);
+    }
+    this.unobserved.push(...changed);
+    this.check(`the relist after an outage (${changed.length} tasks changed unseen)`);
+    for (const waiter of [...this.waiters]) waiter();
+    this.resourceVersion = list.resourceVersion;
+    this.inOutage = false;
+    await this.watchFrom();
+    return changed;
   }
 
   /** From now on every event is also checked against the rolling update's floor and ceiling. */
@@ -139,6 +195,21 @@ export class TaskLedger {
     );
   }
 
+  /**
+   * Waits (every 50 ms) until the API server accepts a Task watch: refused while it is down, then 429 "storage
+   * is (re)initializing" until its Task watch cache is filled — while a list already answers, from etcd, at a
+   * version the cache, once filled, may no longer serve a watch from (410). A list made after this one answers
+   * is at or after the cache's start, so the watch from it is served.
+   */
+  private async servesWatches(timeoutMs: number): Promise<void> {
+    const probe = await eventually(
+      () => this.store.watch<Task>(taskType, this.namespace, { resourceVersion: '0' }, { onEvent: () => undefined, onClose: () => undefined }),
+      'the API server to serve a Task watch',
+      { timeoutMs, intervalMs: 50 },
+    );
+    probe.stop();
+  }
+
   private async watchFrom(): Promise<void> {
     if (this.stopped) return;
     this.watch = await this.store.watch<Task>(
@@ -152,7 +223,7 @@ export class TaskLedger {
         },
         onBookmark: (resourceVersion) => (this.resourceVersion = resourceVersion),
         onClose: (error) => {
-          if (this.stopped) return;
+          if (this.stopped || this.inOutage) return;
           if (error) {
             this.violation(`the Task watch failed (${error.message}): states after resourceVersion ${this.resourceVersion} were not observed`);
             return;
@@ -163,7 +234,8 @@ export class TaskLedger {
     );
   }
 
-  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', task: Task): void {
+  /** `checkNow` false: one of several changes that make up one state (a resync); the caller checks once after all. */
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', task: Task, checkNow = true): void {
     this.events++;
     this.extremes.events++;
     const { name, uid } = task.metadata;
@@ -193,6 +265,7 @@ export class TaskLedger {
     } else {
       this.tasks.set(name, task);
     }
+    if (!checkNow) return;
     this.check(`${type} ${name} (${task.spec.taskDefinition} ${task.spec.desiredStatus}/${lastStatus || '-'})`);
     for (const waiter of [...this.waiters]) waiter();
   }
