@@ -7,7 +7,8 @@
 #   down.sh --only N   stop one component (used by up.sh)
 #   down.sh --only N --grace S   the same, killing it when it has not exited S seconds after SIGTERM: kube-apiserver
 #                      v1.34 stops listening and closes its watches at once, then lingers for 30 s or more
-#                      ("Error getting keys"), so a restart (up.sh --only kube-apiserver) need not wait for that
+#                      ("Error getting keys"), so a restart (up.sh --only kube-apiserver) need not wait for that;
+#                      --grace 0 is a crash: SIGKILL at once, no SIGTERM
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,14 +20,21 @@ stop() {
     return 0
   fi
   pid=$(<"$run_dir/$name.pid")
-  log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  # dockerd stops its containers first, which can take a while.
-  local deadline=$((SECONDS + grace))
-  while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.3; done
+  if ((grace == 0)); then
+    log "killing $name (pid $pid)"
+  else
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    # dockerd stops its containers first, which can take a while.
+    local deadline=$((SECONDS + grace))
+    while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.3; done
+    [[ -d /proc/$pid ]] && log "$name did not stop within ${grace}s; killing it"
+  fi
   if [[ -d /proc/$pid ]]; then
-    log "$name did not stop within ${grace}s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
+    # Gone, and its ports free, before a restart binds them again.
+    local deadline=$((SECONDS + 10))
+    while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.1; done
   fi
   rm -f "$run_dir/$name.pid"
 }

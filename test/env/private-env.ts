@@ -15,7 +15,7 @@ export interface PrivatePorts {
 export interface PrivateEnv {
   /** Its coordinates, as a TestEnv for kubectl(), startFaultEnv() and the TaskLedger. */
   env: EnvFile;
-  /** Stops kube-apiserver only (by its recorded pid; killed after `graceSeconds`): etcd keeps running with its data. */
+  /** Stops kube-apiserver only (by its recorded pid; killed after `graceSeconds`, at once for 0: a crash): etcd keeps running with its data. */
   stopApiserver(graceSeconds?: number): Promise<void>;
   /**
    * Starts kube-apiserver again with the flags up.sh gave it; resolves once it is ready (readyz), which says

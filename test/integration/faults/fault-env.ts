@@ -21,7 +21,8 @@ export interface FaultEnv {
   docker: Dockerode;
   /** Every operator process started, in order. */
   operators: CliProcess[];
-  startOperator(options?: { leaderElect?: boolean }): CliProcess;
+  /** `leaseTimings`: the --leader-elect-* durations (e.g. '60s'); leader-election.ts's defaults when absent. */
+  startOperator(options?: { leaderElect?: boolean; leaseTimings?: { leaseDuration: string; renewDeadline: string; retryPeriod: string } }): CliProcess;
   service(name: string): Promise<Service | undefined>;
   /** Patches one environment value of the first container: every change registers a new revision. */
   setEnvironment(taskDefinition: string, value: string): Promise<void>;
@@ -62,6 +63,13 @@ export async function startFaultEnv(prefix: string, env: TestEnv = testEnv()): P
         '--health-probe-bind-address',
         '0',
         ...(options.leaderElect ? ['--leader-elect', '--leader-election-namespace', namespace] : []),
+        ...(options.leaseTimings
+          ? [
+              ...['--leader-elect-lease-duration', options.leaseTimings.leaseDuration],
+              ...['--leader-elect-renew-deadline', options.leaseTimings.renewDeadline],
+              ...['--leader-elect-retry-period', options.leaseTimings.retryPeriod],
+            ]
+          : []),
       ]);
       operators.push(operator);
       return operator;

@@ -17,16 +17,17 @@
 // Except around an API server restart a suite makes on purpose: `outage()` before it stops kube-apiserver
 // (the watch then ends, as it must, and is not resumed), `resync()` as soon as it is stopped. The restarted
 // server's watch cache starts at etcd's current revision, so a watch from the last version seen answers 410
-// Gone: resync() lists instead, as early as the server serves Task watches again (tried every 50 ms, so
-// mostly before the operator's informers, which back off for 0.8 s and more), applies the difference as one state — the
-// list is a state etcd held — and records every task that changed unseen (`unobserved`): their states in
-// between were not checked, and a task deleted unseen has no observed end (rollout-checks.ts says so).
+// Gone: resync() lists instead, every 50 ms from the stop until the server serves Task watches again (lists
+// answer, from etcd, a second or so before watches do; the operator's informers back off 0.8 s and more),
+// applies each list's difference as one state — a list is a state etcd held — then watches from a last list,
+// and records every task that changed unseen (`unobserved`): the states between two lists were not checked,
+// and a task deleted unseen has no observed end (rollout-checks.ts says so).
 import { KubeConfig } from '@kubernetes/client-node';
 import { tasks as taskType, type Task } from '../../../src/api';
 import { taskStatusOrder } from '../../../src/controllers/task/lifecycle';
 import { eventually } from '../../../src/runtime/eventually';
 import { KubeStore } from '../../../src/store/kube/kube-store';
-import type { Watch } from '../../../src/store/object-store';
+import type { ListResult, Watch } from '../../../src/store/object-store';
 import { testEnv } from '../../env/env';
 
 export interface Bounds {
@@ -91,7 +92,7 @@ export class TaskLedger {
   }
 
   async start(): Promise<void> {
-    await this.servesWatches(60_000);
+    await eventually(() => this.acceptsWatch(), 'the API server to serve a Task watch', { timeoutMs: 60_000, intervalMs: 50 });
     const list = await this.store.list<Task>(taskType, this.namespace);
     for (const task of list.items) this.apply('ADDED', task);
     this.resourceVersion = list.resourceVersion;
@@ -109,36 +110,53 @@ export class TaskLedger {
   }
 
   /**
-   * After an `outage()`, once the API server is stopped: lists the Tasks as soon as it serves them again
-   * (within `timeoutMs`), applies what changed meanwhile as one observed state (checked like any other),
-   * watches again from the list, and returns the names of the tasks that changed unseen.
+   * After an `outage()`, once the API server is stopped: lists the Tasks every 50 ms (within `timeoutMs`) until
+   * the server serves Task watches again, applying each list that answers as one observed state (checked like
+   * any other), then watches again from a last list; returns the names of the tasks that changed unseen.
    */
   async resync(timeoutMs: number): Promise<string[]> {
     if (!this.inOutage) throw new Error('resync() without outage()');
     this.watch?.stop();
     this.watch = undefined;
-    await this.servesWatches(timeoutMs);
-    const list = await this.store.list<Task>(taskType, this.namespace);
-    const listed = new Map(list.items.map((t) => [t.metadata.name, t]));
-    const changed: string[] = [];
+    const changed = new Set<string>();
+    // Refused while it is down; answered from etcd while its watch cache fills (watches get 429 meanwhile).
+    await eventually(
+      async () => {
+        this.applyList(await this.store.list<Task>(taskType, this.namespace), changed);
+        return this.acceptsWatch();
+      },
+      'the API server to serve Task watches again',
+      { timeoutMs, intervalMs: 50 },
+    );
+    // Listed after the watch cache started, so a watch from this list's version is served (not 410).
+    this.applyList(await this.store.list<Task>(taskType, this.namespace), changed);
+    this.inOutage = false;
+    await this.watchFrom();
+    this.unobserved.push(...changed);
+    return [...changed];
+  }
+
+  /** Applies a list as one observed state: what differs from the ledger changed unseen (added to `changed`). */
+  private applyList(list: ListResult<Task>, changed: Set<string>): void {
+    const listed = new Set(list.items.map((t) => t.metadata.name));
+    let differences = 0;
     for (const task of list.items) {
       const known = this.tasks.get(task.metadata.name);
       if (known?.metadata.resourceVersion === task.metadata.resourceVersion) continue;
-      changed.push(task.metadata.name);
+      changed.add(task.metadata.name);
+      differences++;
       this.apply(known ? 'MODIFIED' : 'ADDED', task, false);
     }
     for (const [name, known] of [...this.tasks]) {
       if (listed.has(name)) continue;
-      changed.push(name);
+      changed.add(name);
+      differences++;
       this.apply('DELETED', known, false);
     }
-    this.unobserved.push(...changed);
-    this.check(`the relist after an outage (${changed.length} tasks changed unseen)`);
-    for (const waiter of [...this.waiters]) waiter();
     this.resourceVersion = list.resourceVersion;
-    this.inOutage = false;
-    await this.watchFrom();
-    return changed;
+    if (differences === 0) return;
+    this.check(`a list during an outage (${differences} tasks changed unseen)`);
+    for (const waiter of [...this.waiters]) waiter();
   }
 
   /** From now on every event is also checked against the rolling update's floor and ceiling. */
@@ -196,18 +214,18 @@ export class TaskLedger {
   }
 
   /**
-   * Waits (every 50 ms) until the API server accepts a Task watch: refused while it is down, then 429 "storage
-   * is (re)initializing" until its Task watch cache is filled — while a list already answers, from etcd, at a
-   * version the cache, once filled, may no longer serve a watch from (410). A list made after this one answers
-   * is at or after the cache's start, so the watch from it is served.
+   * Whether the API server accepts a Task watch: not while it is down, nor (429 "storage is (re)initializing")
+   * until its Task watch cache is filled — while a list already answers, from etcd, at a version the cache,
+   * once filled, may no longer serve a watch from (410).
    */
-  private async servesWatches(timeoutMs: number): Promise<void> {
-    const probe = await eventually(
-      () => this.store.watch<Task>(taskType, this.namespace, { resourceVersion: '0' }, { onEvent: () => undefined, onClose: () => undefined }),
-      'the API server to serve a Task watch',
-      { timeoutMs, intervalMs: 50 },
-    );
-    probe.stop();
+  private async acceptsWatch(): Promise<boolean> {
+    try {
+      const probe = await this.store.watch<Task>(taskType, this.namespace, { resourceVersion: '0' }, { onEvent: () => undefined, onClose: () => undefined });
+      probe.stop();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async watchFrom(): Promise<void> {
