@@ -226,7 +226,7 @@ test(
 );
 
 test(
-  '(b) restart in the middle of a rolling update: the rollout completes within the bounds, nothing duplicated or stopped by the restart',
+  '(b) SIGKILL in the middle of a rolling update: the rollout completes within the bounds, nothing duplicated or stopped by the restart',
   async () => {
     const restartAfterEvents = 100 + Math.floor(random() * 300);
     ledger.resetExtremes();
