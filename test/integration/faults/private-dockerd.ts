@@ -105,7 +105,13 @@ export class PrivateDockerd {
   private async previousContainerdGone(): Promise<void> {
     const pid = readPid(path.join(this.dir, 'x', 'containerd', 'containerd.pid'));
     if (pid === undefined) return;
-    await waitFor(() => !exists(pid), `the previous containerd (pid ${pid}) to exit`, 30_000, () => this.logTail(), 100);
+    await waitFor(
+      () => !exists(pid),
+      `the previous containerd (pid ${pid}) to exit`,
+      30_000,
+      () => this.logTail(),
+      100,
+    );
   }
 
   /** Sends `signal` to dockerd (by its pid) and waits for it to exit. */
@@ -197,7 +203,9 @@ function processesNaming(dir: string): number[] {
     .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
     .filter((entry) => {
       try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg === dir || arg.startsWith(`${dir}/`));
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+          .split('\0')
+          .some((arg) => arg === dir || arg.startsWith(`${dir}/`));
       } catch {
         return false;
       }

@@ -1,0 +1,226 @@
+// Fault injection on the Docker engine itself: the built `berth operator`, with an in-process agent on a
+// managed node group with `provider: local`, runs a Service whose tasks are RUNNING when their engine is
+// restarted under them — first gracefully (SIGTERM: dockerd stops every container, as it does without
+// live-restore, and is started again on the same directories), then by SIGKILL (the containers outlive
+// it under their shims, and the restarted dockerd kills them as it restores them). The engine is a
+// private one (private-dockerd.ts: its own network namespace and directories), never the shared
+// /var/run/docker.sock the other suites use.
+//
+// The agent loses its engine connection and its event stream (container-events.ts reopens the stream
+// with backoff, from the last event seen); when the engine is back it must see that every container
+// died, report each task STOPPED as ECS does (stopCode EssentialContainerExited, "Essential container
+// in task exited: web …"), and the service scheduler must replace them. Judged from Docker's own
+// container list and event stream (container-audit.ts) and every state of the Tasks (task-ledger.ts),
+// never from Berth's status reports.
+//
+// The service: desiredCount 3, minimumHealthyPercent 50, maximumPercent 200, so
+//   ceiling = floor(200 × 3 / 100) = 6 tasks not STOPPED, floor = ceil(50 × 3 / 100) = 2 RUNNING-and-healthy.
+// The fault itself takes every task below the floor (all 3 containers die at once), so while the engine
+// is down and until the service is steady again the ledger judges the ceiling (6), the per-deployment
+// bound (3) and the lifecycle, but not the floor; outside those windows the floor is judged too.
+// Tasks are busybox `sleep` (PID 1 ignores SIGTERM: stopTimeout 2 keeps dockerd's shutdown at ~2 s) with a
+// health check; one instance of 4096 CPU / 4096 MiB holds the ceiling many times over.
+//
+// Each restart asserts:
+//   - it converges: the service steady on web:1, exactly 3 tasks not STOPPED, all RUNNING, none of them
+//     one of the 3 that ran at the fault, and exactly 3 running containers, one for each of them;
+//   - the 3 tasks that ran at the fault are STOPPED with stopCode EssentialContainerExited and an
+//     "Essential container in task exited: web" reason, and no other task ever stopped;
+//   - the deployment created exactly 3 replacement tasks for them: 3 × (restarts + 1) tasks in all, no name
+//     held by two uids; nothing duplicated;
+//   - container-audit.ts: at every Docker sample no container duplicated and none running for a STOPPED
+//     task; no container started twice (two `start` events for one id); none for a task that never was;
+//     no orphan; the old tasks' containers have all exited;
+//   - task-ledger.ts: every observed state within the bounds above, no lifecycle going back, no gap.
+//
+// Bounded: about 1.5 minutes on a busy 2-core machine (each restart 20–40 s: dockerd's start and
+// restore, the agent's reconnect backoff up to 10 s, the replacements' first health check at 5 s).
+import { kubectlOk, testEnv } from '../../env/env';
+import { dockerClient, waitFor, type CliProcess } from '../process/cli-process';
+import { ContainerAudit, describeContainers } from './container-audit';
+import { describeService, startFaultEnv, steadyOn, taskLabels, type FaultEnv } from './fault-env';
+import { PrivateDockerd } from './private-dockerd';
+import { TaskLedger } from './task-ledger';
+
+const desiredCount = 3;
+const limits = { minimumHealthyPercent: 50, maximumPercent: 200 };
+const revision = 'web:1';
+const convergeTimeoutMs = 120_000;
+
+const manifests = `
+apiVersion: berth.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: engine
+spec:
+  nodeGroups:
+    - name: general
+      type: managed
+      provider: local
+      instanceType: { cpu: 4096, memory: 4096 }
+      scaling: { minSize: 1, desiredSize: 1, maxSize: 1 }
+---
+apiVersion: berth.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  containerDefinitions:
+    - name: web
+      image: ${testEnv().testImage}
+      essential: true
+      cpu: 128
+      memory: 64
+      stopTimeout: 2
+      command: [sh, -c, 'touch /tmp/ready && exec sleep 3600']
+      healthCheck:
+        command: [CMD-SHELL, 'test -f /tmp/ready']
+        interval: 5
+        timeout: 3
+        retries: 2
+---
+apiVersion: berth.dev/v1alpha1
+kind: Service
+metadata:
+  name: web
+spec:
+  cluster: engine
+  taskDefinition: web
+  desiredCount: ${desiredCount}
+  deploymentConfiguration:
+    minimumHealthyPercent: ${limits.minimumHealthyPercent}
+    maximumPercent: ${limits.maximumPercent}
+`;
+
+let dockerd: PrivateDockerd;
+let env: FaultEnv;
+let ledger: TaskLedger;
+let audit: ContainerAudit;
+let operator: CliProcess;
+/** Every task uid that ran at a fault: the only tasks that may ever stop. */
+const killed = new Set<string>();
+let restarts = 0;
+let failed: string | undefined;
+const reports: string[] = [];
+
+beforeAll(async () => {
+  dockerd = new PrivateDockerd();
+  await dockerd.start();
+  await dockerd.loadImage(dockerClient(), testEnv().testImage);
+  env = await startFaultEnv('fault-dockerd');
+  ledger = new TaskLedger(env.namespace);
+  await ledger.start();
+  audit = new ContainerAudit(dockerd.docker, env.namespace, ledger, 1);
+  await audit.start();
+  await kubectlOk(['apply', '-n', env.namespace, '-f', '-'], manifests);
+  operator = env.startOperator({ dockerHost: dockerd.host });
+  await steady(() => 'before any fault');
+  ledger.checkBounds({ desiredCount, ...limits });
+}, convergeTimeoutMs + 60_000);
+
+afterAll(async () => {
+  await audit?.stop();
+  ledger?.stop();
+  await env?.teardown();
+  await dockerd?.destroy();
+  if (reports.length > 0) console.log(`dockerd-restart\n${reports.join('\n')}`);
+}, 120_000);
+
+async function diagnostics(detail: () => string): Promise<string> {
+  const containers = await audit.list().then(describeContainers, (error: Error) => `docker ps failed: ${error.message}`);
+  return `${describeService(await env.service('web'))}\n${ledger.summary()}\ncontainers:\n${containers}\n${detail()}\n${operator.tail(20)}\n${dockerd.logTail(10)}`;
+}
+
+/** The service is steady on web:1 with exactly 3 RUNNING tasks, and Docker runs exactly one container for each. */
+async function steady(detail: () => string): Promise<void> {
+  await waitFor(
+    async () => {
+      const live = ledger.live();
+      const liveUids = new Set(live.map((t) => t.metadata.uid));
+      const settled = live.length === desiredCount && live.every((t) => t.spec.desiredStatus === 'RUNNING' && t.status?.lastStatus === 'RUNNING');
+      if (!settled || !steadyOn(await env.service('web'), revision, desiredCount)) return false;
+      const running = (await audit.sample()).filter((c) => c.State === 'running');
+      const perTask = new Set(running.map((c) => c.Labels[taskLabels.taskUid]));
+      return running.length === desiredCount && perTask.size === desiredCount && [...perTask].every((uid) => liveUids.has(uid));
+    },
+    `the service to be steady on ${revision}: ${desiredCount} RUNNING tasks, one running container each`,
+    convergeTimeoutMs,
+    () => diagnostics(detail),
+    250,
+  );
+}
+
+describe('dockerd restarted under RUNNING tasks (a private engine in its own network namespace)', () => {
+  test(
+    'graceful restart (SIGTERM: dockerd stops the containers): the tasks are STOPPED as their container exited, and replaced once each',
+    async () => {
+      await restartEngine('SIGTERM');
+    },
+    convergeTimeoutMs + 90_000,
+  );
+
+  test(
+    'SIGKILL, then a start: the restarted dockerd kills the containers as it restores them, and Berth converges the same way',
+    async () => {
+      await restartEngine('SIGKILL');
+    },
+    convergeTimeoutMs + 90_000,
+  );
+});
+
+async function restartEngine(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  if (failed !== undefined) throw new Error(`${failed} failed: this test starts from the state it left`);
+  failed = `the ${signal} restart`;
+  const started = Date.now();
+  const atFault = ledger.live();
+  expect(atFault.map((t) => t.status?.lastStatus)).toEqual(Array<string>(desiredCount).fill('RUNNING'));
+  for (const task of atFault) killed.add(task.metadata.uid!);
+  const faultUids = new Set(atFault.map((t) => t.metadata.uid!));
+  const containersBefore = (await audit.sample()).filter((c) => c.State === 'running');
+  expect(containersBefore.map((c) => c.Labels[taskLabels.taskUid]).sort()).toEqual([...faultUids].sort());
+
+  // The fault takes every task below the floor: only the ceiling and the per-deployment bound hold through it.
+  ledger.checkBounds({ desiredCount, minimumHealthyPercent: 0, maximumPercent: limits.maximumPercent });
+  ledger.resetExtremes();
+  await audit.engineStopping();
+  const exit = await dockerd.stop(signal);
+  expect(exit).toEqual(signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' });
+  const since = Math.floor(Date.now() / 1000);
+  const downMs = Date.now() - started;
+  await dockerd.start();
+  await audit.engineStarted(since);
+  restarts++;
+
+  const context = () => `after the ${signal} restart of dockerd`;
+  await steady(context);
+  const steadyAfterS = ((Date.now() - started) / 1000).toFixed(1);
+  ledger.checkBounds({ desiredCount, ...limits });
+
+  // The tasks of the fault: STOPPED as ECS words an essential container's exit, and no other task ever stopped.
+  const wrongStops = [...faultUids]
+    .map((uid) => ledger.history.get(uid)!)
+    .filter((h) => h.stopCode !== 'EssentialContainerExited' || !/^Essential container in task exited: web /.test(h.stoppedReason ?? ''))
+    .map((h) => `${h.name}: ${h.stopCode ?? 'not stopped'} ${h.stoppedReason ?? ''}`);
+  expect(wrongStops).toEqual([]);
+  const stoppedWrongly = [...ledger.history.values()]
+    .filter((h) => h.stopCode !== undefined && !killed.has(h.uid))
+    .map((h) => `${h.name}: ${h.stopCode} ${h.stoppedReason}`);
+  expect(stoppedWrongly).toEqual([]);
+  // Replaced once each: one deployment, 3 tasks per fault and 3 at the start; nothing duplicated.
+  const created = [...ledger.history.values()];
+  expect({ deployments: new Set(created.map((h) => h.deployment)).size, tasks: created.length }).toEqual({
+    deployments: 1,
+    tasks: desiredCount * (restarts + 1),
+  });
+  expect({ ledger: ledger.violations, audit: audit.violations, unknown: audit.unknownTasks() }).toEqual({ ledger: [], audit: [], unknown: [] });
+  const { orphans } = await audit.withoutTask();
+  expect(orphans).toEqual([]);
+  // The fault's containers have all exited, and were not removed behind the STOPPED tasks' back.
+  const faultContainers = (await audit.list()).filter((c) => faultUids.has(c.Labels[taskLabels.taskUid]));
+  expect(faultContainers.map((c) => `${c.Labels[taskLabels.taskName]} ${c.State}`).sort()).toEqual(atFault.map((t) => `${t.metadata.name} exited`).sort());
+  reports.push(
+    `${signal}: engine down ${(downMs / 1000).toFixed(1)} s, steady ${steadyAfterS} s after the fault; ${ledger.seen.events} Task events, ` +
+      `max not stopped ${ledger.seen.maxNotStopped}; ${audit.samples} Docker samples so far`,
+  );
+  failed = undefined;
+}
