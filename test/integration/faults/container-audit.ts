@@ -54,11 +54,12 @@ export class ContainerAudit {
     await this.sample();
   }
 
-  /** The suite is about to stop the engine: the stream's end is no gap, and sampling pauses. */
+  /**
+   * The suite is about to stop the engine: sampling pauses, and the stream's end is no gap. The stream is
+   * followed to its end, so that what the engine did while shutting down (starts included) is counted.
+   */
   async engineStopping(): Promise<void> {
     this.engineDown = true;
-    this.events?.destroy?.();
-    this.events = undefined;
     await this.sampling;
   }
 
