@@ -168,19 +168,25 @@ export class PrivateDockerd {
         // already gone
       }
     }
-    // Mounts may be left (overlay layers, shm, netns files of containers): deepest first.
-    const mounts = readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
-      .filter((mount): mount is string => mount !== undefined && (mount === this.dir || mount.startsWith(`${this.dir}/`)))
-      .sort((a, b) => b.length - a.length);
-    for (const mount of mounts) await run('umount', ['-l', mount]).catch(() => undefined);
+    // Mounts may be left (overlay layers, shm, netns files of containers): deepest first, until none is.
+    for (let pass = 0, mounts = mountsUnder(this.dir); mounts.length > 0 && pass < 5; pass++, mounts = mountsUnder(this.dir)) {
+      for (const mount of mounts) await run('umount', ['-l', mount]).catch(() => undefined);
+    }
     if (this.netnsCreated) {
       await run('ip', ['netns', 'delete', this.netns]);
       this.netnsCreated = false;
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Mount points at or under `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((mount): mount is string => mount !== undefined && (mount === dir || mount.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
 }
 
 function readPid(file: string): number | undefined {
