@@ -45,7 +45,6 @@ import { TaskLedger } from './task-ledger';
 
 const desiredCount = 3;
 const limits = { minimumHealthyPercent: 50, maximumPercent: 200 };
-const revision = 'web:1';
 const convergeTimeoutMs = 120_000;
 
 const manifests = `
@@ -73,6 +72,9 @@ spec:
       cpu: 128
       memory: 64
       stopTimeout: 2
+      environment:
+        - name: ROUND
+          value: round-0
       command: [sh, -c, 'touch /tmp/ready && exec sleep 3600']
       healthCheck:
         command: [CMD-SHELL, 'test -f /tmp/ready']
@@ -98,8 +100,12 @@ let env: FaultEnv;
 let ledger: TaskLedger;
 let audit: ContainerAudit;
 let operator: CliProcess;
-/** Every task uid that ran at a fault: the only tasks that may ever stop. */
+/** Every task uid that was not STOPPED at a fault. */
 const killed = new Set<string>();
+/** Tasks whose stop a round has judged already. */
+const judged = new Set<string>();
+/** The revision the service is steady on. */
+let current = 'web:1';
 let failed: string | undefined;
 const reports: string[] = [];
 
@@ -114,7 +120,7 @@ beforeAll(async () => {
   await audit.start();
   await kubectlOk(['apply', '-n', env.namespace, '-f', '-'], manifests);
   operator = env.startOperator({ dockerHost: dockerd.host });
-  await steady(() => 'before any fault');
+  await steady(current, () => 'before any fault');
   ledger.checkBounds({ desiredCount, ...limits });
 }, convergeTimeoutMs + 60_000);
 
@@ -131,13 +137,15 @@ async function diagnostics(detail: () => string): Promise<string> {
   return `${describeService(await env.service('web'))}\n${ledger.summary()}\ncontainers:\n${containers}\n${detail()}\n${operator.tail(20)}\n${dockerd.logTail(10)}`;
 }
 
-/** The service is steady on web:1 with exactly 3 RUNNING tasks, and Docker runs exactly one container for each. */
-async function steady(detail: () => string): Promise<void> {
+/** The service is steady on `revision` with exactly 3 RUNNING tasks, and Docker runs exactly one container for each. */
+async function steady(revision: string, detail: () => string): Promise<void> {
   await waitFor(
     async () => {
       const live = ledger.live();
       const liveUids = new Set(live.map((t) => t.metadata.uid));
-      const settled = live.length === desiredCount && live.every((t) => t.spec.desiredStatus === 'RUNNING' && t.status?.lastStatus === 'RUNNING');
+      const settled =
+        live.length === desiredCount &&
+        live.every((t) => t.spec.taskDefinition === revision && t.spec.desiredStatus === 'RUNNING' && t.status?.lastStatus === 'RUNNING');
       if (!settled || !steadyOn(await env.service('web'), revision, desiredCount)) return false;
       const running = (await audit.sample()).filter((c) => c.State === 'running');
       const perTask = new Set(running.map((c) => c.Labels[taskLabels.taskUid]));
@@ -166,19 +174,37 @@ describe('dockerd restarted under RUNNING tasks (a private engine in its own net
     },
     convergeTimeoutMs + 90_000,
   );
+
+  test(
+    'SIGKILL in the middle of a rolling update (new tasks starting, the old ones still running): the rollout finishes, each task once',
+    async () => {
+      await restartEngine('SIGKILL', { from: 'web:1', to: 'web:2', value: 'round-1' });
+    },
+    convergeTimeoutMs + 90_000,
+  );
 });
 
-async function restartEngine(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+async function restartEngine(signal: 'SIGTERM' | 'SIGKILL', rollout?: { from: string; to: string; value: string }): Promise<void> {
   if (failed !== undefined) throw new Error(`${failed} failed: this test starts from the state it left`);
   failed = `the ${signal} restart`;
   const started = Date.now();
+  const revision = rollout?.to ?? current;
+  if (rollout) {
+    // Mid-rollout: new tasks created, every old one still running (the new ones are not healthy yet).
+    await env.setEnvironment('web', rollout.value);
+    await ledger.until(
+      () => ledger.live(rollout.to).length > 0 && ledger.live(rollout.from).length === desiredCount,
+      `the rollout to ${rollout.to} to have started`,
+      convergeTimeoutMs,
+    );
+  }
   const atFault = ledger.live();
-  expect(atFault.map((t) => t.status?.lastStatus)).toEqual(Array<string>(desiredCount).fill('RUNNING'));
+  if (!rollout) expect(atFault.map((t) => t.status?.lastStatus)).toEqual(Array<string>(desiredCount).fill('RUNNING'));
   for (const task of atFault) killed.add(task.metadata.uid!);
   const faultUids = new Set(atFault.map((t) => t.metadata.uid!));
-  const knownBefore = new Set(ledger.history.keys());
-  const containersBefore = (await audit.sample()).filter((c) => c.State === 'running');
-  expect(containersBefore.map((c) => c.Labels[taskLabels.taskUid]).sort()).toEqual([...faultUids].sort());
+  const knownAtFault = new Set(ledger.history.keys());
+  const runningAtFault = (await audit.sample()).filter((c) => c.State === 'running').map((c) => c.Labels[taskLabels.taskUid]);
+  expect(runningAtFault.every((uid) => faultUids.has(uid))).toBe(true);
 
   ledger.checkBoundsThroughFault({ desiredCount, ...limits });
   ledger.resetExtremes();
@@ -191,49 +217,62 @@ async function restartEngine(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
   const downMs = Date.now() - stoppedAt;
   await audit.engineStarted(since);
 
-  const context = () => `after the ${signal} restart of dockerd`;
-  await steady(context);
+  await steady(revision, () => `after the ${signal} restart of dockerd${rollout ? ` during the rollout to ${rollout.to}` : ''}`);
+  current = revision;
   const steadyAfterS = ((Date.now() - started) / 1000).toFixed(1);
   ledger.checkBounds({ desiredCount, ...limits });
 
-  // The tasks of the fault: STOPPED as ECS words an essential container's exit, and no other task ever stopped.
-  const wrongStops = [...faultUids]
-    .map((uid) => ledger.history.get(uid)!)
-    .filter((h) => h.stopCode !== 'EssentialContainerExited' || !/^Essential container in task exited: web /.test(h.stoppedReason ?? ''))
-    .map((h) => `${h.name}: ${h.stopCode ?? 'not stopped'} ${h.stoppedReason ?? ''}`);
+  // Every stop, of every task ever seen, is one of three, each worded as ECS words it:
+  //   - a task running at a fault: its essential container exited (EssentialContainerExited);
+  //   - a task of a replaced revision, stopped by the service scheduler for the new deployment;
+  //   - a task started while dockerd was shutting down: the engine refused the start
+  //     (TaskFailedToStart, CannotStartContainerError), its container created and never run.
+  // Any other stop is a task Berth lost track of. Each stop is judged in the round it happened in.
+  const containers = await audit.list();
+  const deploymentOf = (rev: string) => [...ledger.history.values()].find((h) => h.taskDefinition === rev)?.deployment;
+  const neverRan = (uid: string) => {
+    const own = containers.filter((c) => c.Labels[taskLabels.taskUid] === uid);
+    return own.length > 0 && own.every((c) => c.State === 'created');
+  };
+  const stops = [...ledger.history.values()].filter((h) => h.stopCode !== undefined);
+  const wrongStops = stops
+    .filter(
+      (h) =>
+        !judged.has(h.uid) &&
+        !(h.stopCode === 'EssentialContainerExited' && killed.has(h.uid) && /^Essential container in task exited: web /.test(h.stoppedReason ?? '')) &&
+        !(
+          h.stopCode === 'ServiceSchedulerInitiated' &&
+          h.taskDefinition !== current &&
+          h.stoppedReason === `Scaling activity initiated by (deployment ${deploymentOf(current)})`
+        ) &&
+        !(h.stopCode === 'TaskFailedToStart' && /^Task failed to start: web: CannotStartContainerError: /.test(h.stoppedReason ?? '') && neverRan(h.uid)),
+    )
+    .map((h) => `${h.name} ${h.taskDefinition}: ${h.stopCode} ${h.stoppedReason}`);
   expect(wrongStops).toEqual([]);
-  // Replacements: the tasks created since the fault. One started while dockerd was shutting down fails
-  // as ECS reports an engine's refusal (its container created, never started) and is replaced in turn;
-  // any other stop, or more tasks than that, is a task lost track of or duplicated.
-  const replacements = [...ledger.history.values()].filter((h) => !knownBefore.has(h.uid));
-  const failedStarts = replacements.filter((h) => h.stopCode !== undefined);
-  for (const h of failedStarts) killed.add(h.uid);
-  const wrongFailures = failedStarts
-    .filter((h) => h.stopCode !== 'TaskFailedToStart' || !/^Task failed to start: web: CannotStartContainerError: /.test(h.stoppedReason ?? ''))
-    .map((h) => `${h.name}: ${h.stopCode} ${h.stoppedReason}`);
-  expect(wrongFailures).toEqual([]);
-  const failedUids = new Set(failedStarts.map((h) => h.uid));
-  const failedContainers = (await audit.list()).filter((c) => failedUids.has(c.Labels[taskLabels.taskUid]));
-  expect(failedContainers.map((c) => `${c.Labels[taskLabels.taskName]} ${c.State}`).sort()).toEqual(failedStarts.map((h) => `${h.name} created`).sort());
-  const stoppedWrongly = [...ledger.history.values()]
-    .filter((h) => h.stopCode !== undefined && !killed.has(h.uid))
-    .map((h) => `${h.name}: ${h.stopCode} ${h.stoppedReason}`);
-  expect(stoppedWrongly).toEqual([]);
-  expect({ replacements: replacements.length, liveAreNew: ledger.live().every((t) => !knownBefore.has(t.metadata.uid!)) }).toEqual({
-    replacements: desiredCount + failedStarts.length,
-    liveAreNew: true,
-  });
-  expect(new Set([...ledger.history.values()].map((h) => h.deployment)).size).toBe(1);
+  for (const h of stops) judged.add(h.uid);
+  // Nothing duplicated: the PRIMARY deployment created desiredCount tasks and one replacement per task of
+  // it that failed (every stop but the scheduler's own), no more; a replaced deployment created none since
+  // the fault (its failed tasks are not replaced: the new deployment's are).
+  const primaryId = deploymentOf(current);
+  const primary = [...ledger.history.values()].filter((h) => h.deployment === primaryId);
+  const primaryFailed = primary.filter((h) => h.stopCode !== undefined && h.stopCode !== 'ServiceSchedulerInitiated').length;
+  expect({ primary: primaryId, created: primary.length }).toEqual({ primary: primaryId, created: desiredCount + primaryFailed });
+  const byOthersSinceFault = [...ledger.history.values()].filter((h) => h.deployment !== primaryId && !knownAtFault.has(h.uid)).map((h) => h.name);
+  expect(byOthersSinceFault).toEqual([]);
+  // Every task that ran at the fault is STOPPED, and its containers have exited (none removed behind its back).
+  expect(
+    atFault.filter((t) => ledger.history.get(t.metadata.uid!)?.stopCode === undefined && t.spec.taskDefinition !== revision).map((t) => t.metadata.name),
+  ).toEqual([]);
+  const stillRunning = containers.filter((c) => runningAtFault.includes(c.Labels[taskLabels.taskUid]) && c.State !== 'exited');
+  expect(describeContainers(stillRunning)).toBe('');
   expect({ ledger: ledger.violations, audit: audit.violations, unknown: audit.unknownTasks() }).toEqual({ ledger: [], audit: [], unknown: [] });
   const { orphans } = await audit.withoutTask();
   expect(orphans).toEqual([]);
-  // The fault's containers have all exited, and were not removed behind the STOPPED tasks' back.
-  const faultContainers = (await audit.list()).filter((c) => faultUids.has(c.Labels[taskLabels.taskUid]));
-  expect(faultContainers.map((c) => `${c.Labels[taskLabels.taskName]} ${c.State}`).sort()).toEqual(atFault.map((t) => `${t.metadata.name} exited`).sort());
+  const failedStarts = stops.filter((h) => h.stopCode === 'TaskFailedToStart').length;
   reports.push(
-    `${signal}: engine down ${(downMs / 1000).toFixed(1)} s, steady ${steadyAfterS} s after the fault; ${ledger.seen.events} Task events, ` +
-      `max not stopped ${ledger.seen.maxNotStopped}; ${failedStarts.length} replacements failed to start on the stopping engine; ` +
-      `${audit.samples} Docker samples so far`,
+    `${signal}${rollout ? ` during the rollout to ${rollout.to}` : ''}: ${atFault.length} tasks at the fault, ${runningAtFault.length} running containers; ` +
+      `engine down ${(downMs / 1000).toFixed(1)} s, steady ${steadyAfterS} s after the fault; ${ledger.seen.events} Task events, ` +
+      `max not stopped ${ledger.seen.maxNotStopped}; ${failedStarts} tasks so far failed to start on a stopping engine; ${audit.samples} Docker samples so far`,
   );
   failed = undefined;
 }
