@@ -23,13 +23,15 @@ export interface FaultEnv {
   operators: CliProcess[];
   /**
    * `metricsBindAddress` defaults to off (`0`); `env` adds to the process's environment (e.g. BERTH_LOG_LEVEL);
-   * `leaseTimings`: the --leader-elect-* durations (e.g. '60s'), leader-election.ts's defaults when absent.
+   * `leaseTimings`: the --leader-elect-* durations (e.g. '60s'), leader-election.ts's defaults when absent;
+   * `dockerHost`: the engine of the operator's `provider: local` instances, when not the shared one.
    */
   startOperator(options?: {
     leaderElect?: boolean;
     leaseTimings?: { leaseDuration: string; renewDeadline: string; retryPeriod: string };
     metricsBindAddress?: string;
     env?: NodeJS.ProcessEnv;
+    dockerHost?: string;
   }): CliProcess;
   service(name: string): Promise<Service | undefined>;
   /** Patches one environment value of the first container: every change registers a new revision. */
@@ -80,7 +82,7 @@ export async function startFaultEnv(prefix: string, env: TestEnv = testEnv()): P
               ]
             : []),
         ],
-        options.env,
+        { ...options.env, ...(options.dockerHost === undefined ? {} : { DOCKER_HOST: options.dockerHost }) },
       );
       operators.push(operator);
       return operator;

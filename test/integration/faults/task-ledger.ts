@@ -11,7 +11,10 @@
 //   lifecycle  a task's lastStatus never moves backwards (PROVISIONING … STOPPED)
 //
 // The floor and ceiling are checked from `checkBounds()` on (once the service first reached a steady
-// state), the others from the start. A watch that ends with an error (e.g. 410 Gone) is a gap in what was
+// state), the others from the start. Through a fault that stops running tasks (`checkBoundsThroughFault()`)
+// the floor is not judged (the fault itself takes tasks below it), and a deployment may hold D tasks
+// besides those still stopping (the service replaces a failed task once it is asked to stop, as far as
+// the ceiling allows): its bound there is the ceiling. e.g. D 3, max 200 %: 3 + 3 stopping ≤ 6. A watch that ends with an error (e.g. 410 Gone) is a gap in what was
 // observed, and is itself a violation: the ledger never claims states it did not see.
 //
 // Except around an API server restart a suite makes on purpose: `outage()` before it stops kube-apiserver
@@ -68,7 +71,7 @@ export class TaskLedger {
   violationCount = 0;
   events = 0;
   private readonly uidOfName = new Map<string, string>();
-  private bounds: { desiredCount: number; ceiling: number; floor: number } | undefined;
+  private bounds: { perDeployment: number; ceiling: number; floor: number } | undefined;
   private extremes: Extremes = { maxNotStopped: 0, minHealthy: Infinity, maxLivePerDeployment: 0, events: 0 };
   private watch: Watch | undefined;
   private resourceVersion = '';
@@ -163,8 +166,15 @@ export class TaskLedger {
   checkBounds(bounds: Bounds): void {
     const ceiling = Math.floor((bounds.maximumPercent * bounds.desiredCount) / 100);
     const floor = Math.ceil((bounds.minimumHealthyPercent * bounds.desiredCount) / 100);
-    this.bounds = { desiredCount: bounds.desiredCount, ceiling, floor };
+    this.bounds = { perDeployment: bounds.desiredCount, ceiling, floor };
     this.check('checkBounds');
+  }
+
+  /** From now on, until `checkBounds()` again, the bounds that hold through a fault that stops tasks (above). */
+  checkBoundsThroughFault(bounds: Bounds): void {
+    const ceiling = Math.floor((bounds.maximumPercent * bounds.desiredCount) / 100);
+    this.bounds = { perDeployment: ceiling, ceiling, floor: 0 };
+    this.check('checkBoundsThroughFault');
   }
 
   resetExtremes(): void {
@@ -304,12 +314,12 @@ export class TaskLedger {
     this.extremes.maxLivePerDeployment = Math.max(this.extremes.maxLivePerDeployment, maxPerDeployment);
     if (!this.bounds) return;
     this.extremes.minHealthy = Math.min(this.extremes.minHealthy, healthy);
-    const { ceiling, floor, desiredCount } = this.bounds;
+    const { ceiling, floor, perDeployment } = this.bounds;
     const at = `at event ${this.events}, after ${after}`;
     if (notStopped > ceiling) this.violation(`${notStopped} tasks not STOPPED > ceiling ${ceiling} ${at}`);
     if (healthy < floor) this.violation(`${healthy} tasks RUNNING and healthy < floor ${floor} ${at}`);
     for (const [deployment, live] of livePerDeployment) {
-      if (live > desiredCount) this.violation(`deployment ${deployment} has ${live} tasks not STOPPED > desiredCount ${desiredCount} ${at}`);
+      if (live > perDeployment) this.violation(`deployment ${deployment} has ${live} tasks not STOPPED > ${perDeployment} ${at}`);
     }
   }
 
