@@ -47,7 +47,10 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   });
   // Managed node groups with provider local or simulated get in-process agents on this replica (the leader).
   const agents = new AgentHost({ manager, namespace: flags.namespace });
-  addControllers(manager, { namespace: flags.namespace, instanceProviders: inProcessInstanceProviders(agents) });
+  addControllers(manager, {
+    namespace: flags.namespace,
+    instanceProviders: inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) }),
+  });
 
   const shutdown = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown.abort());
