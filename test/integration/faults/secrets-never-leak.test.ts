@@ -20,7 +20,7 @@ import { clusters, containerInstances, services, taskDefinitions, tasks as taskT
 import { secrets } from '../../../src/store/builtin-types';
 import { eventually } from '../../../src/runtime/eventually';
 import { kubectlOk, testEnv } from '../../env/env';
-import { describeService, startFaultEnv, steadyOn, taskLabels, type FaultEnv } from './fault-env';
+import { describeService, localClusterManifest, startFaultEnv, steadyOn, taskLabels, type FaultEnv } from './fault-env';
 import type { CliProcess } from '../process/cli-process';
 
 const timeoutMs = 150_000;
@@ -102,19 +102,7 @@ stringData:
   .dockerconfigjson: ${JSON.stringify(JSON.stringify({ auths: { '127.0.0.1:1': { username: 'berth', password: values.registryPassword } } }))}
 `;
 
-const manifests = `
-apiVersion: berth.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: secrets
-spec:
-  nodeGroups:
-    - name: general
-      type: managed
-      provider: local
-      instanceType: { cpu: 4096, memory: 4096 }
-      scaling: { minSize: 1, desiredSize: 1, maxSize: 1 }
----
+const manifests = `${localClusterManifest('secrets')}
 ${taskDefinition(
   'app',
   `
