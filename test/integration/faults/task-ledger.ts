@@ -7,7 +7,8 @@
 //   floor      RUNNING-and-healthy tasks ≥ ceil(min% × D / 100), counted as the service scheduler counts
 //              them: lastStatus RUNNING, desiredStatus RUNNING, health not UNHEALTHY
 //   per deployment   tasks not STOPPED of one deployment (startedBy) ≤ D
-//   names      a task name is held by one uid, ever: a name is never reused for a second task
+//   names      a task name is held by one uid until that task has STOPPED and been removed: never two at once,
+//              nor a task replaced under its name (the service frees the names of the STOPPED tasks it prunes)
 //   lifecycle  a task's lastStatus never moves backwards (PROVISIONING … STOPPED)
 //
 // The floor and ceiling are checked from `checkBounds()` on (once the service first reached a steady
@@ -268,7 +269,10 @@ export class TaskLedger {
     this.extremes.events++;
     const { name, uid } = task.metadata;
     const previousUid = this.uidOfName.get(name);
-    if (previousUid !== undefined && previousUid !== uid) this.violation(`task name ${name} reused: uid ${previousUid}, then ${uid}`);
+    const previousHolder = previousUid === undefined ? undefined : this.history.get(previousUid);
+    // A name whose task STOPPED and was removed (the service keeps only the newest STOPPED tasks) is free again.
+    const freed = previousHolder?.deleted === true && previousHolder.statuses[previousHolder.statuses.length - 1] === 'STOPPED';
+    if (previousUid !== undefined && previousUid !== uid && !freed) this.violation(`task name ${name} reused: uid ${previousUid}, then ${uid}`);
     this.uidOfName.set(name, uid!);
 
     let history = this.history.get(uid!);
