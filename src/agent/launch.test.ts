@@ -85,3 +85,55 @@ test('a launch whose overrides name a missing container fails with the field nam
     new LaunchError(`overrides.containerOverrides[nope]: task definition app:3 has no container named nope`),
   );
 });
+
+test('a value no environment variable can hold (a NUL byte) is refused at launch, naming the key and never the value', () => {
+  const withNul = (value: string): SecretSource => ({
+    ...source,
+    secret: (name) => (name === 'db' ? { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { password: b64(value) } } : source.secret(name)),
+  });
+  // Given to the engine, runc would refuse it at start and quote `DB_PASSWORD=hunter2\x00tail` in the task's stoppedReason.
+  expect(() => buildLaunch(task, spec, withNul('hunter2\u0000tail'), '127.0.0.1')).toThrow(
+    new LaunchError(
+      'containerDefinitions[app].secrets[DB_PASSWORD]: the value of Secret db key "password" contains a NUL byte, which an environment variable cannot hold',
+    ),
+  );
+  const fileWithNul: SecretSource = {
+    ...source,
+    configMap: (name) => (name === 'settings' ? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { LOG_LEVEL: 'in\u0000fo' } } : undefined),
+  };
+  expect(() => buildLaunch(task, spec, fileWithNul, '127.0.0.1')).toThrow(
+    new LaunchError(
+      'containerDefinitions[app].environmentFiles[0]: the value of ConfigMap settings key "LOG_LEVEL" contains a NUL byte, which an environment variable cannot hold',
+    ),
+  );
+});
+
+test('a secret exposed under a name with "=" is refused at launch: Docker would echo `=NAME=<value>` in its refusal', () => {
+  const named = (name: string) =>
+    ({
+      ...spec,
+      containerDefinitions: [{ ...spec.containerDefinitions[0], secrets: [{ name, valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }],
+    }) as TaskDefinitionSpec;
+  expect(() => buildLaunch(task, named('=DB'), source, '127.0.0.1')).toThrow(
+    new LaunchError('containerDefinitions[app].secrets[=DB]: an environment variable name cannot contain "=" or a NUL byte'),
+  );
+});
+
+test('registry credentials that are not JSON fail the launch without quoting them (JSON.parse quotes the text it refuses)', () => {
+  const notJson: SecretSource = {
+    ...source,
+    secret: (name) =>
+      name === 'pull'
+        ? {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name },
+            type: 'kubernetes.io/dockerconfigjson',
+            data: { '.dockerconfigjson': b64('{"auths":r0bot-pa55') },
+          }
+        : source.secret(name),
+  };
+  expect(() => buildLaunch(task, spec, notJson, '127.0.0.1')).toThrow(
+    new LaunchError('containerDefinitions[app].repositoryCredentials: Secret pull: .dockerconfigjson is not valid JSON'),
+  );
+});

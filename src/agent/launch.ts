@@ -23,30 +23,48 @@ export class LaunchError extends Error {
 
 const decode = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
 
+/**
+ * A value no environment variable can hold never reaches the engine: runc refuses it at start and
+ * quotes the whole entry, value included, in the error that becomes the task's stoppedReason.
+ */
+function environmentValue(value: string, field: string, what: string): string {
+  if (value.includes('\0')) throw new LaunchError(`${field}: ${what} contains a NUL byte, which an environment variable cannot hold`);
+  return value;
+}
+
+/** Neither can a name with `=` or NUL: Docker refuses `=NAME=<value>` at create and echoes it, value included. */
+function environmentName(name: string, field: string): string {
+  if (name.includes('=') || name.includes('\0')) throw new LaunchError(`${field}: an environment variable name cannot contain "=" or a NUL byte`);
+  return name;
+}
+
 function keyOf(source: SecretSource, kind: 'Secret' | 'ConfigMap', name: string, key: string, field: string): string {
   if (kind === 'Secret') {
     const secret = source.secret(name);
     if (!secret) throw new LaunchError(`${field}: Secret ${name} not found`);
     const value = secret.data?.[key];
     if (value === undefined) throw new LaunchError(`${field}: Secret ${name} has no key "${key}"`);
-    return decode(value);
+    return environmentValue(decode(value), field, `the value of Secret ${name} key "${key}"`);
   }
   const configMap = source.configMap(name);
   if (!configMap) throw new LaunchError(`${field}: ConfigMap ${name} not found`);
   const value = configMap.data?.[key] ?? (configMap.binaryData?.[key] !== undefined ? decode(configMap.binaryData[key]) : undefined);
   if (value === undefined) throw new LaunchError(`${field}: ConfigMap ${name} has no key "${key}"`);
-  return value;
+  return environmentValue(value, field, `the value of ConfigMap ${name} key "${key}"`);
 }
 
 function allKeys(source: SecretSource, kind: 'Secret' | 'ConfigMap', name: string, field: string): Record<string, string> {
   if (kind === 'Secret') {
     const secret = source.secret(name);
     if (!secret) throw new LaunchError(`${field}: Secret ${name} not found`);
-    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, decode(v)]));
+    return Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, environmentValue(decode(v), field, `the value of Secret ${name} key "${k}"`)]),
+    );
   }
   const configMap = source.configMap(name);
   if (!configMap) throw new LaunchError(`${field}: ConfigMap ${name} not found`);
-  return { ...Object.fromEntries(Object.entries(configMap.binaryData ?? {}).map(([k, v]) => [k, decode(v)])), ...configMap.data };
+  const all = { ...Object.fromEntries(Object.entries(configMap.binaryData ?? {}).map(([k, v]) => [k, decode(v)])), ...configMap.data };
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, environmentValue(v, field, `the value of ConfigMap ${name} key "${k}"`)]));
 }
 
 /** Environment files first, then secrets: as in ECS, an explicit secret wins over a file's variable. */
@@ -62,9 +80,10 @@ function resolveEnvironment(spec: TaskDefinitionSpec, source: SecretSource): Rec
     });
     for (const secret of container.secrets ?? []) {
       const field = `${at}.secrets[${secret.name}]`;
+      const variable = environmentName(secret.name, field);
       const { secretKeyRef, configMapKeyRef } = secret.valueFrom;
-      if (secretKeyRef) environment[secret.name] = keyOf(source, 'Secret', secretKeyRef.name, secretKeyRef.key, field);
-      if (configMapKeyRef) environment[secret.name] = keyOf(source, 'ConfigMap', configMapKeyRef.name, configMapKeyRef.key, field);
+      if (secretKeyRef) environment[variable] = keyOf(source, 'Secret', secretKeyRef.name, secretKeyRef.key, field);
+      if (configMapKeyRef) environment[variable] = keyOf(source, 'ConfigMap', configMapKeyRef.name, configMapKeyRef.key, field);
     }
     resolved[container.name] = environment;
   }
@@ -88,9 +107,7 @@ function resolveRegistryAuth(spec: TaskDefinitionSpec, source: SecretSource): Re
     if (!secret || secret.type !== 'kubernetes.io/dockerconfigjson') {
       throw new LaunchError(`${field}: Secret ${name} of type kubernetes.io/dockerconfigjson not found`);
     }
-    const config = JSON.parse(decode(secret.data?.['.dockerconfigjson'] ?? '')) as {
-      auths?: Record<string, { username?: string; password?: string; auth?: string }>;
-    };
+    const config = dockerConfig(decode(secret.data?.['.dockerconfigjson'] ?? ''), `${field}: Secret ${name}`);
     const registry = registryOf(container.image);
     const entry = config.auths?.[registry] ?? config.auths?.[registry.replace(/^https?:\/\//, '')];
     if (!entry) throw new LaunchError(`${field}: Secret ${name} has no credentials for ${registry}`);
@@ -98,6 +115,19 @@ function resolveRegistryAuth(spec: TaskDefinitionSpec, source: SecretSource): Re
     auth[container.name] = { username, password, serveraddress: registry };
   }
   return auth;
+}
+
+interface DockerConfig {
+  auths?: Record<string, { username?: string; password?: string; auth?: string }>;
+}
+
+/** JSON.parse's own error quotes the text around the fault (`"{"auths":{"r… is not valid JSON`): credentials. */
+function dockerConfig(text: string, where: string): DockerConfig {
+  try {
+    return (JSON.parse(text) ?? {}) as DockerConfig;
+  } catch {
+    throw new LaunchError(`${where}: .dockerconfigjson is not valid JSON`);
+  }
 }
 
 export function buildLaunch(
