@@ -7,14 +7,22 @@ import { taskLabels, type TaskLaunch } from '../../task-runtime';
 import type { TaskLayout } from '../task-layout';
 
 export const layoutLabel = 'dev.berth.task-layout';
+/**
+ * The names (never the values) of the container's variables that came from Secrets, ConfigMaps or
+ * environment files: what the engine's error messages are scrubbed of (secret-scrubber.ts), by a
+ * restarted agent too.
+ */
+export const secretVariablesLabel = 'dev.berth.secret-variables';
 
 export function containerLabels(launch: TaskLaunch, container: string, layout: TaskLayout): Record<string, string> {
+  const secretVariables = Object.keys(launch.resolvedEnvironment[container] ?? {});
   return {
     ...taskVolumeLabels(launch),
     [taskLabels.cluster]: launch.cluster,
     [taskLabels.containerName]: container,
     [taskLabels.taskDefinition]: launch.taskDefinition,
     [layoutLabel]: JSON.stringify(layout),
+    ...(secretVariables.length > 0 && { [secretVariablesLabel]: JSON.stringify(secretVariables) }),
   };
 }
 
@@ -41,5 +49,17 @@ export function layoutFromLabels(labels: Record<string, string> | undefined): Ta
     return Array.isArray(layout.containers) ? layout : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The names of the label above; none when it is missing or not Berth's. */
+export function secretVariablesFromLabels(labels: Record<string, string> | undefined): string[] {
+  const text = labels?.[secretVariablesLabel];
+  if (text === undefined) return [];
+  try {
+    const names: unknown = JSON.parse(text);
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
   }
 }

@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { taskLayout, type TaskLayout } from '../task-layout';
 import { taskSpec } from '../testing';
+import { secretVariablesLabel } from './labels';
 import { taskObservation, type TaskFacts } from './observation';
 
 const zero = '0001-01-01T00:00:00Z';
@@ -106,6 +107,25 @@ describe('taskObservation', () => {
     });
     expect(observation.containers[1]).toMatchObject({ lastStatus: 'CREATED', runtimeId: 'c2' });
     expect(observation.containers[1]).not.toHaveProperty('startedAt');
+  });
+
+  it('masks the secret values the engine echoes in a failed start, from the container alone (its label and environment)', () => {
+    const layout = taskLayout(taskSpec([{ name: 'app' }]));
+    const failed = inspection('c1', {
+      Status: 'created',
+      Running: false,
+      ExitCode: 128,
+      // runc's refusal of a NUL byte quotes the whole variable, as the engine really reports it.
+      Error: `error during container init: environment variable value can't contain null(\\x00): "TOKEN=q7Rk2\\x00vW9pLm4sX": unknown`,
+      StartedAt: zero,
+    });
+    const withConfig = {
+      ...failed,
+      Config: { Env: ['TOKEN=q7Rk2\u0000vW9pLm4sX'], Labels: { [secretVariablesLabel]: '["TOKEN"]' } },
+    } as unknown as Dockerode.ContainerInspectInfo;
+    expect(observe(layout, { app: withConfig }).containers[0].reason).toBe(
+      `CannotStartContainerError: error during container init: environment variable value can't contain null(\\x00): "TOKEN=*****": unknown`,
+    );
   });
 
   it('reports launch failures, and every container that can never start because of one, down the chain', () => {

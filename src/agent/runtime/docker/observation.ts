@@ -7,6 +7,7 @@ import type { ContainerObservation, ContainerState, HealthState, NetworkBinding,
 import { stoppedBeforeStartReason } from '../container-order';
 import { evaluateGate } from '../dependency-gate';
 import type { DeclaredPort, TaskLayout } from '../task-layout';
+import { inspectionScrubber } from './secret-scrubber';
 
 /** Docker's zero time: a container that never started or never finished. */
 const zeroTime = '0001-01-01T00:00:00Z';
@@ -88,7 +89,9 @@ export function containerObservation(name: string, inspection: Dockerode.Contain
   const failedToStart = state.Status === 'created' && state.Error !== '';
   const lastStatus: ContainerState = failedToStart ? 'STOPPED' : statusOf(state.Status);
   const stopped = lastStatus === 'STOPPED';
-  const reason = state.OOMKilled ? 'OOMKilled' : failedToStart ? `CannotStartContainerError: ${state.Error}` : state.Error || undefined;
+  // The engine's error can echo the container's environment (runc quotes the entry it refuses): never its secrets.
+  const error = state.Error ? inspectionScrubber(inspection).scrub(state.Error) : '';
+  const reason = state.OOMKilled ? 'OOMKilled' : failedToStart ? `CannotStartContainerError: ${error}` : error || undefined;
   return {
     name,
     runtimeId: inspection.Id,
