@@ -267,7 +267,11 @@ export class Manager {
   }
 
   private async startServers(): Promise<void> {
-    if (this.options.metricsServer !== false) this.metricsServer = await serveMetrics(this.registry, this.options.metricsServer);
+    if (this.options.metricsServer !== false) {
+      this.metricsServer = await serveMetrics(this.registry, this.options.metricsServer);
+      // The bound port, which is the only way to find it when port 0 was asked for.
+      this.logger.info('serving metrics', { host: this.metricsServer.host, port: this.metricsServer.port });
+    }
     if (this.options.healthServer !== false) {
       const healthz: Record<string, HealthCheck> = { ping: () => undefined };
       const elector = this.elector;
