@@ -21,7 +21,8 @@ export interface FaultEnv {
   docker: Dockerode;
   /** Every operator process started, in order. */
   operators: CliProcess[];
-  startOperator(options?: { leaderElect?: boolean }): CliProcess;
+  /** `metricsBindAddress` defaults to 0 (off); `env` is added to the operator's environment (e.g. BERTH_LOG_LEVEL). */
+  startOperator(options?: { leaderElect?: boolean; metricsBindAddress?: string; env?: NodeJS.ProcessEnv }): CliProcess;
   service(name: string): Promise<Service | undefined>;
   /** Patches one environment value of the first container: every change registers a new revision. */
   setEnvironment(taskDefinition: string, value: string): Promise<void>;
@@ -51,18 +52,21 @@ export async function startFaultEnv(prefix: string): Promise<FaultEnv> {
     docker,
     operators,
     startOperator: (options = {}) => {
-      const operator = new CliProcess([
-        'operator',
-        '--kubeconfig',
-        env.kubeconfig,
-        '--namespace',
-        namespace,
-        '--metrics-bind-address',
-        '0',
-        '--health-probe-bind-address',
-        '0',
-        ...(options.leaderElect ? ['--leader-elect', '--leader-election-namespace', namespace] : []),
-      ]);
+      const operator = new CliProcess(
+        [
+          'operator',
+          '--kubeconfig',
+          env.kubeconfig,
+          '--namespace',
+          namespace,
+          '--metrics-bind-address',
+          options.metricsBindAddress ?? '0',
+          '--health-probe-bind-address',
+          '0',
+          ...(options.leaderElect ? ['--leader-elect', '--leader-election-namespace', namespace] : []),
+        ],
+        options.env,
+      );
       operators.push(operator);
       return operator;
     },

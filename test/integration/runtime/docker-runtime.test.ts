@@ -171,6 +171,28 @@ describe('DockerRuntime on a real engine', () => {
     expect(JSON.stringify(logs.lines())).not.toContain(secret);
   });
 
+  it('masks the secret values the engine echoes when it refuses a container, also for an agent that restarted since', async () => {
+    // buildLaunch refuses both values; the runtime must not rely on it. Docker refuses `=LEAK=<value>` at
+    // create and runc a NUL byte at start, each quoting the variable, value included.
+    const echoedAtCreate = `cr34te-${randomUUID()}`;
+    const echoedAtStart = [`st4rt-${randomUUID()}`, `aft3r-nul-${randomUUID()}`];
+    const atCreate = launchOf('refused-create', { containerDefinitions: [container({ name: 'app', command: sleeper })] }, { app: { '=LEAK': echoedAtCreate } });
+    const atStart = launchOf(
+      'refused-start',
+      { containerDefinitions: [container({ name: 'app', command: sleeper })] },
+      { app: { NUL_VALUE: echoedAtStart.join('\u0000') } },
+    );
+    const created = byName(await driveUntil(atCreate, (o) => byName(o, 'app').lastStatus === 'STOPPED'), 'app');
+    const started = byName(await driveUntil(atStart, (o) => byName(o, 'app').lastStatus === 'STOPPED'), 'app');
+    expect(created.reason).toBe('CannotCreateContainerError: (HTTP code 400) bad parameter - invalid environment variable: =LEAK=***** ');
+    expect(started.reason).toContain(`environment variable value can't contain null(\\x00): "NUL_VALUE=*****": unknown`);
+    // A restarted agent has no launch to take the values from: the container's label names its secret variables.
+    const restarted = new DockerRuntime({ docker, containerInstance });
+    expect(byName((await restarted.observe(atStart.taskUid))!, 'app').reason).toBe(started.reason);
+    const everything = JSON.stringify([created, started, await runtime.list(), await restarted.list(), logs.lines()]);
+    for (const value of [echoedAtCreate, ...echoedAtStart]) expect(everything).not.toContain(value);
+  });
+
   it('publishes a dynamic host port on 127.0.0.1, reports it and serves through it', async () => {
     const launch = launchOf('web', {
       containerDefinitions: [
