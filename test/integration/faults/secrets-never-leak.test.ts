@@ -2,18 +2,19 @@
 // real Docker engine (a managed node group with `provider: local`), runs tasks whose environment comes from
 // Secrets and a ConfigMap, and is driven down every path where a value could surface: tasks that run, a
 // container that exits at once, one the engine fails to start, values the engine would refuse (and echo),
-// a missing key, Secrets changed and deleted under running tasks, a rolling update, containerOverrides on a
-// standalone task, a failing health check that prints the values. Then everything Berth wrote is collected —
-// every line of the operator's stdout and stderr, every Berth object (status included) as JSON, every Event
-// of the namespace, the ControllerRevisions, the Leases, the /metrics page, the containers' labels — and
-// no secret value may appear in any of it, whole, as any of its lines, or base64-encoded.
+// a missing key, a Secret's key removed and re-added with a new value under running tasks, a Secret deleted
+// under a running task, a rolling update, containerOverrides on a standalone task, a failing health check
+// that prints the values. Then everything Berth wrote is collected — every line of the operator's stdout
+// and stderr, every Berth object (status included) as JSON, every Event of the namespace, the
+// ControllerRevisions, the Leases, the /metrics page, the containers' labels — and no secret value may
+// appear in any of it, whole, as any of its lines or NUL-separated parts, or base64-encoded.
 //
 // The values: 12 random tokens of 24 characters ([A-Za-z0-9]: about 142 bits each, so no text matches one
-// by chance) and 18 random bytes, in several shapes — a plain token, two lines, a base64-looking value (18 random bytes in
-// base64, with its `+`, `/`), a JSON document, a ConfigMap value, an environment file's two keys, a registry
-// password (in a kubernetes.io/dockerconfigjson Secret), a value with a NUL byte (runc refuses it at start
-// and quotes the whole variable in its error), one exposed as `=LEAK` (Docker refuses `=LEAK=<value>` at
-// create and echoes it), a rotated value and one whose Secret is deleted.
+// by chance) and 18 random bytes, in several shapes — a plain token, two lines, a base64-looking value (the
+// 18 bytes in base64, with its `+`, `/`), a JSON document, a ConfigMap value, an environment file's two
+// keys, a registry password (in a kubernetes.io/dockerconfigjson Secret), a value with a NUL byte (runc
+// refuses it at start and quotes the whole variable in its error), one exposed as `=LEAK` (Docker refuses
+// `=LEAK=<value>` at create and echoes it), a rotated value and one whose Secret is deleted.
 //
 // The test cannot pass by never delivering a secret: the service's containers hold the values in their
 // environment (docker inspect), print them (docker logs), and answer their health check with them; after the
@@ -21,8 +22,8 @@
 //
 // Bounds: the service of desiredCount 2 (minimumHealthyPercent 50, maximumPercent 200) steady within 120 s
 // (health check every 5 s, healthy after the first); each standalone task STOPPED or UNHEALTHY within 90 s
-// (the unhealthy one: one failed check, 5 s + 2 s); the rollout steady within 120 s. About a minute on a
-// busy 2-core machine.
+// (the unhealthy one: one failed check, 5 s + 2 s); each step of the rotation seen within 120 s; the rollout
+// steady within 120 s. 50–70 s on a busy 2-core machine.
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import type { Task, TaskDefinition } from '../../../src/api';
@@ -305,6 +306,17 @@ async function untilTask(name: string, what: string, done: (task: Task) => boole
 
 const stopped = (task: Task) => task.status?.lastStatus === 'STOPPED';
 
+async function referencesResolved(family: string, status: 'True' | 'False'): Promise<void> {
+  const condition = async () =>
+    (await env.store.get<TaskDefinition>(taskDefinitions, env.namespace, family))?.status?.conditions?.find((c) => c.type === 'ReferencesResolved');
+  await waitFor(
+    async () => (await condition())?.status === status,
+    `${family}'s ReferencesResolved condition to be ${status}`,
+    timeoutMs,
+    async () => `${JSON.stringify(await condition())}\n${operator.tail(10)}`,
+  );
+}
+
 async function serviceSteady(revision: string): Promise<Dockerode.ContainerInspectInfo[]> {
   await waitFor(
     async () => steadyOn(await env.service('web'), revision, desiredCount),
@@ -378,17 +390,15 @@ describe('no secret value appears in any log line, status, Event or metric of a 
       expect(orphaned.status?.stoppedReason).toContain('Secret doomed not found');
       expect((await getTask('victim'))?.status?.lastStatus).toBe('RUNNING');
 
-      await kubectlOk([
-        'patch',
-        'secret',
-        'app-secrets',
-        '-n',
-        env.namespace,
-        '--type',
-        'merge',
-        '-p',
-        JSON.stringify({ data: { plain: b64(values.rotated) } }),
-      ]);
+      // The rotation in two steps, each seen in web's ReferencesResolved condition: the key goes (False), then
+      // comes back with the new value (True). The condition is computed from the Secret cache the agents launch
+      // from, so once it is True again that cache holds the new value, and the rollout's tasks must get it.
+      const patchSecret = (type: string, patch: unknown) =>
+        kubectlOk(['patch', 'secret', 'app-secrets', '-n', env.namespace, '--type', type, '-p', JSON.stringify(patch)]);
+      await patchSecret('json', [{ op: 'remove', path: '/data/plain' }]);
+      await referencesResolved('web', 'False');
+      await patchSecret('merge', { data: { plain: b64(values.rotated) } });
+      await referencesResolved('web', 'True');
       await env.setEnvironment('web', '1');
       for (const inspection of await serviceSteady('web:2')) expect(inspection.Config.Env).toContain(`PLAIN=${values.rotated}`);
     },
