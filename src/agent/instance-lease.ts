@@ -1,4 +1,4 @@
-import { containerInstanceLeaseLabel, instanceLeaseName, type ContainerInstance } from '../api';
+import { containerInstanceLeaseLabel, containerInstanceLeaseLabelValue, instanceLeaseName, type ContainerInstance } from '../api';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import { microTime, type Lease } from '../runtime/leader-election';
 import type { Logger } from '../runtime/logger';
@@ -75,7 +75,7 @@ export class InstanceLease {
           metadata: {
             name: instanceLeaseName(name),
             namespace,
-            labels: { [containerInstanceLeaseLabel]: name },
+            labels: { [containerInstanceLeaseLabel]: containerInstanceLeaseLabelValue(name) },
             ownerReferences: [{ apiVersion: this.instance.apiVersion, kind: this.instance.kind, name, uid: uid!, controller: true, blockOwnerDeletion: false }],
           },
           spec: { holderIdentity: this.options.holder, leaseDurationSeconds: this.durationSeconds, acquireTime: now, renewTime: now },

@@ -15,6 +15,7 @@ export type { Condition } from './v1alpha1/common';
 export type { Cluster, ClusterSpec, ClusterSpecInput, ClusterStatus, NodeGroup, FargateProfile } from './v1alpha1/cluster';
 export {
   containerInstanceLeaseLabel,
+  containerInstanceLeaseLabelValue,
   instanceLeaseName,
   type ContainerInstance,
   type ContainerInstanceSpec,

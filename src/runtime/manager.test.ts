@@ -261,7 +261,7 @@ describe('Manager', () => {
 
     // Asked for port 0, the operator says which port it bound: how anyone finds its /metrics.
     const serving = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.message === 'serving metrics');
-    expect(serving).toMatchObject({ host: '127.0.0.1', port: manager.metricsServer!.port });
+    expect(serving).toMatchObject({ address: `127.0.0.1:${manager.metricsServer!.port}`, path: '/metrics' });
     const metrics = await get(manager.metricsServer!.port, '/metrics');
     expect(metrics.status).toBe(200);
     for (const expected of [

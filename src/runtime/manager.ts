@@ -269,8 +269,8 @@ export class Manager {
   private async startServers(): Promise<void> {
     if (this.options.metricsServer !== false) {
       this.metricsServer = await serveMetrics(this.registry, this.options.metricsServer);
-      // The bound port, which is the only way to find it when port 0 was asked for.
-      this.logger.info('serving metrics', { host: this.metricsServer.host, port: this.metricsServer.port });
+      // With port 0 the kernel picks one: this line is the only place that says which.
+      this.logger.info('serving metrics', { address: `${this.metricsServer.host}:${this.metricsServer.port}`, path: '/metrics' });
     }
     if (this.options.healthServer !== false) {
       const healthz: Record<string, HealthCheck> = { ping: () => undefined };

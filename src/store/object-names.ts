@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 /** A DNS subdomain (RFC 1123), as object names must be. */
 export const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const maxObjectNameLength = 253;
+export const maxLabelValueLength = 63;
 const hashLength = 8;
 
 /**

@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { services } from '../../src/api';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { customResourceDefinitions as crds, namespaces } from '../../src/store/builtin-types';
 import { KubeObject, isStoreError } from '../../src/store/object-store';
@@ -38,3 +39,20 @@ async function waitForEstablished(): Promise<void> {
 }
 
 describeObjectStoreContract('kube-apiserver', () => ({ store, namespace, otherNamespace }));
+
+// Without strict field validation the API server drops a field its schema does not declare and accepts the
+// rest: a Service with `desiredcount` (a typo) was stored without it, silently.
+test('a write with a field the schema does not declare is refused, naming the field', async () => {
+  const service = {
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'Service',
+    metadata: { name: 'strict', namespace },
+    spec: { cluster: 'c', taskDefinition: 'td', desiredcount: 2 },
+  };
+  const error = await store.create(services, service).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isStoreError(error, 'Invalid')).toBe(true);
+  expect((error as Error).message).toContain('unknown field "spec.desiredcount"');
+});

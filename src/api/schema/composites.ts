@@ -202,7 +202,12 @@ export class MapSchema<Value extends AnySchema> extends Schema<Record<string, Va
   }
 
   override applyDefaults(value: unknown): void {
-    if (isPlainObject(value)) Object.values(value).forEach((v) => this.values.applyDefaults(v));
+    if (!isPlainObject(value)) return;
+    for (const [key, v] of Object.entries(value)) {
+      // The API server prunes a null value of a non-nullable map entry, as it does an object's null field.
+      if (v === null) delete value[key];
+      else this.values.applyDefaults(v);
+    }
   }
 
   protected constraints(): JSONSchemaProps {

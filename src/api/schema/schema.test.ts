@@ -196,4 +196,16 @@ describe('schema DSL', () => {
     failing.validate(1, 'spec.n', undefined, context);
     expect(context.errors).toEqual(['spec.n: Invalid value: "integer": must be negative']);
   });
+
+  // A null entry of a map (`attributes: {tier: null}`) is pruned by the API server; the embedded store once
+  // refused it as a value of the wrong type.
+  test('a null map value is pruned before validation, as the API server prunes it', () => {
+    const schema = s.object({ attributes: s.map(s.string()).optional() });
+    const value = { attributes: { tier: null, zone: 'a' } };
+    schema.applyDefaults(value);
+    expect(value).toEqual({ attributes: { zone: 'a' } });
+    const context = { errors: [] as string[] };
+    schema.validate(value, 'spec', undefined, context);
+    expect(context.errors).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 /** ContainerInstance: one host of a cluster, registered by the agent that runs its tasks. */
 import { createHash } from 'node:crypto';
+import { boundedName, maxLabelValueLength } from '../../store/object-names';
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
@@ -56,8 +57,16 @@ export const containerInstanceStatus = s.object({
   conditions: conditions().optional(),
 });
 
-/** On each instance's heartbeat Lease: the name of its ContainerInstance. */
+/**
+ * On each instance's heartbeat Lease: the name of its ContainerInstance, hash-shortened to a label value's
+ * 63 characters (`containerInstanceLeaseLabelValue`), since an instance's name can be as long as any object's.
+ * Which instance a Lease belongs to is its controller owner reference; the label marks heartbeat Leases.
+ */
 export const containerInstanceLeaseLabel = 'berth.dev/container-instance';
+
+export function containerInstanceLeaseLabelValue(instance: string): string {
+  return boundedName(instance, maxLabelValueLength);
+}
 
 /** The heartbeat Lease of an instance, in its namespace: `berth-instance-<name>`, hash-shortened to fit an object name. */
 export function instanceLeaseName(instance: string): string {

@@ -65,7 +65,8 @@ export function addContainerInstanceController(manager: Manager, namespace?: str
     .watch(
       deps.leases,
       (lease) => {
-        const instance = lease.metadata.labels?.[containerInstanceLeaseLabel];
+        // The owner, not the label: a label value is cut to 63 characters, an instance's name is not.
+        const instance = lease.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'ContainerInstance')?.name;
         return instance ? { namespace: lease.metadata.namespace, name: instance } : undefined;
       },
       // A renewal of a fresh Lease only moves its lapse later (the check is already scheduled): nothing to do.

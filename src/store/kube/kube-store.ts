@@ -121,8 +121,13 @@ export class KubeStore implements ObjectStore {
     return object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length > 0 ? object : undefined;
   }
 
+  /**
+   * Strict field validation, as kubectl asks for: without it the API server drops fields its schema does
+   * not declare (a typo such as `desiredcount`) and accepts the rest, silently; with it the write is
+   * refused naming the field, as the embedded store refuses it.
+   */
   private writeQuery(): URLSearchParams {
-    return new URLSearchParams({ fieldManager: this.options.fieldManager ?? 'berth' });
+    return new URLSearchParams({ fieldManager: this.options.fieldManager ?? 'berth', fieldValidation: 'Strict' });
   }
 }
 

@@ -4,6 +4,7 @@ import { applyMergePatch } from '../merge-patch';
 import { parseFieldSelector, type FieldMatcher } from '../field-selector';
 import { parseLabelSelector } from '../label-selector';
 import { dnsSubdomain, maxObjectNameLength } from '../object-names';
+import { validateObjectMeta } from '../object-meta';
 import {
   apiVersionOf,
   DeleteOptions,
@@ -217,6 +218,10 @@ export class MemoryStore implements ObjectStore {
       ]);
     }
     if (!type.namespaced) delete object.metadata.namespace;
+    const causes = validateObjectMeta(object.metadata as unknown as Record<string, unknown>);
+    if (causes.length > 0) {
+      throw new StoreError('Invalid', `${type.kind} "${object.metadata.name}" is invalid: ${causes.join(', ')}`, causes);
+    }
     return object;
   }
 

@@ -21,7 +21,7 @@ export interface FaultEnv {
   docker: Dockerode;
   /** Every operator process started, in order. */
   operators: CliProcess[];
-  /** `metricsBindAddress` defaults to 0 (off); `env` is added to the operator's environment (e.g. BERTH_LOG_LEVEL). */
+  /** `metricsBindAddress` defaults to off (`0`); `env` adds to the process's environment (e.g. BERTH_LOG_LEVEL). */
   startOperator(options?: { leaderElect?: boolean; metricsBindAddress?: string; env?: NodeJS.ProcessEnv }): CliProcess;
   service(name: string): Promise<Service | undefined>;
   /** Patches one environment value of the first container: every change registers a new revision. */

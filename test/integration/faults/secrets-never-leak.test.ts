@@ -2,19 +2,21 @@
 // real Docker engine (a managed node group with `provider: local`), runs tasks whose environment comes from
 // Secrets and a ConfigMap, and is driven down every path where a value could surface: tasks that run, a
 // container that exits at once, one the engine fails to start, values the engine would refuse (and echo),
-// a missing key, a Secret's key removed and re-added with a new value under running tasks, a Secret deleted
-// under a running task, a rolling update, containerOverrides on a standalone task, a failing health check
-// that prints the values. Then everything Berth wrote is collected — every line of the operator's stdout
-// and stderr, every Berth object (status included) as JSON, every Event of the namespace, the
-// ControllerRevisions, the Leases, the /metrics page, the containers' labels — and no secret value may
-// appear in any of it, whole, as any of its lines or NUL-separated parts, or base64-encoded.
+// a missing key, a registry that refuses the pull of an image with credentials, a Secret's key removed and
+// re-added with a new value under running tasks, a Secret deleted under a running task, a rolling update,
+// containerOverrides on a standalone task, a failing health check that prints the values. Then everything
+// Berth wrote is collected — every line of the operator's stdout and stderr, every Berth object (status
+// included) as JSON, every Event of the namespace, the ControllerRevisions, the Leases, the /metrics page,
+// the containers' labels — and no secret value may appear in any of it, whole, as any of its lines or
+// NUL-separated parts, or base64-encoded.
 //
-// The values: 12 random tokens of 24 characters ([A-Za-z0-9]: about 142 bits each, so no text matches one
+// The values: 13 random tokens of 24 characters ([A-Za-z0-9]: about 142 bits each, so no text matches one
 // by chance) and 18 random bytes, in several shapes — a plain token, two lines, a base64-looking value (the
 // 18 bytes in base64, with its `+`, `/`), a JSON document, a ConfigMap value, an environment file's two
-// keys, a registry password (in a kubernetes.io/dockerconfigjson Secret), a value with a NUL byte (runc
-// refuses it at start and quotes the whole variable in its error), one exposed as `=LEAK` (Docker refuses
-// `=LEAK=<value>` at create and echoes it), a rotated value and one whose Secret is deleted.
+// keys, two registry passwords (kubernetes.io/dockerconfigjson Secrets, one sent to a registry that refuses
+// the pull), a value with a NUL byte (runc refuses it at start and quotes the whole variable in its error),
+// one exposed as `=LEAK` (Docker refuses `=LEAK=<value>` at create and echoes it), a rotated value and one
+// whose Secret is deleted.
 //
 // The test cannot pass by never delivering a secret: the service's containers hold the values in their
 // environment (docker inspect), print them (docker logs), and answer their health check with them; after the
@@ -23,7 +25,7 @@
 // Bounds: the service of desiredCount 2 (minimumHealthyPercent 50, maximumPercent 200) steady within 120 s
 // (health check every 5 s, healthy after the first); each standalone task STOPPED or UNHEALTHY within 90 s
 // (the unhealthy one: one failed check, 5 s + 2 s); each step of the rotation seen within 120 s; the rollout
-// steady within 120 s. 50–70 s on a busy 2-core machine.
+// steady within 120 s. 35–70 s on a busy 2-core machine (measured: 67, 51, 60, 52, 36, 38 s).
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import type { Task, TaskDefinition } from '../../../src/api';
@@ -46,7 +48,7 @@ function token(): string {
   return text.slice(0, 24);
 }
 
-const t = Array.from({ length: 12 }, token);
+const t = Array.from({ length: 13 }, token);
 const values = {
   plain: t[0],
   multiline: `${t[1]}\n${t[2]}\n`,
@@ -59,6 +61,7 @@ const values = {
   withNul: `${t[8]}\u0000${t[9]}`,
   rotated: t[10],
   doomed: t[11],
+  privateRegistryPassword: t[12],
 };
 const registryAuth = Buffer.from(`robot:${values.registryPassword}`).toString('base64');
 
@@ -98,6 +101,12 @@ const objects = {
       },
       'kubernetes.io/dockerconfigjson',
     ),
+    // Credentials for a registry that refuses every connection (nothing listens on 127.0.0.1:1): the pull fails.
+    secret(
+      'private-creds',
+      { '.dockerconfigjson': JSON.stringify({ auths: { '127.0.0.1:1': { username: 'robot', password: values.privateRegistryPassword } } }) },
+      'kubernetes.io/dockerconfigjson',
+    ),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { cm: values.configMap } },
   ],
 };
@@ -116,7 +125,7 @@ const allSecrets = `
         - secretRef: { name: env-file }
       repositoryCredentials: { credentialsParameter: pull-creds }`;
 
-function taskDefinition(name: string, container: string): string {
+function taskDefinition(name: string, container: string, imageRef = image()): string {
   return `
 apiVersion: berth.dev/v1alpha1
 kind: TaskDefinition
@@ -125,7 +134,7 @@ metadata:
 spec:
   containerDefinitions:
     - name: app
-      image: ${image()}
+      image: ${imageRef}
       essential: true
       cpu: 32
       memory: 32
@@ -189,6 +198,14 @@ ${taskDefinition(
         retries: 1${allSecrets}`,
 )}
 ${taskDefinition(
+  'private',
+  `      command: [sleep, '3600']
+      repositoryCredentials: { credentialsParameter: private-creds }
+      secrets:
+        - { name: PLAIN, valueFrom: { secretKeyRef: { name: app-secrets, key: plain } } }`,
+  '127.0.0.1:1/berth/private:1',
+)}
+${taskDefinition(
   'victim',
   `      command: [sleep, '3600']
       secrets:
@@ -221,7 +238,7 @@ ${overrides}
 ---`;
 }
 
-const standaloneFamilies = ['crash', 'badcmd', 'nul', 'eqname', 'missingkey', 'sick', 'victim'];
+const standaloneFamilies = ['crash', 'badcmd', 'nul', 'eqname', 'missingkey', 'sick', 'private', 'victim'];
 
 let env: FaultEnv;
 let operator: CliProcess;
@@ -237,7 +254,10 @@ beforeAll(async () => {
   operator.child.stdout!.on('data', (chunk: string) => (operatorOutput += chunk));
   operator.child.stderr!.on('data', (chunk: string) => (operatorOutput += chunk));
   metricsPort = await waitFor(
-    () => operatorLines().find((line) => line.message === 'serving metrics')?.port as number | undefined,
+    () => {
+      const address = operatorLines().find((line) => line.message === 'serving metrics')?.address;
+      return typeof address === 'string' ? Number(address.split(':').pop()) : undefined;
+    },
     'the operator to say where it serves /metrics',
     30_000,
     () => operator.tail(10),
@@ -353,7 +373,7 @@ describe('no secret value appears in any log line, status, Event or metric of a 
   );
 
   test(
-    'a container that exits at once, one the engine cannot start, values the engine would refuse, a missing key, a failing health check',
+    'a container that exits at once, one the engine cannot start, values the engine would refuse, a missing key, a refused pull, a failing health check',
     async () => {
       const crash = await untilTask('crash', 'to stop with its exit code', stopped);
       expect(crash.status).toMatchObject({ stopCode: 'EssentialContainerExited', containers: [{ name: 'app', exitCode: 4 }] });
@@ -371,6 +391,10 @@ describe('no secret value appears in any log line, status, Event or metric of a 
       expect(eqname.status?.stoppedReason).toContain('an environment variable name cannot contain "="');
       const missing = await untilTask('missingkey', 'to be refused', stopped);
       expect(missing.status?.stoppedReason).toContain('Secret app-secrets has no key "nope"');
+
+      // The pull goes to the registry with the credentials, and fails: the engine's error must not carry them.
+      const pull = await untilTask('private', 'to fail its pull', stopped);
+      expect(pull.status?.stoppedReason).toContain('CannotPullContainerError');
 
       await untilTask('sick', 'to turn UNHEALTHY', (task) => task.status?.containers?.[0]?.healthStatus === 'UNHEALTHY');
       const sick = await taskContainer('sick');
