@@ -90,6 +90,7 @@ export class InstanceAgent {
       clock: context.clock,
       log: context.log,
       holder: context.identity,
+      engineAnswers: () => runtime.version(),
       renewIntervalMs: context.leaseRenewIntervalMs,
       durationSeconds: context.leaseDurationSeconds,
     });

@@ -13,6 +13,12 @@ import { isStoreError, type ObjectStore } from '../store/object-store';
  * it lapses; status itself is written only when something in it changes.
  *
  * The Lease is owned by its ContainerInstance, so it goes when the instance is deleted.
+ *
+ * A renewal says the instance can run tasks, so it is made only while the instance's engine answers
+ * (`engineAnswers`). The ECS agent runs on the host's Docker engine and goes down with it, and the
+ * instance shows disconnected; an agent that kept renewing with its engine gone would keep taking new
+ * tasks it cannot run. e.g. engine down at 12:00:05, last renewal 12:00:00 for 40 s: the instance shows
+ * disconnected from 12:00:40 until the first renewal after the engine answers again (within 10 s of it).
  */
 export const instanceLeaseDurationSeconds = 40;
 export const instanceLeaseRenewIntervalMs = 10_000;
@@ -23,6 +29,8 @@ export interface InstanceLeaseOptions {
   log: Logger;
   /** Who renews: the agent's identity. */
   holder: string;
+  /** Resolves when the instance's engine answers, rejects when it cannot be reached: no renewal then. */
+  engineAnswers?: () => Promise<unknown>;
   renewIntervalMs?: number;
   durationSeconds?: number;
 }
@@ -55,11 +63,35 @@ export class InstanceLease {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.renew();
+      if (await this.engineReachable()) await this.renew();
     } catch (error) {
       this.options.log.warn('lease renewal failed', { instance: this.instance.metadata.name, error: (error as Error).message });
     }
     if (!this.stopped) this.timer = this.options.clock.setTimeout(() => void this.tick(), this.renewIntervalMs);
+  }
+
+  /** An engine that does not answer within a renewal interval (a hung socket) counts as unreachable. */
+  private async engineReachable(): Promise<boolean> {
+    const { engineAnswers, clock } = this.options;
+    if (!engineAnswers) return true;
+    let timer: TimerHandle | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = clock.setTimeout(() => reject(new Error(`no answer within ${this.renewIntervalMs} ms`)), this.renewIntervalMs);
+    });
+    try {
+      const answer = engineAnswers();
+      answer.catch(() => undefined); // a late failure, after the timeout won, is already accounted for
+      await Promise.race([answer, late]);
+      return true;
+    } catch (error) {
+      this.options.log.warn('engine unreachable: the heartbeat Lease is not renewed', {
+        instance: this.instance.metadata.name,
+        error: (error as Error).message,
+      });
+      return false;
+    } finally {
+      if (timer) clock.clearTimeout(timer);
+    }
   }
 
   /** One write: an update of the Lease last written (its resourceVersion in hand), else a create. */

@@ -48,7 +48,7 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
     leaderElection: false,
   });
   const agents = new AgentHost({ manager });
-  const providers = inProcessInstanceProviders(agents);
+  const providers = inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) });
   if (flags.provider === 'simulated') {
     print('berth local: every managed node group runs on the simulated provider (no containers)');
   } else {

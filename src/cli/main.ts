@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { logLevels, LogLevel } from '../runtime/logger';
+import { parseDuration } from './duration';
 import { runLocal } from './local';
 import { runOperator } from './operator';
 
@@ -12,11 +13,14 @@ Usage:
       re-applied whenever a file changes. Managed node groups run on the local Docker engine;
       --provider simulated runs them all simulated (no containers, no Docker needed).
   berth operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--leader-election-namespace NS]
+                 [--leader-elect-lease-duration D] [--leader-elect-renew-deadline D] [--leader-elect-retry-period D]
                  [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
       The controllers against a Kubernetes API server (in-cluster config, --kubeconfig, $KUBECONFIG or ~/.kube/config).
+      Leader election defaults to 15s / 10s / 2s: a leader that cannot renew for the renew deadline (an API
+      server down that long) steps down and exits.
   berth version
 
-ADDR is host:port, :port, or 0 to turn the server off.`;
+ADDR is host:port, :port, or 0 to turn the server off. D is a duration such as 15s, 500ms or 1m30s.`;
 
 const version = '0.1.0';
 
@@ -54,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
           namespace: { type: 'string' },
           'leader-elect': { type: 'boolean', default: false },
           'leader-election-namespace': { type: 'string' },
+          'leader-elect-lease-duration': { type: 'string' },
+          'leader-elect-renew-deadline': { type: 'string' },
+          'leader-elect-retry-period': { type: 'string' },
           'metrics-bind-address': { type: 'string', default: ':8080' },
           'health-probe-bind-address': { type: 'string', default: ':8081' },
         },
@@ -63,6 +70,9 @@ async function main(argv: string[]): Promise<number> {
         namespace: values.namespace,
         leaderElect: values['leader-elect'] ?? false,
         leaderElectionNamespace: values['leader-election-namespace'],
+        ...durationFlag('leaseDurationMs', 'leader-elect-lease-duration', values['leader-elect-lease-duration']),
+        ...durationFlag('renewDeadlineMs', 'leader-elect-renew-deadline', values['leader-elect-renew-deadline']),
+        ...durationFlag('retryPeriodMs', 'leader-elect-retry-period', values['leader-elect-retry-period']),
         metricsBindAddress: values['metrics-bind-address'],
         healthProbeBindAddress: values['health-probe-bind-address'],
       });
@@ -81,6 +91,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`berth: unknown command "${command}"\n\n${usage}\n`);
       return 2;
   }
+}
+
+function durationFlag<K extends string>(key: K, flag: string, value: string | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: parseDuration(flag, value) } as Record<K, number>);
 }
 
 function logLevel(value: string): LogLevel {

@@ -12,6 +12,10 @@ export interface OperatorFlags {
   namespace?: string;
   leaderElect: boolean;
   leaderElectionNamespace?: string;
+  /** Leader election timings; the LeaderElector's defaults (15 s / 10 s / 2 s) when absent. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
 }
@@ -31,11 +35,22 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     logger,
     metricsServer: parseBindAddress('metrics-bind-address', flags.metricsBindAddress),
     healthServer: parseBindAddress('health-probe-bind-address', flags.healthProbeBindAddress),
-    leaderElection: flags.leaderElect ? { namespace: leaseNamespace, name: 'berth-operator' } : false,
+    leaderElection: flags.leaderElect
+      ? {
+          namespace: leaseNamespace,
+          name: 'berth-operator',
+          leaseDurationMs: flags.leaseDurationMs,
+          renewDeadlineMs: flags.renewDeadlineMs,
+          retryPeriodMs: flags.retryPeriodMs,
+        }
+      : false,
   });
   // Managed node groups with provider local or simulated get in-process agents on this replica (the leader).
   const agents = new AgentHost({ manager, namespace: flags.namespace });
-  addControllers(manager, { namespace: flags.namespace, instanceProviders: inProcessInstanceProviders(agents) });
+  addControllers(manager, {
+    namespace: flags.namespace,
+    instanceProviders: inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) }),
+  });
 
   const shutdown = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown.abort());

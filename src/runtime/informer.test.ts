@@ -226,6 +226,22 @@ describe('SharedInformer', () => {
     store.openWatch();
   });
 
+  it('starts every outage from the initial backoff: listing and watching again resets it, on a quiet resource too', async () => {
+    await startInformer({ initialBackoffMs: 1000, maxBackoffMs: 30_000 });
+    for (let i = 0; i < 3; i++) store.listFailures.push(new StoreError('Unavailable', 'apiserver down'));
+    store.closeWatch(new StoreError('Unavailable', 'connection reset'));
+    await clock.advance(60_000);
+    store.openWatch(); // back after 1 + 2 + 4 s of failed lists; nothing changed, so no event comes
+
+    const second = clock.now();
+    store.listFailures.push(new StoreError('Unavailable', 'apiserver down'));
+    store.closeWatch(new StoreError('Unavailable', 'connection reset'));
+    await clock.advance(60_000);
+
+    expect(store.listTimes.filter((t) => t > second).map((t) => t - second)).toEqual([1000, 3000]);
+    store.openWatch();
+  });
+
   it('restarts a watch that stalls silently, without relisting, once the store has shown it sends bookmarks', async () => {
     await startInformer({ stallTimeoutMs: 60_000 });
     store.put('a', '1');

@@ -7,7 +7,8 @@
  * - a watch the server closes normally (its timeout) → watch again from the last resourceVersion seen;
  * - 410 Gone (the version was compacted away), when starting a watch or as its close reason → list
  *   again and diff against the cache, so handlers see the adds, updates and deletes they missed;
- * - any other error → list again after an exponential backoff (capped), never give up;
+ * - any other error → list again after an exponential backoff (capped), never give up; once listed and
+ *   watching again the backoff starts over, so each outage starts from the initial delay;
  * - a watch that silently stops delivering without ever closing (a half-dead TCP connection does
  *   this) → a watchdog restarts it when neither an event nor a bookmark came for `stallTimeoutMs`. The
  *   API server sends a bookmark about every minute to a watch that asks for them, so silence means a
@@ -256,8 +257,16 @@ export class SharedInformer<T extends KubeObject> {
       if (attempt === this.attempt) this.onWatchClosed(attempt, error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    if (attempt === this.attempt) this.watch = watch;
-    else watch.stop();
+    if (attempt !== this.attempt) {
+      watch.stop();
+      return;
+    }
+    this.watch = watch;
+    // Listed and watching again: the errors are no longer consecutive, so the next outage starts from the
+    // initial backoff. Waiting for an event instead would leave a quiet resource (a TaskDefinition changes
+    // rarely) with the doubled delay of the last outage, and an API server restarted twice in a row (a
+    // rolling restart) would leave it blind for up to maxBackoffMs after the server is back.
+    this.backoffMs = this.initialBackoffMs;
   }
 
   private onWatchEvent(attempt: number, event: WatchEvent<T>): void {

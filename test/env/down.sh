@@ -5,31 +5,49 @@
 #   down.sh            stop everything (etcd data, certs and the test image are kept for the next up.sh)
 #   down.sh --clean    stop everything, then delete the run dir (etcd data, certs, logs)
 #   down.sh --only N   stop one component (used by up.sh)
+#   down.sh --only N --grace S   the same, killing it when it has not exited S seconds after SIGTERM: kube-apiserver
+#                      v1.34 stops listening and closes its watches at once, then lingers for 30 s or more
+#                      ("Error getting keys"), so a restart (up.sh --only kube-apiserver) need not wait for that;
+#                      --grace 0 is a crash: SIGKILL at once, no SIGTERM
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop() {
-  local name=$1 pid
+  local name=$1 grace=${2:-30} pid
   if ! pid_alive "$name"; then
     rm -f "$run_dir/$name.pid"
     return 0
   fi
   pid=$(<"$run_dir/$name.pid")
-  log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  # dockerd stops its containers first, which can take a while.
-  local deadline=$((SECONDS + 30))
-  while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.3; done
+  if ((grace == 0)); then
+    log "killing $name (pid $pid)"
+  else
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    # dockerd stops its containers first, which can take a while.
+    local deadline=$((SECONDS + grace))
+    while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.3; done
+    [[ -d /proc/$pid ]] && log "$name did not stop within ${grace}s; killing it"
+  fi
   if [[ -d /proc/$pid ]]; then
-    log "$name did not stop within 30s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
+    # Gone, and its ports free, before a restart binds them again.
+    local deadline=$((SECONDS + 10))
+    while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.1; done
   fi
   rm -f "$run_dir/$name.pid"
 }
 
 case ${1:-} in
-  --only) stop "$2" ;;
+  --only)
+    if [[ ${3:-} == --grace ]]; then
+      [[ ${4:-} =~ ^[0-9]+$ ]] || die "--grace takes whole seconds, not '${4:-}'"
+      stop "$2" "$4"
+    else
+      stop "$2"
+    fi
+    ;;
   "" | --clean)
     # Reverse order of start: clients before the servers they use.
     for name in kube-controller-manager kube-apiserver etcd dockerd; do stop "$name"; done
@@ -40,5 +58,5 @@ case ${1:-} in
     fi
     log "down"
     ;;
-  *) echo "usage: $0 [--clean | --only NAME]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--clean | --only NAME [--grace SECONDS]]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 // What integration tests know about the real test environment (started by test/env/up.sh and
 // checked by test/env/jest-global-setup.ts, which puts its coordinates into process.env).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -31,11 +31,14 @@ export interface CommandResult {
   stderr: string;
 }
 
+/** Where up.sh keeps the kube binaries and its run dirs: $BERTH_CACHE_DIR, else $XDG_CACHE_HOME/berth or ~/.cache/berth. */
+export function cacheDir(): string {
+  return process.env.BERTH_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'berth');
+}
+
 /** The run dir up.sh uses: $BERTH_RUN_DIR, else <cache dir>/run. */
 export function runDir(): string {
-  if (process.env.BERTH_RUN_DIR) return process.env.BERTH_RUN_DIR;
-  const cacheDir = process.env.BERTH_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'berth');
-  return path.join(cacheDir, 'run');
+  return process.env.BERTH_RUN_DIR || path.join(cacheDir(), 'run');
 }
 
 /** Reads <run dir>/env.json; throws a message that says what to do when the environment is not up. */
@@ -99,9 +102,11 @@ export function run(command: string, args: string[], options: { stdin?: string; 
   });
 }
 
-/** Runs the built kubectl against the test API server with the admin kubeconfig. */
-export function kubectl(args: string[], stdin?: string): Promise<CommandResult> {
-  const env = testEnv();
+/**
+ * Runs the built kubectl with the admin kubeconfig of `env`: the test environment of jest's globalSetup, or
+ * another one a suite started itself (read with readEnvFile from its run dir).
+ */
+export function kubectl(args: string[], stdin?: string, env: TestEnv = testEnv()): Promise<CommandResult> {
   return run(env.kubectl, ['--kubeconfig', env.kubeconfig, ...args], {
     stdin,
     // Keep kubectl's discovery cache out of ~/.kube, next to the environment it describes.
@@ -110,10 +115,30 @@ export function kubectl(args: string[], stdin?: string): Promise<CommandResult> 
 }
 
 /** Like kubectl(), but throws with kubectl's stderr when it fails; returns stdout. */
-export async function kubectlOk(args: string[], stdin?: string): Promise<string> {
-  const result = await kubectl(args, stdin);
+export async function kubectlOk(args: string[], stdin?: string, env: TestEnv = testEnv()): Promise<string> {
+  const result = await kubectl(args, stdin, env);
   if (result.code !== 0) {
     throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
   }
   return result.stdout;
+}
+
+const crdDir = path.resolve(__dirname, '..', '..', 'crds');
+
+/**
+ * Server-side apply of everything in crds/ (force-conflicts: the tests own these objects), then waits until the
+ * API server serves every CRD. Done by jest's globalSetup for the shared environment, and by a suite for one it started.
+ */
+export async function applyCrds(env: TestEnv = testEnv()): Promise<void> {
+  const files = existsSync(crdDir) ? readdirSync(crdDir).filter((f) => /\.(ya?ml|json)$/.test(f)) : [];
+  if (files.length === 0) {
+    console.warn(`applyCrds: no CRD manifests in ${crdDir}; nothing applied`);
+    return;
+  }
+  const apply = await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests', '-f', crdDir], undefined, env);
+  if (apply.code !== 0) throw new Error(`kubectl apply -f crds/ failed: ${apply.stderr.trim() || apply.stdout.trim()}`);
+  const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', crdDir], undefined, env);
+  if (established.code !== 0) {
+    throw new Error(`CRDs in crds/ did not become Established: ${established.stderr.trim() || established.stdout.trim()}`);
+  }
 }

@@ -2,13 +2,9 @@
 // this checks that it is really there — it never starts anything and never skips — then installs the
 // project's CRDs with the real kubectl and hands the coordinates to the tests through process.env
 // (jest's workers inherit it). Read them with testEnv() from test/env/env.ts.
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as http from 'node:http';
-import * as path from 'node:path';
-import { kubectl, readEnvFile, runDir } from './env';
-
-const projectDir = path.resolve(__dirname, '..', '..');
-const crdDir = path.join(projectDir, 'crds');
+import { applyCrds, kubectl, readEnvFile, runDir } from './env';
 
 export default async function globalSetup(): Promise<void> {
   const dir = runDir();
@@ -43,20 +39,4 @@ function dockerPing(dockerHost: string): Promise<string> {
     request.on('timeout', () => request.destroy(new Error('timed out')));
     request.on('error', reject);
   });
-}
-
-// Server-side apply of everything in crds/ (force-conflicts: the tests own these objects), then wait
-// until the API server serves every CRD.
-async function applyCrds(): Promise<void> {
-  const files = existsSync(crdDir) ? readdirSync(crdDir).filter((f) => /\.(ya?ml|json)$/.test(f)) : [];
-  if (files.length === 0) {
-    console.warn(`jest-global-setup: no CRD manifests in ${crdDir}; nothing applied`);
-    return;
-  }
-  const apply = await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests', '-f', crdDir]);
-  if (apply.code !== 0) throw new Error(`kubectl apply -f crds/ failed: ${apply.stderr.trim() || apply.stdout.trim()}`);
-  const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', crdDir]);
-  if (established.code !== 0) {
-    throw new Error(`CRDs in crds/ did not become Established: ${established.stderr.trim() || established.stdout.trim()}`);
-  }
 }

@@ -3,6 +3,9 @@
 #   dockerd, the local test image, etcd, kube-apiserver and kube-controller-manager, all on loopback.
 # Idempotent: a second run finds everything up and only checks it. Stop with test/env/down.sh.
 # Writes <run dir>/env.json and <run dir>/kubeconfig for the tests (see test/env/env.ts).
+#   up.sh                       everything
+#   up.sh --only kube-apiserver start the API server of a run dir that is otherwise up, with the same flags
+#                               (after `down.sh --only kube-apiserver`: a restart with etcd keeping its data)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -265,4 +268,13 @@ main() {
     "docker $docker_host, image $test_image, kubeconfig $kubeconfig, kubectl $kube_bin/kubectl"
 }
 
-main "$@"
+case ${1:-} in
+  "") main ;;
+  --only)
+    [[ ${2:-} == kube-apiserver ]] || die "up.sh --only supports kube-apiserver, not '${2:-}'"
+    etcd_ok || die "etcd is not up on $etcd_url: run up.sh without --only"
+    [[ -s $pki_dir/admin.crt ]] || die "no certificates in $pki_dir: run up.sh without --only"
+    ensure_apiserver
+    ;;
+  *) echo "usage: $0 [--only kube-apiserver]" >&2; exit 2 ;;
+esac

@@ -14,7 +14,11 @@
 // and not yet removed, except exited containers of a Task the ledger saw deleted: those are the agent's
 // orphan sweep's to remove (every 30 s), which the suite checks once, at its end.
 // Every container ever seen must belong to a Task the ledger saw: none is created for a task that never was.
-// An event stream that fails is a gap in what was observed, and is itself a violation.
+// No container is started twice (two `start` events for one container id): a container that exited is
+// never run again for its task (the agent replaces the task instead).
+// An event stream that fails is a gap in what was observed, and is itself a violation — but for an engine
+// the suite itself stops (`engineStopping()`): the stream is followed again from the restarted engine's
+// first event (`engineStarted(since)`), so nothing the new engine did is missed.
 import type Dockerode from 'dockerode';
 import { taskLabels } from '../../../src/agent/task-runtime';
 import type { TaskLedger } from './task-ledger';
@@ -27,7 +31,11 @@ export class ContainerAudit {
   samples = 0;
   /** Every task uid a container was ever seen for, with one of its container names. */
   readonly seenUids = new Map<string, string>();
+  /** `start` events by container id. */
+  readonly starts = new Map<string, number>();
   private stopped = false;
+  /** The engine is down on purpose: its stream's end is expected, and there is nothing to sample. */
+  private engineDown = false;
   /** The engine's event stream (an HTTP response: destroying it ends the request). */
   private events: (NodeJS.ReadableStream & { destroy?(): void }) | undefined;
   private sampling: Promise<void> | undefined;
@@ -42,16 +50,51 @@ export class ContainerAudit {
 
   /** Follows the engine's container events of the namespace, sampling after each; resolves once following. */
   async start(): Promise<void> {
-    const events = await this.docker.getEvents({ filters: { type: ['container'], label: [`${taskLabels.namespace}=${this.namespace}`] } });
-    this.events = events;
-    events.on('data', () => this.sampleSoon());
-    events.on('error', (error: Error) => {
-      if (!this.stopped) this.violation(`the Docker event stream failed (${error.message}): later container states were not observed`);
-    });
-    events.on('end', () => {
-      if (!this.stopped) this.violation('the Docker event stream ended: later container states were not observed');
-    });
+    await this.follow();
     await this.sample();
+  }
+
+  /**
+   * The suite is about to stop the engine: sampling pauses, and the stream's end is no gap. The stream is
+   * followed to its end, so that what the engine did while shutting down (starts included) is counted.
+   */
+  async engineStopping(): Promise<void> {
+    this.engineDown = true;
+    await this.sampling;
+  }
+
+  /** The engine answers again: follows it from `since` (Unix seconds, taken before it started), and samples. */
+  async engineStarted(since: number): Promise<void> {
+    this.engineDown = false;
+    await this.follow(since);
+    await this.sample();
+  }
+
+  private async follow(since?: number): Promise<void> {
+    const filters = { type: ['container' as const], label: [`${taskLabels.namespace}=${this.namespace}`] };
+    const events = await this.docker.getEvents(since === undefined ? { filters } : { since, filters });
+    this.events = events;
+    let buffered = '';
+    events.on('data', (chunk: Buffer | string) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim() !== '')) this.countStart(JSON.parse(line) as { Action?: string; id?: string });
+      this.sampleSoon();
+    });
+    const ended = (why: string) => {
+      if (!this.stopped && !this.engineDown && this.events === events)
+        this.violation(`the Docker event stream ${why}: later container states were not observed`);
+    };
+    events.on('error', (error: Error) => ended(`failed (${error.message})`));
+    events.on('end', () => ended('ended'));
+  }
+
+  private countStart(event: { Action?: string; id?: string }): void {
+    if (event.Action !== 'start' || event.id === undefined) return;
+    const starts = (this.starts.get(event.id) ?? 0) + 1;
+    this.starts.set(event.id, starts);
+    if (starts > 1) this.violation(`container ${event.id.slice(0, 12)} started ${starts} times`);
   }
 
   async stop(): Promise<void> {
@@ -61,7 +104,7 @@ export class ContainerAudit {
   }
 
   private sampleSoon(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.engineDown) return;
     if (this.sampling) {
       this.sampleAgain = true;
       return;
@@ -70,7 +113,7 @@ export class ContainerAudit {
       do {
         this.sampleAgain = false;
         await this.sample();
-      } while (this.sampleAgain && !this.stopped);
+      } while (this.sampleAgain && !this.stopped && !this.engineDown);
       this.sampling = undefined;
     })();
   }

@@ -10,7 +10,7 @@ import { controllerRevisions, leases } from '../../../src/store/builtin-types';
 import { KubeStore } from '../../../src/store/kube/kube-store';
 import type { KubeObject } from '../../../src/store/object-store';
 import type { Lease } from '../../../src/runtime/leader-election';
-import { kubectl, kubectlOk, testEnv } from '../../env/env';
+import { kubectl, kubectlOk, testEnv, type TestEnv } from '../../env/env';
 import { CliProcess, dockerClient, requireBuiltCli, runSuffix } from '../process/cli-process';
 
 export { taskLabels };
@@ -21,8 +21,18 @@ export interface FaultEnv {
   docker: Dockerode;
   /** Every operator process started, in order. */
   operators: CliProcess[];
-  /** `metricsBindAddress` defaults to off (`0`); `env` adds to the process's environment (e.g. BERTH_LOG_LEVEL). */
-  startOperator(options?: { leaderElect?: boolean; metricsBindAddress?: string; env?: NodeJS.ProcessEnv }): CliProcess;
+  /**
+   * `metricsBindAddress` defaults to off (`0`); `env` adds to the process's environment (e.g. BERTH_LOG_LEVEL);
+   * `leaseTimings`: the --leader-elect-* durations (e.g. '60s'), leader-election.ts's defaults when absent;
+   * `dockerHost`: the engine of the operator's `provider: local` instances, when not the shared one.
+   */
+  startOperator(options?: {
+    leaderElect?: boolean;
+    leaseTimings?: { leaseDuration: string; renewDeadline: string; retryPeriod: string };
+    metricsBindAddress?: string;
+    env?: NodeJS.ProcessEnv;
+    dockerHost?: string;
+  }): CliProcess;
   service(name: string): Promise<Service | undefined>;
   /** Patches one environment value of the first container: every change registers a new revision. */
   setEnvironment(taskDefinition: string, value: string): Promise<void>;
@@ -33,16 +43,16 @@ export interface FaultEnv {
   teardown(): Promise<void>;
 }
 
-export async function startFaultEnv(prefix: string): Promise<FaultEnv> {
+/** `env`: the shared test environment, or one the suite started itself (test/env/private-env.ts). */
+export async function startFaultEnv(prefix: string, env: TestEnv = testEnv()): Promise<FaultEnv> {
   requireBuiltCli();
-  const env = testEnv();
   const namespace = `${prefix}-${runSuffix()}`;
   const config = new KubeConfig();
   config.loadFromFile(env.kubeconfig);
   const store = new KubeStore(config);
   const docker = dockerClient();
   const operators: CliProcess[] = [];
-  await kubectlOk(['create', 'namespace', namespace]);
+  await kubectlOk(['create', 'namespace', namespace], undefined, env);
 
   const containers = () => docker.listContainers({ all: true, filters: { label: [`${taskLabels.namespace}=${namespace}`] } });
 
@@ -64,8 +74,15 @@ export async function startFaultEnv(prefix: string): Promise<FaultEnv> {
           '--health-probe-bind-address',
           '0',
           ...(options.leaderElect ? ['--leader-elect', '--leader-election-namespace', namespace] : []),
+          ...(options.leaseTimings
+            ? [
+                ...['--leader-elect-lease-duration', options.leaseTimings.leaseDuration],
+                ...['--leader-elect-renew-deadline', options.leaseTimings.renewDeadline],
+                ...['--leader-elect-retry-period', options.leaseTimings.retryPeriod],
+              ]
+            : []),
         ],
-        options.env,
+        { ...options.env, ...(options.dockerHost === undefined ? {} : { DOCKER_HOST: options.dockerHost }) },
       );
       operators.push(operator);
       return operator;
@@ -91,7 +108,7 @@ export async function startFaultEnv(prefix: string): Promise<FaultEnv> {
           await store.update(type, { ...object, metadata: { ...object.metadata, finalizers: [] } }).catch(() => undefined);
         }
       }
-      await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
+      await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found'], undefined, env);
       for (const info of await containers()) {
         await docker
           .getContainer(info.Id)

@@ -45,7 +45,7 @@ export function expectCleanRollout(
   const wrongStops = previous.uids
     .map((uid) => ledger.history.get(uid)!)
     .filter((h) => h.stopCode !== 'ServiceSchedulerInitiated' || h.stoppedReason !== `Scaling activity initiated by (deployment ${current.id})`)
-    .map((h) => `${h.name}: ${h.stopCode ?? 'not stopped'} ${h.stoppedReason ?? ''}`);
+    .map((h) => `${h.name}: ${h.stopCode ?? (h.deleted ? 'deleted, its STOPPED state not observed' : 'not stopped')} ${h.stoppedReason ?? ''}`);
   expect(wrongStops).toEqual([]);
   const stoppedWrongly = [...ledger.history.values()]
     .filter((h) => h.stopCode !== undefined && (h.stopCode !== 'ServiceSchedulerInitiated' || !replaced.has(h.uid)))

@@ -11,13 +11,26 @@
 //   lifecycle  a task's lastStatus never moves backwards (PROVISIONING … STOPPED)
 //
 // The floor and ceiling are checked from `checkBounds()` on (once the service first reached a steady
-// state), the others from the start. A watch that ends with an error (e.g. 410 Gone) is a gap in what was
+// state), the others from the start. Through a fault that stops running tasks (`checkBoundsThroughFault()`)
+// the floor is not judged (the fault itself takes tasks below it), and a deployment may hold D tasks
+// besides those still stopping (the service replaces a failed task once it is asked to stop, as far as
+// the ceiling allows): its bound there is the ceiling. e.g. D 3, max 200 %: 3 + 3 stopping ≤ 6. A watch that ends with an error (e.g. 410 Gone) is a gap in what was
 // observed, and is itself a violation: the ledger never claims states it did not see.
+//
+// Except around an API server restart a suite makes on purpose: `outage()` before it stops kube-apiserver
+// (the watch then ends, as it must, and is not resumed), `resync()` as soon as it is stopped. The restarted
+// server's watch cache starts at etcd's current revision, so a watch from the last version seen answers 410
+// Gone: resync() lists instead, every 50 ms from the stop until the server serves Task watches again (lists
+// answer, from etcd, a second or so before watches do; the operator's informers back off 0.8 s and more),
+// applies each list's difference as one state — a list is a state etcd held — then watches from a last list,
+// and records every task that changed unseen (`unobserved`): the states between two lists were not checked,
+// and a task deleted unseen has no observed end (rollout-checks.ts says so).
 import { KubeConfig } from '@kubernetes/client-node';
 import { tasks as taskType, type Task } from '../../../src/api';
 import { taskStatusOrder } from '../../../src/controllers/task/lifecycle';
+import { eventually } from '../../../src/runtime/eventually';
 import { KubeStore } from '../../../src/store/kube/kube-store';
-import type { Watch } from '../../../src/store/object-store';
+import type { ListResult, Watch } from '../../../src/store/object-store';
 import { testEnv } from '../../env/env';
 
 export interface Bounds {
@@ -58,7 +71,7 @@ export class TaskLedger {
   violationCount = 0;
   events = 0;
   private readonly uidOfName = new Map<string, string>();
-  private bounds: { desiredCount: number; ceiling: number; floor: number } | undefined;
+  private bounds: { perDeployment: number; ceiling: number; floor: number } | undefined;
   private extremes: Extremes = { maxNotStopped: 0, minHealthy: Infinity, maxLivePerDeployment: 0, events: 0 };
   private watch: Watch | undefined;
   private resourceVersion = '';
@@ -66,14 +79,23 @@ export class TaskLedger {
   private readonly waiters = new Set<() => void>();
   private readonly store: KubeStore;
 
-  constructor(private readonly namespace: string) {
+  /** Tasks that changed while the watch was down for an `outage()`, by name, in the order of the resyncs. */
+  readonly unobserved: string[] = [];
+  private inOutage = false;
+
+  /** `kubeconfig`: the shared test environment's, or that of one a suite started itself. */
+  constructor(
+    private readonly namespace: string,
+    kubeconfig: string = testEnv().kubeconfig,
+  ) {
     const config = new KubeConfig();
-    config.loadFromFile(testEnv().kubeconfig);
+    config.loadFromFile(kubeconfig);
     // One long watch: a server-side timeout only means watching again from the last version seen.
     this.store = new KubeStore(config, { watchTimeoutSeconds: 3600 });
   }
 
   async start(): Promise<void> {
+    await eventually(() => this.acceptsWatch(), 'the API server to serve a Task watch', { timeoutMs: 60_000, intervalMs: 50 });
     const list = await this.store.list<Task>(taskType, this.namespace);
     for (const task of list.items) this.apply('ADDED', task);
     this.resourceVersion = list.resourceVersion;
@@ -85,12 +107,74 @@ export class TaskLedger {
     this.watch?.stop();
   }
 
+  /** The API server is about to be stopped on purpose: the watch ending is expected, and waits for `resync()`. */
+  outage(): void {
+    this.inOutage = true;
+  }
+
+  /**
+   * After an `outage()`, once the API server is stopped: lists the Tasks every 50 ms (within `timeoutMs`) until
+   * the server serves Task watches again, applying each list that answers as one observed state (checked like
+   * any other), then watches again from a last list; returns the names of the tasks that changed unseen.
+   */
+  async resync(timeoutMs: number): Promise<string[]> {
+    if (!this.inOutage) throw new Error('resync() without outage()');
+    this.watch?.stop();
+    this.watch = undefined;
+    const changed = new Set<string>();
+    // Refused while it is down; answered from etcd while its watch cache fills (watches get 429 meanwhile).
+    await eventually(
+      async () => {
+        this.applyList(await this.store.list<Task>(taskType, this.namespace), changed);
+        return this.acceptsWatch();
+      },
+      'the API server to serve Task watches again',
+      { timeoutMs, intervalMs: 50 },
+    );
+    // Listed after the watch cache started, so a watch from this list's version is served (not 410).
+    this.applyList(await this.store.list<Task>(taskType, this.namespace), changed);
+    this.inOutage = false;
+    await this.watchFrom();
+    this.unobserved.push(...changed);
+    return [...changed];
+  }
+
+  /** Applies a list as one observed state: what differs from the ledger changed unseen (added to `changed`). */
+  private applyList(list: ListResult<Task>, changed: Set<string>): void {
+    const listed = new Set(list.items.map((t) => t.metadata.name));
+    let differences = 0;
+    for (const task of list.items) {
+      const known = this.tasks.get(task.metadata.name);
+      if (known?.metadata.resourceVersion === task.metadata.resourceVersion) continue;
+      changed.add(task.metadata.name);
+      differences++;
+      this.apply(known ? 'MODIFIED' : 'ADDED', task, false);
+    }
+    for (const [name, known] of [...this.tasks]) {
+      if (listed.has(name)) continue;
+      changed.add(name);
+      differences++;
+      this.apply('DELETED', known, false);
+    }
+    this.resourceVersion = list.resourceVersion;
+    if (differences === 0) return;
+    this.check(`a list during an outage (${differences} tasks changed unseen)`);
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
   /** From now on every event is also checked against the rolling update's floor and ceiling. */
   checkBounds(bounds: Bounds): void {
     const ceiling = Math.floor((bounds.maximumPercent * bounds.desiredCount) / 100);
     const floor = Math.ceil((bounds.minimumHealthyPercent * bounds.desiredCount) / 100);
-    this.bounds = { desiredCount: bounds.desiredCount, ceiling, floor };
+    this.bounds = { perDeployment: bounds.desiredCount, ceiling, floor };
     this.check('checkBounds');
+  }
+
+  /** From now on, until `checkBounds()` again, the bounds that hold through a fault that stops tasks (above). */
+  checkBoundsThroughFault(bounds: Bounds): void {
+    const ceiling = Math.floor((bounds.maximumPercent * bounds.desiredCount) / 100);
+    this.bounds = { perDeployment: ceiling, ceiling, floor: 0 };
+    this.check('checkBoundsThroughFault');
   }
 
   resetExtremes(): void {
@@ -139,6 +223,21 @@ export class TaskLedger {
     );
   }
 
+  /**
+   * Whether the API server accepts a Task watch: not while it is down, nor (429 "storage is (re)initializing")
+   * until its Task watch cache is filled — while a list already answers, from etcd, at a version the cache,
+   * once filled, may no longer serve a watch from (410).
+   */
+  private async acceptsWatch(): Promise<boolean> {
+    try {
+      const probe = await this.store.watch<Task>(taskType, this.namespace, { resourceVersion: '0' }, { onEvent: () => undefined, onClose: () => undefined });
+      probe.stop();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async watchFrom(): Promise<void> {
     if (this.stopped) return;
     this.watch = await this.store.watch<Task>(
@@ -152,7 +251,7 @@ export class TaskLedger {
         },
         onBookmark: (resourceVersion) => (this.resourceVersion = resourceVersion),
         onClose: (error) => {
-          if (this.stopped) return;
+          if (this.stopped || this.inOutage) return;
           if (error) {
             this.violation(`the Task watch failed (${error.message}): states after resourceVersion ${this.resourceVersion} were not observed`);
             return;
@@ -163,7 +262,8 @@ export class TaskLedger {
     );
   }
 
-  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', task: Task): void {
+  /** `checkNow` false: one of several changes that make up one state (a resync); the caller checks once after all. */
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', task: Task, checkNow = true): void {
     this.events++;
     this.extremes.events++;
     const { name, uid } = task.metadata;
@@ -193,6 +293,7 @@ export class TaskLedger {
     } else {
       this.tasks.set(name, task);
     }
+    if (!checkNow) return;
     this.check(`${type} ${name} (${task.spec.taskDefinition} ${task.spec.desiredStatus}/${lastStatus || '-'})`);
     for (const waiter of [...this.waiters]) waiter();
   }
@@ -213,12 +314,12 @@ export class TaskLedger {
     this.extremes.maxLivePerDeployment = Math.max(this.extremes.maxLivePerDeployment, maxPerDeployment);
     if (!this.bounds) return;
     this.extremes.minHealthy = Math.min(this.extremes.minHealthy, healthy);
-    const { ceiling, floor, desiredCount } = this.bounds;
+    const { ceiling, floor, perDeployment } = this.bounds;
     const at = `at event ${this.events}, after ${after}`;
     if (notStopped > ceiling) this.violation(`${notStopped} tasks not STOPPED > ceiling ${ceiling} ${at}`);
     if (healthy < floor) this.violation(`${healthy} tasks RUNNING and healthy < floor ${floor} ${at}`);
     for (const [deployment, live] of livePerDeployment) {
-      if (live > desiredCount) this.violation(`deployment ${deployment} has ${live} tasks not STOPPED > desiredCount ${desiredCount} ${at}`);
+      if (live > perDeployment) this.violation(`deployment ${deployment} has ${live} tasks not STOPPED > ${perDeployment} ${at}`);
     }
   }
 

@@ -8,6 +8,9 @@ import { watchContainerEvents } from './container-events';
 function fakeDocker() {
   const streams: PassThrough[] = [];
   const requests: Dockerode.GetEventsOptions[] = [];
+  /** What listContainers answers: containers of the instance, by the task uid label. */
+  const containers: { Labels: Record<string, string> }[] = [];
+  const lists: Dockerode.ContainerListOptions[] = [];
   const docker = {
     getEvents: async (options: Dockerode.GetEventsOptions) => {
       requests.push(options);
@@ -15,8 +18,12 @@ function fakeDocker() {
       streams.push(stream);
       return stream;
     },
+    listContainers: async (options: Dockerode.ContainerListOptions) => {
+      lists.push(options);
+      return containers;
+    },
   } as unknown as Dockerode;
-  return { docker, streams, requests };
+  return { docker, streams, requests, containers, lists };
 }
 
 const event = (action: string, taskUid: string | undefined, time: number) =>
@@ -71,6 +78,28 @@ describe('watchContainerEvents', () => {
     streams[1].end();
     await clock.advance(60_000);
     expect(requests).toHaveLength(2);
+  });
+
+  it('once a lost stream is open again, reports every task with a container on the engine: a restarted engine does not replay what happened in the gap', async () => {
+    const { docker, streams, requests, containers, lists } = fakeDocker();
+    const clock = new FakeClock();
+    const changed: string[] = [];
+    const watch = watchContainerEvents({ docker, containerInstance: 'i-1', clock, logger: silentLogger(), onChange: (uid) => changed.push(uid) });
+    await settle();
+    expect(lists).toEqual([]); // the first stream needs no resync: the agent re-adopts what the engine lists as it starts
+
+    // The engine restarts; its containers died meanwhile, and the new engine's stream says nothing of it.
+    streams[0].destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    containers.push(
+      { Labels: { 'dev.berth.task-uid': 'task-a', 'dev.berth.container-name': 'web' } },
+      { Labels: { 'dev.berth.task-uid': 'task-a', 'dev.berth.container-name': 'sidecar' } },
+      { Labels: { 'dev.berth.task-uid': 'task-b', 'dev.berth.container-name': 'web' } },
+    );
+    await clock.advance(250);
+    expect(requests).toHaveLength(2);
+    expect(lists).toEqual([{ all: true, filters: { label: ['dev.berth.container-instance=i-1'] } }]);
+    expect(changed).toEqual(['task-a', 'task-b']);
+    watch.stop();
   });
 
   it('keeps retrying while the engine refuses the connection', async () => {

@@ -1,8 +1,14 @@
 /**
  * Docker's event stream, narrowed to the lifecycle events of this instance's containers and turned
  * into "task X changed" notifications. The stream ends whenever the engine restarts or the connection
- * drops; it is reopened with backoff, from the time of the last event seen so nothing in the gap is lost
- * (an event seen twice only costs the agent one extra idempotent step).
+ * drops; it is reopened with backoff, from the time of the last event seen (an event seen twice only
+ * costs the agent one extra idempotent step).
+ *
+ * `since` only replays what the engine answering now remembers: a restarted dockerd knows nothing of
+ * what its predecessor did after the stream broke, and keeps only its last 256 events (those of its own
+ * restore, which kills the containers a killed dockerd left running, among them). So once a stream is
+ * open again, every task with a container on the engine is reported changed, as an informer relists
+ * after a broken watch: a container that died in the gap is seen by the agent's next step, not never.
  */
 import type Dockerode from 'dockerode';
 import type { Clock, TimerHandle } from '../../../runtime/clock';
@@ -54,14 +60,29 @@ export function watchContainerEvents(options: ContainerEventsOptions): { stop():
   const reconnect = (stream: NodeJS.ReadableStream | undefined, why: string): void => {
     if (stopped || stream !== current) return; // already handled for this stream
     current = undefined;
+    lostOnce = true;
     logger.warn('docker event stream lost; reconnecting', { why, retryInMs: backoffMs });
     retry = clock.setTimeout(() => void connect(), backoffMs);
     backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
   };
 
+  const filters = { type: ['container' as const], label: [labelFilter(taskLabels.containerInstance, containerInstance)] };
+  let lostOnce = false;
+
+  /** Every task with a container of this instance on the engine, reported changed (after the stream is open: no gap between). */
+  const resync = async (): Promise<void> => {
+    try {
+      const listed = await docker.listContainers({ all: true, filters: { label: filters.label } });
+      const uids = new Set(listed.flatMap((c) => c.Labels?.[taskLabels.taskUid] ?? []));
+      uids.forEach((uid) => onChange(uid));
+    } catch (error) {
+      // The stream fails too, and its reconnection resyncs again.
+      logger.warn('listing containers after reconnecting failed', { error: (error as Error).message });
+    }
+  };
+
   const connect = async (): Promise<void> => {
     retry = undefined;
-    const filters = { type: ['container' as const], label: [labelFilter(taskLabels.containerInstance, containerInstance)] };
     let stream: NodeJS.ReadableStream;
     try {
       stream = await docker.getEvents(since === undefined ? { filters } : { since, filters });
@@ -81,6 +102,7 @@ export function watchContainerEvents(options: ContainerEventsOptions): { stop():
     });
     stream.on('end', () => reconnect(stream, 'the engine ended the stream'));
     stream.on('error', (error: Error) => reconnect(stream, error.message));
+    if (lostOnce) await resync();
   };
 
   void connect();
