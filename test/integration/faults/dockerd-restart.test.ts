@@ -50,7 +50,7 @@
 import { kubectlOk, testEnv } from '../../env/env';
 import { dockerClient, waitFor, type CliProcess } from '../process/cli-process';
 import { ContainerAudit, describeContainers } from './container-audit';
-import { describeService, startFaultEnv, steadyOn, taskLabels, type FaultEnv } from './fault-env';
+import { describeService, localClusterManifest, startFaultEnv, steadyOn, taskLabels, webServiceManifest, type FaultEnv } from './fault-env';
 import { PrivateDockerd } from './private-dockerd';
 import { TaskLedger } from './task-ledger';
 
@@ -58,19 +58,7 @@ const desiredCount = 3;
 const limits = { minimumHealthyPercent: 50, maximumPercent: 200 };
 const convergeTimeoutMs = 120_000;
 
-const manifests = `
-apiVersion: berth.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: engine
-spec:
-  nodeGroups:
-    - name: general
-      type: managed
-      provider: local
-      instanceType: { cpu: 4096, memory: 4096 }
-      scaling: { minSize: 1, desiredSize: 1, maxSize: 1 }
----
+const manifests = `${localClusterManifest('engine')}
 apiVersion: berth.dev/v1alpha1
 kind: TaskDefinition
 metadata:
@@ -93,18 +81,7 @@ spec:
         timeout: 3
         retries: 2
 ---
-apiVersion: berth.dev/v1alpha1
-kind: Service
-metadata:
-  name: web
-spec:
-  cluster: engine
-  taskDefinition: web
-  desiredCount: ${desiredCount}
-  deploymentConfiguration:
-    minimumHealthyPercent: ${limits.minimumHealthyPercent}
-    maximumPercent: ${limits.maximumPercent}
-`;
+${webServiceManifest('engine', desiredCount, limits)}`;
 
 let dockerd: PrivateDockerd;
 let env: FaultEnv;

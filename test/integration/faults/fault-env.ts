@@ -152,6 +152,40 @@ export function describeService(service: Service | undefined): string {
   return `service: ${status.taskDefinition} running=${status.runningCount} pending=${status.pendingCount} [${deployments.join('; ')}]`;
 }
 
+/** A Cluster of one managed `provider: local` instance (4096 CPU / 4096 MiB) on the operator's Docker engine. */
+export function localClusterManifest(name: string): string {
+  return `
+apiVersion: berth.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: ${name}
+spec:
+  nodeGroups:
+    - name: general
+      type: managed
+      provider: local
+      instanceType: { cpu: 4096, memory: 4096 }
+      scaling: { minSize: 1, desiredSize: 1, maxSize: 1 }
+---`;
+}
+
+/** The Service `web` of the TaskDefinition `web` in `cluster`, under `limits`. */
+export function webServiceManifest(cluster: string, desiredCount: number, limits: { minimumHealthyPercent: number; maximumPercent: number }): string {
+  return `
+apiVersion: berth.dev/v1alpha1
+kind: Service
+metadata:
+  name: web
+spec:
+  cluster: ${cluster}
+  taskDefinition: web
+  desiredCount: ${desiredCount}
+  deploymentConfiguration:
+    minimumHealthyPercent: ${limits.minimumHealthyPercent}
+    maximumPercent: ${limits.maximumPercent}
+`;
+}
+
 /**
  * A managed group of `instances` simulated instances (4096 CPU / 8192 MiB: 16 tasks of 256 / 512 each)
  * and one Service of `desiredCount` simulated tasks under `limits`; a rollout changes ROUND.
@@ -193,16 +227,5 @@ spec:
         - name: ROUND
           value: "0"
 ---
-apiVersion: berth.dev/v1alpha1
-kind: Service
-metadata:
-  name: web
-spec:
-  cluster: sim
-  taskDefinition: web
-  desiredCount: ${desiredCount}
-  deploymentConfiguration:
-    minimumHealthyPercent: ${limits.minimumHealthyPercent}
-    maximumPercent: ${limits.maximumPercent}
-`;
+${webServiceManifest('sim', desiredCount, limits)}`;
 }

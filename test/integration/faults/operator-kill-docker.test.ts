@@ -35,7 +35,7 @@ import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random
 import { kubectlOk, testEnv } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
 import { ContainerAudit, describeContainers } from './container-audit';
-import { describeService, startFaultEnv, steadyOn, taskLabels, type FaultEnv } from './fault-env';
+import { describeService, localClusterManifest, startFaultEnv, steadyOn, taskLabels, webServiceManifest, type FaultEnv } from './fault-env';
 import { deploymentOf, expectCleanRollout, type DeploymentTasks } from './rollout-checks';
 import { TaskLedger } from './task-ledger';
 
@@ -48,19 +48,7 @@ const roundTimeoutMs = 120_000;
 /** The agent's orphan sweep runs every 30 s. */
 const sweepTimeoutMs = 60_000;
 
-const manifests = `
-apiVersion: berth.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: restart
-spec:
-  nodeGroups:
-    - name: general
-      type: managed
-      provider: local
-      instanceType: { cpu: 4096, memory: 4096 }
-      scaling: { minSize: 1, desiredSize: 1, maxSize: 1 }
----
+const manifests = `${localClusterManifest('restart')}
 apiVersion: berth.dev/v1alpha1
 kind: TaskDefinition
 metadata:
@@ -87,18 +75,7 @@ spec:
         timeout: 3
         retries: 3
 ---
-apiVersion: berth.dev/v1alpha1
-kind: Service
-metadata:
-  name: web
-spec:
-  cluster: restart
-  taskDefinition: web
-  desiredCount: ${desiredCount}
-  deploymentConfiguration:
-    minimumHealthyPercent: ${limits.minimumHealthyPercent}
-    maximumPercent: ${limits.maximumPercent}
-`;
+${webServiceManifest('restart', desiredCount, limits)}`;
 
 let env: FaultEnv;
 let ledger: TaskLedger;

@@ -32,7 +32,7 @@ import type { Task, TaskDefinition } from '../../../src/api';
 import { tasks as taskType, taskDefinitions } from '../../../src/api';
 import { kubectlOk, run, testEnv } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
-import { describeService, startFaultEnv, steadyOn, taskLabels, type FaultEnv } from './fault-env';
+import { describeService, localClusterManifest, startFaultEnv, steadyOn, taskLabels, webServiceManifest, type FaultEnv } from './fault-env';
 
 const timeoutMs = 120_000;
 const taskTimeoutMs = 90_000;
@@ -144,18 +144,7 @@ ${container}
 }
 
 const manifests = () => `
-apiVersion: berth.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: secrets
-spec:
-  nodeGroups:
-    - name: general
-      type: managed
-      provider: local
-      instanceType: { cpu: 4096, memory: 4096 }
-      scaling: { minSize: 1, desiredSize: 1, maxSize: 1 }
----
+${localClusterManifest('secrets')}
 ${taskDefinition(
   'web',
   `      command: [sh, -c, 'echo "started $PLAIN $B64 $CM $FILE_TOKEN"; exec sleep 3600']
@@ -211,18 +200,7 @@ ${taskDefinition(
       secrets:
         - { name: DOOMED, valueFrom: { secretKeyRef: { name: doomed, key: value } } }`,
 )}
-apiVersion: berth.dev/v1alpha1
-kind: Service
-metadata:
-  name: web
-spec:
-  cluster: secrets
-  taskDefinition: web
-  desiredCount: ${desiredCount}
-  deploymentConfiguration:
-    minimumHealthyPercent: 50
-    maximumPercent: 200
-`;
+${webServiceManifest('secrets', desiredCount, { minimumHealthyPercent: 50, maximumPercent: 200 })}`;
 
 function standaloneTask(name: string, family: string, overrides = ''): string {
   return `
