@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import { settle } from './clock';
 import { LeadershipLostError } from './leader-guarded-store';
 import { Lease } from './leader-election';
@@ -6,7 +7,7 @@ import { leases as leaseType, secrets as secretType } from '../store/builtin-typ
 import { LeaderElectionLostError, Manager } from './manager';
 import { createRegistry } from './metrics';
 import { ObjectKey } from './object-key';
-import { silentLogger } from './logger';
+import { createLogger, silentLogger } from './logger';
 import { ConfigMap, configMap, configMapType, PartitionableStore, waitFor } from './testing/fixtures';
 import { MemoryStore } from '../store/memory/memory-store';
 import { ObjectStore } from '../store/object-store';
@@ -226,9 +227,11 @@ describe('Manager', () => {
   });
 
   it('serves controller-runtime metrics on /metrics and probes on /healthz and /readyz', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
     const manager = new Manager({
       store,
-      logger: silentLogger(),
+      logger: createLogger({ level: 'info', stream }),
       metricsServer: { host: '127.0.0.1', port: 0 },
       healthServer: { host: '127.0.0.1', port: 0 },
       leaderElection: {
@@ -256,6 +259,9 @@ describe('Manager', () => {
     await store.create(configMapType, configMap('ns', 'one'));
     await waitFor(async () => (await manager.registry.metrics()).includes('result="success"'), 2000, 'a successful reconcile');
 
+    // Asked for port 0, the operator says which port it bound: how anyone finds its /metrics.
+    const serving = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.message === 'serving metrics');
+    expect(serving).toMatchObject({ address: `127.0.0.1:${manager.metricsServer!.port}`, path: '/metrics' });
     const metrics = await get(manager.metricsServer!.port, '/metrics');
     expect(metrics.status).toBe(200);
     for (const expected of [
