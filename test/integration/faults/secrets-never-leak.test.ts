@@ -7,8 +7,11 @@
 // containerOverrides on a standalone task, a failing health check that prints the values. Then everything
 // Berth wrote is collected — every line of the operator's stdout and stderr, every Berth object (status
 // included) as JSON, every Event of the namespace, the ControllerRevisions, the Leases, the /metrics page,
-// the containers' labels — and no secret value may appear in any of it, whole, as any of its lines or
-// NUL-separated parts, or base64-encoded.
+// the containers' labels, and every version of those objects and Events the API server held from before the
+// operator started (object-recorder.ts: raw watches, none of which may end early; a status overwritten, an
+// Event's message replaced or a STOPPED task pruned before the end would otherwise hide what it once said)
+// — and no secret value may appear in any of it, whole, as any of its lines or NUL-separated parts, or
+// base64-encoded.
 //
 // The values: 13 random tokens of 24 characters ([A-Za-z0-9]: about 142 bits each, so no text matches one
 // by chance) and 18 random bytes, in several shapes — a plain token, two lines, a base64-looking value (the
@@ -29,10 +32,12 @@
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import type { Task, TaskDefinition } from '../../../src/api';
-import { tasks as taskType, taskDefinitions } from '../../../src/api';
+import { clusters, containerInstances, services, tasks as taskType, taskDefinitions } from '../../../src/api';
+import { controllerRevisions, events, leases } from '../../../src/store/builtin-types';
 import { kubectlOk, run, testEnv } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
 import { describeService, localClusterManifest, startFaultEnv, steadyOn, taskLabels, webServiceManifest, type FaultEnv } from './fault-env';
+import { ObjectRecorder } from './object-recorder';
 
 const timeoutMs = 120_000;
 const taskTimeoutMs = 90_000;
@@ -220,12 +225,15 @@ const standaloneFamilies = ['crash', 'badcmd', 'nul', 'eqname', 'missingkey', 's
 
 let env: FaultEnv;
 let operator: CliProcess;
+let recorder: ObjectRecorder;
 /** Every byte the operator wrote, not only the tail CliProcess keeps. */
 let operatorOutput = '';
 let metricsPort: number;
 
 beforeAll(async () => {
   env = await startFaultEnv('secrets-leak');
+  recorder = new ObjectRecorder(env.namespace, [clusters, taskDefinitions, services, containerInstances, taskType, controllerRevisions, leases, events]);
+  await recorder.start();
   await kubectlOk(['apply', '-n', env.namespace, '-f', '-'], JSON.stringify(objects));
   await kubectlOk(['apply', '-n', env.namespace, '-f', '-'], manifests());
   operator = env.startOperator({ metricsBindAddress: '127.0.0.1:0', env: { BERTH_LOG_LEVEL: 'debug' } });
@@ -265,6 +273,7 @@ beforeAll(async () => {
 }, timeoutMs);
 
 afterAll(async () => {
+  recorder?.stop();
   await env?.teardown();
 }, 120_000);
 
@@ -421,6 +430,7 @@ describe('no secret value appears in any log line, status, Event or metric of a 
         ControllerRevisions: await json(['get', 'controllerrevisions']),
         Leases: await json(['get', 'leases']),
         '/metrics': await metrics.text(),
+        'every version the API server held': recorder.versions.map((v) => v.json).join('\n'),
         'container labels': JSON.stringify(
           await Promise.all((await env.containers()).map(async (c) => (await env.docker.getContainer(c.Id).inspect()).Config.Labels)),
         ),
@@ -429,6 +439,12 @@ describe('no secret value appears in any log line, status, Event or metric of a 
       expect(collected['operator stdout and stderr']).toContain('"level":"debug"');
       expect(collected['Events (core/v1)']).toContain('TaskFailedToStart');
       expect(collected['Berth objects']).toContain('CannotStartContainerError');
+      expect(recorder.gaps).toEqual([]);
+      expect(new Set(recorder.versions.map((v) => v.kind))).toEqual(
+        new Set(['Cluster', 'TaskDefinition', 'Service', 'ContainerInstance', 'Task', 'ControllerRevision', 'Lease', 'Event']),
+      );
+      // More than the end state: the Tasks alone went through more versions than there are Tasks.
+      expect(recorder.of('Task').length).toBeGreaterThan(new Set(recorder.of('Task').map((v) => v.name)).size);
 
       const leaks = Object.entries(collected).flatMap(([where, text]) =>
         forbidden.filter((form) => text.includes(form)).map((form) => `${where}: ${form.slice(0, 4)}… at "${context(text, form)}"`),
