@@ -55,7 +55,7 @@ import type { KubeObject } from '../../../src/store/object-store';
 import { kubectlOk } from '../../env/env';
 import { startPrivateEnv, type PrivateEnv } from '../../env/private-env';
 import { waitFor, type CliProcess } from '../process/cli-process';
-import { describeService, simulatedRolloutManifests, startFaultEnv, steadyOn, type FaultEnv } from './fault-env';
+import { simulatedRolloutManifests, startFaultEnv, waitSteady, type FaultEnv } from './fault-env';
 import { deploymentOf, expectCleanRollout, type DeploymentTasks } from './rollout-checks';
 import { TaskLedger } from './task-ledger';
 
@@ -88,19 +88,7 @@ function identityOf(replica: CliProcess): string | undefined {
 }
 
 async function steady(revision: string, detail: () => string = () => operator.tail(15)): Promise<void> {
-  await waitFor(
-    async () => {
-      const live = ledger.live();
-      const settled =
-        live.length === desiredCount &&
-        live.every((t) => t.spec.taskDefinition === revision && t.spec.desiredStatus === 'RUNNING' && t.status?.lastStatus === 'RUNNING');
-      return settled && steadyOn(await env.service('web'), revision, desiredCount);
-    },
-    `the service to be steady on ${revision} with ${desiredCount} RUNNING tasks`,
-    timeoutMs,
-    async () => `${describeService(await env.service('web'))}\n${ledger.summary()}\n${detail()}`,
-    200,
-  );
+  await waitSteady(env, ledger, { revision, desiredCount, timeoutMs }, detail);
 }
 
 /**

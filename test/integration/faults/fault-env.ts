@@ -11,7 +11,8 @@ import { KubeStore } from '../../../src/store/kube/kube-store';
 import type { KubeObject } from '../../../src/store/object-store';
 import type { Lease } from '../../../src/runtime/leader-election';
 import { kubectl, kubectlOk, testEnv, type TestEnv } from '../../env/env';
-import { CliProcess, dockerClient, requireBuiltCli, runSuffix } from '../process/cli-process';
+import { CliProcess, dockerClient, requireBuiltCli, runSuffix, waitFor } from '../process/cli-process';
+import type { TaskLedger } from './task-ledger';
 
 export { taskLabels };
 
@@ -150,6 +151,31 @@ export function describeService(service: Service | undefined): string {
   if (!status) return 'service: no status';
   const deployments = (status.deployments ?? []).map((d) => `${d.status} ${d.taskDefinition} ${d.rolloutState} running=${d.runningCount} id=${d.id}`);
   return `service: ${status.taskDefinition} running=${status.runningCount} pending=${status.pendingCount} [${deployments.join('; ')}]`;
+}
+
+/**
+ * Waits until the ledger shows exactly `desiredCount` live tasks, every one of `revision`, wanted RUNNING and
+ * RUNNING, and the Service `web` is steady on `revision` (steadyOn).
+ */
+export async function waitSteady(
+  env: FaultEnv,
+  ledger: TaskLedger,
+  { revision, desiredCount, timeoutMs }: { revision: string; desiredCount: number; timeoutMs: number },
+  detail: () => string,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const live = ledger.live();
+      const settled =
+        live.length === desiredCount &&
+        live.every((t) => t.spec.taskDefinition === revision && t.spec.desiredStatus === 'RUNNING' && t.status?.lastStatus === 'RUNNING');
+      return settled && steadyOn(await env.service('web'), revision, desiredCount);
+    },
+    `the service to be steady on ${revision} with ${desiredCount} RUNNING tasks`,
+    timeoutMs,
+    async () => `${describeService(await env.service('web'))}\n${ledger.summary()}\n${detail()}`,
+    200,
+  );
 }
 
 /** A Cluster of one managed `provider: local` instance (4096 CPU / 4096 MiB) on the operator's Docker engine. */
