@@ -21,7 +21,7 @@ import { labelFilter, layoutFromLabels } from './labels';
 import type { TaskIdentity } from './names';
 import { neverStarted, taskObservation, type TaskFacts } from './observation';
 import { KeyedSerializer } from './keyed-serializer';
-import { launchScrubber, type SecretScrubber } from './secret-scrubber';
+import { launchScrubber } from './secret-scrubber';
 import { volumePlans, type VolumePlan } from './volumes';
 
 export interface DockerRuntimeOptions {
@@ -122,7 +122,6 @@ export class DockerRuntime implements TaskRuntime {
 
     const volumes = volumePlans(launch);
     const log = this.taskLogger(launch);
-    const scrubber = launchScrubber(launch);
     for (const name of startOrder(record.layout)) {
       const observations = taskObservation(facts()).containers;
       const current = observations.find((c) => c.name === name)!;
@@ -132,11 +131,11 @@ export class DockerRuntime implements TaskRuntime {
       if (gate.kind !== 'open') continue;
 
       const definition = launch.spec.containerDefinitions.find((c) => c.name === name)!;
-      const id = current.runtimeId ?? (await this.create(launch, definition, record, volumes, log, scrubber));
+      const id = current.runtimeId ?? (await this.create(launch, definition, record, volumes, log));
       if (id === undefined) continue;
       // Checked on a fresh inspection right before starting: starting an exited container would run it again.
       const beforeStart = await this.inspectContainer(id);
-      if (beforeStart && neverStarted(beforeStart)) await this.start(id, name, log, scrubber);
+      if (beforeStart && neverStarted(beforeStart)) await this.start(id, name, log, launch);
       const inspection = await this.inspectContainer(id);
       if (inspection) inspections.set(name, inspection);
     }
@@ -150,13 +149,13 @@ export class DockerRuntime implements TaskRuntime {
     record: TaskRecord,
     volumes: Map<string, VolumePlan>,
     log: Logger,
-    scrubber: SecretScrubber,
   ): Promise<string | undefined> {
     const name = definition.name;
     const failed = (kind: string, error: unknown): undefined => {
       if (isTransportError(error)) throw error; // the engine is unreachable: not the container's fault, retry later
-      // A refused create echoes what it refused (`invalid environment variable: =NAME=<value>`).
-      const reason = `${kind}: ${scrubber.scrub((error as Error).message)}`;
+      // A refused create echoes what it refused (`invalid environment variable: =NAME=<value>`); the
+      // scrubber is built only here, on a failure, not on every step of every task.
+      const reason = `${kind}: ${launchScrubber(launch).scrub((error as Error).message)}`;
       record.launchFailures.set(name, reason);
       log.warn('container failed to launch', { container: name, reason });
       return undefined;
@@ -204,7 +203,7 @@ export class DockerRuntime implements TaskRuntime {
     throw new Error(`container name ${dockerName} is held by ${holderTask ? `a container of task ${holderTask}` : 'a container Berth did not create'}`);
   }
 
-  private async start(id: string, name: string, log: Logger, scrubber: SecretScrubber): Promise<void> {
+  private async start(id: string, name: string, log: Logger, launch: TaskLaunch): Promise<void> {
     try {
       await this.docker.getContainer(id).start();
       log.info('started container', { container: name });
@@ -212,7 +211,7 @@ export class DockerRuntime implements TaskRuntime {
       if (statusCode(error) === 304) return; // already started
       if (isTransportError(error)) throw error;
       // The engine records a failed start on the container itself (State.Error), which observations report.
-      log.warn('container failed to start', { container: name, error: scrubber.scrub((error as Error).message) });
+      log.warn('container failed to start', { container: name, error: launchScrubber(launch).scrub((error as Error).message) });
     }
   }
 
