@@ -135,17 +135,23 @@ export class Manager {
   }
 
   /**
-   * The one informer per resource type, namespace and label selector that all controllers share. A
-   * selector keeps a cache to the objects Berth owns where the resource is shared with others (Leases).
+   * The one informer per resource type, namespace and selector that all controllers share. A label
+   * selector keeps a cache to the objects Berth owns where the resource is shared with others (Leases);
+   * a field selector keeps one to a single object where a process needs no more (berth agent's own instance).
    */
-  informerFor<T extends KubeObject>(type: ResourceType, namespace?: string, selector: { labelSelector?: string } = {}): SharedInformer<T> {
-    const key = `${resourceKey(type)}/${namespace ?? ''}?${selector.labelSelector ?? ''}`;
+  informerFor<T extends KubeObject>(
+    type: ResourceType,
+    namespace?: string,
+    selector: { labelSelector?: string; fieldSelector?: string } = {},
+  ): SharedInformer<T> {
+    const key = `${resourceKey(type)}/${namespace ?? ''}?${selector.labelSelector ?? ''}&${selector.fieldSelector ?? ''}`;
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new SharedInformer<KubeObject>(this.rawStore, type, {
         ...this.options.informerDefaults,
         namespace,
         labelSelector: selector.labelSelector,
+        fieldSelector: selector.fieldSelector,
         clock: this.clock,
         logger: this.logger,
       });
