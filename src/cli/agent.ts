@@ -55,9 +55,11 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
   const shutdown = new AbortController();
   // Heartbeats stop first, then the caches: the instance then shows disconnected within one Lease duration.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void agents.stop().finally(() => shutdown.abort()));
-  const running = manager.start(shutdown.signal);
-  await agents.attach(instance, new DockerRuntime({ docker, containerInstance: runtimeScopeOf(instance), logger: logger.child({ component: 'runtime' }) }));
-  await running;
+  manager.onControllersStart(
+    () =>
+      void agents.attach(instance, new DockerRuntime({ docker, containerInstance: runtimeScopeOf(instance), logger: logger.child({ component: 'runtime' }) })),
+  );
+  await manager.start(shutdown.signal);
   logger.info('agent stopped: containers left running', { namespace, name });
   return 0;
 }

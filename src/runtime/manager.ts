@@ -89,6 +89,7 @@ export class Manager {
   private readonly informers = new Map<string, SharedInformer<KubeObject>>();
   private readonly referenced = new Map<string, ReferencedObjects<KubeObject>>();
   private readonly controllers: Controller[] = [];
+  private readonly whenSynced: (() => void)[] = [];
   private readonly controllerRuns: Promise<void>[] = [];
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private controllersRunning = false;
@@ -180,6 +181,16 @@ export class Manager {
     return controller;
   }
 
+  /**
+   * Calls `start` when the controllers start — every cache synced, and leading when elected — as
+   * controller-runtime runs a Runnable: for work that is not a controller (berth agent attaching its
+   * instance) but must not begin on caches still filling.
+   */
+  onControllersStart(start: () => void): void {
+    if (this.controllersRunning) start();
+    else this.whenSynced.push(start);
+  }
+
   isLeader(): boolean {
     return this.elector ? this.elector.isLeader() : this.state === 'running';
   }
@@ -246,6 +257,7 @@ export class Manager {
       if (!synced || this.state !== 'running') return;
       this.controllersRunning = true;
       for (const controller of this.controllers) this.runController(controller);
+      for (const start of this.whenSynced.splice(0)) start();
     });
     this.controllerRuns.push(starting);
   }
