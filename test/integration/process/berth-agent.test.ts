@@ -1,8 +1,9 @@
 // Self-managed hosts and draining by hand, with every Berth part a real process: the built `berth
 // operator` (watching this test's namespace only, its disconnected-instance grace shortened to 4 s) and
 // two `berth agent` processes (edge-a, edge-b) on the real Docker engine, registering to the Cluster's
-// selfManaged node group with a 3 s heartbeat Lease renewed every second. Every Task state the API
-// server holds is checked against the service's deployment bounds (task-ledger.ts).
+// selfManaged node group with a 3 s heartbeat Lease renewed every second; edge-b on the least-privilege
+// credentials of deploy/agent-rbac.yaml. Every Task state the API server holds is checked against the
+// service's deployment bounds (task-ledger.ts).
 //
 //   1. edge-a registers (resources and attributes from `docker info`) and runs the service's tasks;
 //   2. edge-a is SIGKILLed: it shows disconnected, its tasks are STOPPED after the grace and replaced on
@@ -10,15 +11,16 @@
 //      removes them and no container is left under its label;
 //   3. `berth drain instance/edge-b`: the service's tasks move to edge-a within the bounds, a standalone
 //      task on edge-b runs to its own end, a task bound to edge-b waits; `kubectl berth undrain` lets it run.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Dockerode from 'dockerode';
+import * as yaml from 'js-yaml';
 import type { ContainerInstance, Task } from '../../../src/api';
 import { taskLabels } from '../../../src/agent/task-runtime';
 import { kubectl, kubectlOk, run, testEnv } from '../../env/env';
 import { TaskLedger } from '../faults/task-ledger';
-import { CliProcess, cliPath, dockerClient, requireBuiltCli, runSuffix, waitFor } from './cli-process';
+import { CliProcess, cliPath, dockerClient, projectDir, requireBuiltCli, runSuffix, waitFor } from './cli-process';
 
 const env = testEnv();
 const docker = dockerClient();
@@ -91,6 +93,27 @@ spec:
 ${containerInstance ? `  containerInstance: ${containerInstance}\n` : ''}`;
 }
 
+/**
+ * A kubeconfig for the ServiceAccount berth-agent of the namespace, bound to deploy/agent-rbac.yaml's
+ * ClusterRole as that file says: edge-b runs on these credentials, so the whole test proves they suffice.
+ */
+async function agentKubeconfig(): Promise<string> {
+  await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-tests', '-f', path.join(projectDir, 'deploy', 'agent-rbac.yaml')]);
+  await kubectlOk(['create', 'serviceaccount', 'berth-agent', '-n', namespace]);
+  await kubectlOk(['create', 'rolebinding', 'berth-agent', '-n', namespace, '--clusterrole', 'berth-agent', `--serviceaccount=${namespace}:berth-agent`]);
+  const token = (await kubectlOk(['create', 'token', 'berth-agent', '-n', namespace, '--duration', '1h'])).trim();
+  const admin = yaml.load(readFileSync(env.kubeconfig, 'utf8')) as { users: { name: string; user: Record<string, unknown> }[] };
+  const file = path.join(tempDir(), 'agent-kubeconfig');
+  writeFileSync(file, yaml.dump({ ...admin, users: admin.users.map((u) => ({ name: u.name, user: { token } })) }));
+  return file;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-agent-it-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
 function startAgent(name: string, ...extra: string[]): CliProcess {
   const agent = new CliProcess([
     'agent',
@@ -101,7 +124,7 @@ function startAgent(name: string, ...extra: string[]): CliProcess {
     '--namespace',
     namespace,
     '--kubeconfig',
-    env.kubeconfig,
+    kubeconfigOf(name),
     '--name',
     name,
     ...leaseFlags,
@@ -111,6 +134,10 @@ function startAgent(name: string, ...extra: string[]): CliProcess {
   agents.set(name, agent);
   return agent;
 }
+
+/** edge-b runs on the agent's least-privilege credentials, edge-a on the admin's. */
+let edgeBKubeconfig = '';
+const kubeconfigOf = (name: string) => (name === 'edge-b' ? edgeBKubeconfig : env.kubeconfig);
 
 const getInstance = async (name: string) => getJson<ContainerInstance>(`containerinstance/${name}`);
 const getTask = async (name: string) => getJson<Task>(`task/${name}`);
@@ -144,8 +171,7 @@ function detail(): string {
 
 /** The built CLI as the kubectl plugin `kubectl-berth`, found on PATH as kubectl finds plugins. */
 function kubectlPluginPath(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-berth-'));
-  tempDirs.push(dir);
+  const dir = tempDir();
   const plugin = path.join(dir, 'kubectl-berth');
   writeFileSync(plugin, `#!/bin/sh\nexec "${process.execPath}" "${cliPath}" "$@"\n`);
   chmodSync(plugin, 0o755);
@@ -155,6 +181,7 @@ function kubectlPluginPath(): string {
 beforeAll(async () => {
   requireBuiltCli();
   await kubectlOk(['create', 'namespace', namespace]);
+  edgeBKubeconfig = await agentKubeconfig();
   ledger = new TaskLedger(namespace);
   await ledger.start();
   await kubectlOk(['apply', '-n', namespace, '-f', '-'], manifests);
@@ -336,6 +363,8 @@ test('a drained host empties within the deployment bounds while its standalone t
 
   expect({ violations: ledger.violations, count: ledger.violationCount }).toEqual({ violations: [], count: 0 });
   expect(ledger.seen.maxNotStopped).toBeLessThanOrEqual(4);
+  // edge-b did all of this on the least-privilege credentials, never refused anything.
+  expect(agents.get('edge-b')!.stdout).not.toMatch(/forbidden/i);
 });
 
 test('SIGTERM stops the agent cleanly and leaves its containers running, as the ECS agent does', async () => {
