@@ -62,7 +62,10 @@ export class TaskReconciler {
       const reason = bound ? 'Task stopped before it was admitted to its instance' : 'Task stopped before it was placed';
       return this.transition(task, [{ type: 'STOP_REQUESTED', stopCode: stopCodeOf(task), reason }]);
     }
-    if (instance) {
+    // Only what was admitted there can be stranded there. A task bound but never admitted (a DAEMON task, a
+    // StartTask) waits for the agent instead: stopping it would have its DAEMON service bind a new one to the
+    // same instance, stopped at once in turn, over and over.
+    if (instance && isAdmitted(task)) {
       const verdict = disconnectedInstanceVerdict(instance, this.disconnectedInstanceGraceMs, this.now().getTime());
       if (verdict.evict) return this.transition(task, [{ type: 'INSTANCE_LOST', reason: verdict.reason }]);
       if (verdict.recheckAfterMs !== undefined) return { requeueAfterMs: verdict.recheckAfterMs };
