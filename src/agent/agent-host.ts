@@ -37,6 +37,8 @@ export interface AgentHostOptions {
   sweepIntervalMs?: number;
   clock?: Clock;
   namespace?: string;
+  /** Serve this one instance only (berth agent): its informer then holds that instance, not the namespace's. */
+  instanceName?: string;
 }
 
 export class AgentHost {
@@ -57,7 +59,11 @@ export class AgentHost {
     this.tasks = manager.informerFor<Task>(taskType, namespace);
     this.taskIndex = new TaskIndex(this.tasks);
     const revisions = manager.informerFor<ControllerRevision>(controllerRevisions, namespace);
-    const instances = manager.informerFor<ContainerInstance>(instanceType, namespace);
+    const instances = manager.informerFor<ContainerInstance>(
+      instanceType,
+      namespace,
+      options.instanceName ? { fieldSelector: `metadata.name=${options.instanceName}` } : {},
+    );
     const read: { waitForSync(): Promise<boolean> }[] = [this.tasks, revisions, instances];
     this.context = {
       store: manager.store,

@@ -146,7 +146,10 @@ export class InstanceAgent {
 
   private async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
     const task = this.context.taskWrites.get(key.namespace, key.name);
-    if (task?.status?.lastStatus === 'STOPPED') this.releaseReferences(task);
+    if (task?.status?.lastStatus === 'STOPPED') {
+      this.releaseReferences(task);
+      if (task.spec.containerInstance === this.name && task.status.stopCode === 'TerminationNotice') await this.removeStaleContainers(task, context);
+    }
     if (!task || task.spec.containerInstance !== this.name || !isAdmitted(task) || task.status?.lastStatus === 'STOPPED') return;
     const uid = task.metadata.uid!;
     const events: TaskEvent[] = [];
@@ -184,6 +187,22 @@ export class InstanceAgent {
     if (revision === undefined) return undefined;
     const stored = await this.context.store.get<ControllerRevision>(controllerRevisions, task.metadata.namespace, revisionName(family, revision));
     return stored?.data.family === family ? 'not-yet' : undefined;
+  }
+
+  /**
+   * A task the control plane stopped while this agent was away (its instance disconnected, the
+   * TerminationNotice stop) may still have containers running here: nobody stopped them, and the
+   * service has replaced the task elsewhere. They are stopped and removed when the agent is back, as the
+   * ECS agent stops the tasks the backend no longer wants; their status was never observed, so no
+   * logs are kept for it. Containers the agent stopped itself have all exited and are left to the sweep.
+   */
+  private async removeStaleContainers(task: Task, context: ReconcileContext): Promise<void> {
+    const uid = task.metadata.uid!;
+    const observed = await this.runtime.observe(uid);
+    if (!observed || observed.containers.every((c) => c.lastStatus === 'STOPPED')) return;
+    context.log.info('stopping the containers of a task stopped while the agent was away', { stoppedReason: task.status?.stoppedReason });
+    await this.runtime.stop(uid, await this.stopTimeouts(task));
+    await this.runtime.remove(uid);
   }
 
   private releaseReferences(task: Task): void {

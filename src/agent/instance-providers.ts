@@ -17,10 +17,14 @@ import type { TaskRuntime } from './task-runtime';
  */
 function inProcess(host: AgentHost, runtimeFor: (runtimeId: string) => TaskRuntime): InstanceProvider {
   return {
-    launch: (instance: ContainerInstance) =>
-      host.attach(instance, runtimeFor(`${instance.metadata.namespace}.${instance.metadata.name}.${instance.metadata.uid}`)),
+    launch: (instance: ContainerInstance) => host.attach(instance, runtimeFor(runtimeScopeOf(instance))),
     terminate: (name: string, namespace: string) => host.detach({ namespace, name }),
   };
+}
+
+/** The scope of an instance's runtime (see above); berth agent's self-managed instance uses the same. */
+export function runtimeScopeOf(instance: ContainerInstance): string {
+  return `${instance.metadata.namespace}.${instance.metadata.name}.${instance.metadata.uid}`;
 }
 
 export interface InstanceProviderOptions {

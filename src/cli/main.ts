@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { logLevels, LogLevel } from '../runtime/logger';
+import { runAgent } from './agent';
+import { parseAgentArgs, parseDrainArgs, parseLogLevel } from './args';
+import { runDrain } from './drain';
 import { parseDuration } from './duration';
 import { runLocal } from './local';
 import { runOperator } from './operator';
@@ -14,10 +16,26 @@ Usage:
       --provider simulated runs them all simulated (no containers, no Docker needed).
   berth operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--leader-election-namespace NS]
                  [--leader-elect-lease-duration D] [--leader-elect-renew-deadline D] [--leader-elect-retry-period D]
-                 [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR]
+                 [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR] [--disconnected-instance-grace D]
       The controllers against a Kubernetes API server (in-cluster config, --kubeconfig, $KUBECONFIG or ~/.kube/config).
       Leader election defaults to 15s / 10s / 2s: a leader that cannot renew for the renew deadline (an API
-      server down that long) steps down and exits.
+      server down that long) steps down and exits. The tasks of an instance whose agent stopped reporting
+      are stopped (and their services replace them elsewhere) once it has been silent for
+      --disconnected-instance-grace (default 5m).
+  berth agent --cluster NAME --node-group NAME [--namespace NS] [--kubeconfig FILE] [--name INSTANCE]
+              [--reserved-cpu N] [--reserved-memory MiB] [--attribute k=v ...] [--availability-zone Z]
+              [--instance-type T] [--lease-duration D] [--lease-renew-interval D] [--log-level LEVEL]
+      The agent of a self-managed host: registers this Docker engine (DOCKER_HOST or the default socket)
+      as a ContainerInstance of the cluster's selfManaged node group (named after the host unless --name),
+      offering its CPUs x 1024 and its memory in MiB minus what is reserved for the host, with the
+      attributes ecs.os-type, ecs.cpu-architecture, ecs.availability-zone and ecs.instance-type (when
+      given) and the --attribute ones; renews its heartbeat Lease (40s, renewed every 10s) and runs the
+      tasks placed on it. SIGTERM stops it and leaves the containers running; started again, it re-adopts them.
+  berth drain instance/NAME [-n NS] [--kubeconfig FILE]
+      No new tasks land on the instance; its service tasks move elsewhere within their deployment limits;
+      standalone tasks finish (spec.status DRAINING).
+  berth undrain instance/NAME [-n NS] [--kubeconfig FILE]
+      The instance takes tasks again (spec.status ACTIVE).
   berth version
 
 ADDR is host:port, :port, or 0 to turn the server off. D is a duration such as 15s, 500ms or 1m30s.`;
@@ -45,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
         dir: values.dir,
         ...(values.provider ? { provider: 'simulated' as const } : {}),
         once: values.once ?? false,
-        logLevel: logLevel(values['log-level']),
+        logLevel: parseLogLevel(values['log-level']),
         metricsBindAddress: values['metrics-bind-address'],
         healthProbeBindAddress: values['health-probe-bind-address'],
       });
@@ -63,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
           'leader-elect-retry-period': { type: 'string' },
           'metrics-bind-address': { type: 'string', default: ':8080' },
           'health-probe-bind-address': { type: 'string', default: ':8081' },
+          'disconnected-instance-grace': { type: 'string' },
         },
       });
       return runOperator({
@@ -75,8 +94,17 @@ async function main(argv: string[]): Promise<number> {
         ...durationFlag('retryPeriodMs', 'leader-elect-retry-period', values['leader-elect-retry-period']),
         metricsBindAddress: values['metrics-bind-address'],
         healthProbeBindAddress: values['health-probe-bind-address'],
+        ...durationFlag('disconnectedInstanceGraceMs', 'disconnected-instance-grace', values['disconnected-instance-grace']),
       });
     }
+    case 'agent':
+      return runAgent(parseAgentArgs(rest));
+    case 'drain':
+    case 'undrain':
+      return runDrain(parseDrainArgs(command, rest), {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      });
     case 'version':
     case '--version':
       process.stdout.write(`berth ${version}\n`);
@@ -95,11 +123,6 @@ async function main(argv: string[]): Promise<number> {
 
 function durationFlag<K extends string>(key: K, flag: string, value: string | undefined): Partial<Record<K, number>> {
   return value === undefined ? {} : ({ [key]: parseDuration(flag, value) } as Record<K, number>);
-}
-
-function logLevel(value: string): LogLevel {
-  if (!(logLevels as readonly string[]).includes(value)) throw new Error(`--log-level: "${value}" is not one of ${logLevels.join(', ')}`);
-  return value as LogLevel;
 }
 
 main(process.argv.slice(2)).then(

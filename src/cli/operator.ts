@@ -18,6 +18,8 @@ export interface OperatorFlags {
   retryPeriodMs?: number;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
+  /** How long the tasks of a disconnected instance wait for its agent before they are stopped; 5 m when absent. */
+  disconnectedInstanceGraceMs?: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   const agents = new AgentHost({ manager, namespace: flags.namespace });
   addControllers(manager, {
     namespace: flags.namespace,
+    disconnectedInstanceGraceMs: flags.disconnectedInstanceGraceMs,
     instanceProviders: inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) }),
   });
 

@@ -13,6 +13,8 @@ export interface ControllerSetOptions {
   /** What launches the instances of managed node groups; without it instances are registered but nothing runs them. */
   instanceProviders?: InstanceProviders;
   scheduler?: Scheduler;
+  /** How long the tasks of an instance whose agent stopped reporting wait before they are stopped; 5 minutes when absent. */
+  disconnectedInstanceGraceMs?: number;
 }
 
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
@@ -20,6 +22,10 @@ export function addControllers(manager: Manager, options: ControllerSetOptions =
   addTaskDefinitionController(manager, options.namespace);
   addClusterController(manager, options.namespace, options.instanceProviders);
   addContainerInstanceController(manager, options.namespace);
-  addTaskController(manager, { namespace: options.namespace, scheduler: options.scheduler });
+  addTaskController(manager, {
+    namespace: options.namespace,
+    scheduler: options.scheduler,
+    disconnectedInstanceGraceMs: options.disconnectedInstanceGraceMs,
+  });
   addServiceController(manager, options.namespace);
 }

@@ -89,6 +89,7 @@ export class Manager {
   private readonly informers = new Map<string, SharedInformer<KubeObject>>();
   private readonly referenced = new Map<string, ReferencedObjects<KubeObject>>();
   private readonly controllers: Controller[] = [];
+  private readonly whenSynced: (() => void)[] = [];
   private readonly controllerRuns: Promise<void>[] = [];
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private controllersRunning = false;
@@ -135,17 +136,23 @@ export class Manager {
   }
 
   /**
-   * The one informer per resource type, namespace and label selector that all controllers share. A
-   * selector keeps a cache to the objects Berth owns where the resource is shared with others (Leases).
+   * The one informer per resource type, namespace and selector that all controllers share. A label
+   * selector keeps a cache to the objects Berth owns where the resource is shared with others (Leases);
+   * a field selector keeps one to a single object where a process needs no more (berth agent's own instance).
    */
-  informerFor<T extends KubeObject>(type: ResourceType, namespace?: string, selector: { labelSelector?: string } = {}): SharedInformer<T> {
-    const key = `${resourceKey(type)}/${namespace ?? ''}?${selector.labelSelector ?? ''}`;
+  informerFor<T extends KubeObject>(
+    type: ResourceType,
+    namespace?: string,
+    selector: { labelSelector?: string; fieldSelector?: string } = {},
+  ): SharedInformer<T> {
+    const key = `${resourceKey(type)}/${namespace ?? ''}?${selector.labelSelector ?? ''}&${selector.fieldSelector ?? ''}`;
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new SharedInformer<KubeObject>(this.rawStore, type, {
         ...this.options.informerDefaults,
         namespace,
         labelSelector: selector.labelSelector,
+        fieldSelector: selector.fieldSelector,
         clock: this.clock,
         logger: this.logger,
       });
@@ -172,6 +179,16 @@ export class Manager {
     this.controllers.push(controller);
     if (this.controllersRunning) this.runController(controller);
     return controller;
+  }
+
+  /**
+   * Calls `start` when the controllers start — every cache synced, and leading when elected — as
+   * controller-runtime runs a Runnable: for work that is not a controller (berth agent attaching its
+   * instance) but must not begin on caches still filling.
+   */
+  onControllersStart(start: () => void): void {
+    if (this.controllersRunning) start();
+    else this.whenSynced.push(start);
   }
 
   isLeader(): boolean {
@@ -240,6 +257,7 @@ export class Manager {
       if (!synced || this.state !== 'running') return;
       this.controllersRunning = true;
       for (const controller of this.controllers) this.runController(controller);
+      for (const start of this.whenSynced.splice(0)) start();
     });
     this.controllerRuns.push(starting);
   }

@@ -12,6 +12,7 @@ import { TaskIndex } from '../shared/indexes';
 import { indexRevisions } from '../taskdefinition/indexes';
 import type { ControllerRevision } from '../taskdefinition/revisions';
 import { ClusterBinder } from './binder';
+import { defaultDisconnectedInstanceGraceMs, disconnectedInstanceVerdict } from './disconnected-instance';
 import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
 
 export interface TaskControllerDeps {
@@ -19,6 +20,8 @@ export interface TaskControllerDeps {
   events: EventRecorder;
   tasks: SharedInformer<Task>;
   instances: SharedInformer<ContainerInstance>;
+  /** How long the tasks of a disconnected instance wait for its agent before they are stopped (disconnected-instance.ts). */
+  disconnectedInstanceGraceMs?: number;
   now?: () => Date;
 }
 
@@ -29,20 +32,24 @@ const instanceCacheLagRetryMs = 5_000;
  * The control-plane half of the task lifecycle that is not placement (the binder places, the agent
  * runs): a task stopped before anything runs it is STOPPED at once, and a task whose container
  * instance is gone is STOPPED, since no agent is left to stop it. "Gone" is asked of the API server,
- * never concluded from a cache miss alone: a cache that lags must not stop healthy tasks.
+ * never concluded from a cache miss alone: a cache that lags must not stop healthy tasks. A task whose
+ * instance has been disconnected for longer than the grace is STOPPED too, so its service replaces it.
  */
 export class TaskReconciler {
   private readonly now: () => Date;
+  private readonly disconnectedInstanceGraceMs: number;
 
   constructor(private readonly deps: TaskControllerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.disconnectedInstanceGraceMs = deps.disconnectedInstanceGraceMs ?? defaultDisconnectedInstanceGraceMs;
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
     const task = this.deps.tasks.get(key.namespace, key.name);
     if (!task || task.status?.lastStatus === 'STOPPED') return;
     const bound = task.spec.containerInstance;
-    if (bound && !this.deps.instances.get(task.metadata.namespace, bound)) {
+    const instance = bound ? this.deps.instances.get(task.metadata.namespace, bound) : undefined;
+    if (bound && !instance) {
       const live = await this.deps.store.get<ContainerInstance>(containerInstances, task.metadata.namespace, bound);
       if (live) {
         context.log.debug('container instance not in the cache yet', { containerInstance: bound });
@@ -54,6 +61,14 @@ export class TaskReconciler {
     if (task.spec.desiredStatus === 'STOPPED' && !isAdmitted(task)) {
       const reason = bound ? 'Task stopped before it was admitted to its instance' : 'Task stopped before it was placed';
       return this.transition(task, [{ type: 'STOP_REQUESTED', stopCode: stopCodeOf(task), reason }]);
+    }
+    // Only what was admitted there can be stranded there. A task bound but never admitted (a DAEMON task, a
+    // StartTask) waits for the agent instead: stopping it would have its DAEMON service bind a new one to the
+    // same instance, stopped at once in turn, over and over.
+    if (instance && isAdmitted(task)) {
+      const verdict = disconnectedInstanceVerdict(instance, this.disconnectedInstanceGraceMs, this.now().getTime());
+      if (verdict.evict) return this.transition(task, [{ type: 'INSTANCE_LOST', reason: verdict.reason }]);
+      if (verdict.recheckAfterMs !== undefined) return { requeueAfterMs: verdict.recheckAfterMs };
     }
   }
 
@@ -97,10 +112,16 @@ function instanceChangedForPlacement(old: ContainerInstance, next: ContainerInst
  * cluster when a task there awaits placement, when a task there stops (it frees room), and when an
  * instance there changes what it can take; the task controller when a task or its instance changes.
  */
-export function addTaskController(manager: Manager, options: { namespace?: string; scheduler?: Scheduler } = {}): void {
+export function addTaskController(manager: Manager, options: { namespace?: string; scheduler?: Scheduler; disconnectedInstanceGraceMs?: number } = {}): void {
   const tasks = manager.informerFor<Task>(taskType, options.namespace);
   const instances = manager.informerFor<ContainerInstance>(containerInstances, options.namespace);
-  const reconciler = new TaskReconciler({ store: manager.store, events: manager.events, tasks, instances });
+  const reconciler = new TaskReconciler({
+    store: manager.store,
+    events: manager.events,
+    tasks,
+    instances,
+    disconnectedInstanceGraceMs: options.disconnectedInstanceGraceMs,
+  });
   const revisions = manager.informerFor<ControllerRevision>(controllerRevisions, options.namespace);
   indexRevisions(revisions);
   const binder = new ClusterBinder({
@@ -126,8 +147,9 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
     .watch(tasks, keyOf, {
       update: (old, next) => old.metadata.generation !== next.metadata.generation || isAdmitted(old) !== isAdmitted(next),
     })
+    // Deletion and disconnection: the two things about an instance that can stop its tasks.
     .watch(instances, (instance) => taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name).map((t) => keyOf(t)), {
-      update: (old, next) => old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp,
+      update: (old, next) => old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp || old.status?.agentConnected !== next.status?.agentConnected,
     });
   manager
     .addController({ name: 'scheduler', workers: 2, reconcile: (key, context) => binder.reconcile(key, context) })

@@ -72,7 +72,7 @@ export class TaskLedger {
   violationCount = 0;
   events = 0;
   private readonly uidOfName = new Map<string, string>();
-  private bounds: { perDeployment: number; ceiling: number; floor: number } | undefined;
+  private bounds: { perDeployment: number; ceiling: number; floor: number; group?: string } | undefined;
   private extremes: Extremes = { maxNotStopped: 0, minHealthy: Infinity, maxLivePerDeployment: 0, events: 0 };
   private watch: Watch | undefined;
   private resourceVersion = '';
@@ -176,6 +176,19 @@ export class TaskLedger {
     const ceiling = Math.floor((bounds.maximumPercent * bounds.desiredCount) / 100);
     this.bounds = { perDeployment: ceiling, ceiling, floor: 0 };
     this.check('checkBoundsThroughFault');
+  }
+
+  /**
+   * From now on, until `checkBounds()` again, the bounds of a drain: the floor and the ceiling hold, and
+   * a deployment's tasks on the draining instance count beside their replacements (within the ceiling),
+   * since both belong to the one deployment. e.g. D 2, min 50 %, max 200 %: ≥ 1 healthy, ≤ 4 not STOPPED.
+   * Only the service's own tasks count: the standalone tasks a drain lets finish are no part of its bounds.
+   */
+  checkBoundsThroughDrain(bounds: Bounds & { service: string }): void {
+    const ceiling = Math.floor((bounds.maximumPercent * bounds.desiredCount) / 100);
+    const floor = Math.ceil((bounds.minimumHealthyPercent * bounds.desiredCount) / 100);
+    this.bounds = { perDeployment: ceiling, ceiling, floor, group: `service:${bounds.service}` };
+    this.check('checkBoundsThroughDrain');
   }
 
   resetExtremes(): void {
@@ -308,6 +321,7 @@ export class TaskLedger {
     const livePerDeployment = new Map<string, number>();
     for (const t of this.tasks.values()) {
       if (t.status?.lastStatus === 'STOPPED') continue;
+      if (this.bounds?.group !== undefined && t.spec.group !== this.bounds.group) continue;
       notStopped++;
       if (t.status?.lastStatus === 'RUNNING' && t.spec.desiredStatus === 'RUNNING' && t.status.healthStatus !== 'UNHEALTHY') healthy++;
       const deployment = t.spec.startedBy ?? '';
