@@ -1,7 +1,7 @@
 import { clusters, containerInstances, services, tasks, validatorFor, type Cluster, type ContainerInstance, type Task } from '../../api';
 import { Manager } from '../../runtime/manager';
 import { silentLogger } from '../../runtime/logger';
-import { events } from '../../store/builtin-types';
+import { controllerRevisions, events } from '../../store/builtin-types';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addClusterController, clusterFinalizer } from './controller';
@@ -265,5 +265,101 @@ describe('Cluster controller (embedded store)', () => {
     await store.delete(containerInstances, ns, 'edge-host-1');
     await eventually(async () => (await clusterNow()) === undefined, 'the cluster to go');
     expect(hosts.running.size).toBe(0);
+  });
+  describe('managed scaling', () => {
+    const scaled = (managedScaling: Record<string, unknown>) =>
+      general(1, { instanceType: { cpu: 2048, memory: 1024 }, scaling: { minSize: 1, maxSize: 5, desiredSize: 1 }, managedScaling });
+
+    async function registerRevision(): Promise<void> {
+      await store.create(controllerRevisions, {
+        apiVersion: 'apps/v1',
+        kind: 'ControllerRevision',
+        metadata: { name: 'web-1', namespace: ns },
+        revision: 1,
+        data: { family: 'web', spec: { networkMode: 'bridge', containerDefinitions: [{ name: 'web', image: 'web', memory: 512, essential: true }] } },
+      } as KubeObject);
+    }
+
+    async function waitingTask(name: string): Promise<void> {
+      await store.create(tasks, {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'Task',
+        metadata: { name, namespace: ns },
+        spec: { cluster: 'demo', taskDefinition: 'web:1', group: 'service:web' },
+      } as KubeObject);
+      await setTaskStatus(name, 'PROVISIONING');
+    }
+
+    const groupStatus = async () => (await clusterNow())?.status?.nodeGroups?.find((entry) => entry.name === 'general');
+
+    test('scales out for waiting tasks and back in once they are gone, keeping the size in status, not in the spec', async () => {
+      await registerRevision();
+      await store.create(clusters, clusterManifest([scaled({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0 })]));
+      await eventually(async () => (await instanceNames()).length === 1 && (await ready())?.status === 'True', 'the starting instance');
+
+      // 3 tasks of 512 MiB wait; 2 fit an instance of 1024 MiB: 2 instances are needed, 1 runs.
+      for (const name of ['web-a', 'web-b', 'web-c']) await waitingTask(name);
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-0,demo-general-1', '2 instances');
+      expect(await groupStatus()).toMatchObject({ desiredSize: 2, lastScalingDecision: { direction: 'out', from: 1, to: 2 } });
+      expect(await eventMessages()).toContain(
+        'scaled node group general out from 1 to 2 instances: reservation 200% (2 instances needed, 1 running), target 100%',
+      );
+      expect((await clusterNow())?.spec.nodeGroups?.[0].scaling?.desiredSize).toBe(1);
+      const metrics = await manager.registry.getSingleMetricAsString('berth_capacity_provider_instances');
+      expect(metrics).toContain('berth_capacity_provider_instances{namespace="team-a",cluster="demo",capacity_provider="general",state="ACTIVE"} 2');
+
+      for (const name of ['web-a', 'web-b', 'web-c']) await store.delete(tasks, ns, name);
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-0', 'back to minSize');
+      expect(await groupStatus()).toMatchObject({ desiredSize: 1, lastScalingDecision: { direction: 'in', from: 2, to: 1 } });
+      expect(await eventMessages()).toContain(
+        'scaled node group general in from 2 to 1 instances: reservation 0% (0 instances needed, 2 running), target 100%',
+      );
+    });
+
+    test('a restarted controller keeps the size it scaled to (status), not the starting size of the spec', async () => {
+      await registerRevision();
+      await store.create(clusters, clusterManifest([scaled({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600 })]));
+      for (const name of ['web-a', 'web-b', 'web-c']) await waitingTask(name);
+      await eventually(async () => (await instanceNames()).length === 2 && (await groupStatus())?.desiredSize === 2, '2 instances');
+      // The tasks go: the reservation is low, and the hour-long cooldown starts.
+      for (const name of ['web-a', 'web-b', 'web-c']) await store.delete(tasks, ns, name);
+      const lowSince = await eventually(async () => (await groupStatus())?.lowReservationSince, 'the cooldown to start');
+
+      await stopManager();
+      startManager();
+      await eventually(async () => hosts.running.size === 2, 'the restarted controller to launch the hosts it finds');
+      await eventually(async () => (await ready())?.status === 'True', 'Ready');
+      expect((await instances()).map((instance) => [instance.metadata.name, instance.spec.status])).toEqual([
+        ['demo-general-0', 'ACTIVE'],
+        ['demo-general-1', 'ACTIVE'],
+      ]);
+      expect(await groupStatus()).toMatchObject({ desiredSize: 2, lowReservationSince: lowSince, lastScalingDecision: { direction: 'out', from: 1, to: 2 } });
+    });
+
+    test('keeps headroom under targetCapacity 50, waits out the cooldown, then removes only the instance without tasks', async () => {
+      const withSettings = async (managedScaling: Record<string, unknown>) => {
+        const cluster = (await clusterNow())!;
+        await store.update(clusters, { ...cluster, spec: { nodeGroups: [scaled(managedScaling)] } });
+      };
+      await registerRevision();
+      await store.create(clusters, clusterManifest([scaled({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600, targetCapacity: 50 })]));
+      await eventually(async () => (await instanceNames()).length === 1, 'the starting instance');
+      // One task on the starting instance: M = 1, and targetCapacity 50 keeps as many spare: 2 instances.
+      await bindTask('web-a', 'demo-general-0', 'RUNNING');
+      await eventually(async () => (await groupStatus())?.desiredSize === 2 && (await instanceNames()).length === 2, 'a spare instance');
+      expect(await groupStatus()).toMatchObject({ capacityProviderReservation: 50, instancesNeeded: 1 });
+
+      // The task moves to the newer instance; at targetCapacity 100 one instance is enough, but the cooldown is an hour.
+      await bindTask('web-b', 'demo-general-1', 'RUNNING');
+      await setTaskStatus('web-a', 'STOPPED');
+      await withSettings({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600, targetCapacity: 100 });
+      await eventually(async () => (await groupStatus())?.lowReservationSince !== undefined, 'the cooldown to start');
+      expect(await instanceNames()).toEqual(['demo-general-0', 'demo-general-1']);
+
+      // Without a cooldown it scales in: the empty demo-general-0 goes, demo-general-1 and its task stay.
+      await withSettings({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0, targetCapacity: 100 });
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-1', 'the empty instance to go');
+      expect(await groupStatus()).toMatchObject({ desiredSize: 1, currentSize: 1 });
+    });
   });
 });
