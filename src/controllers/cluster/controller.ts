@@ -158,6 +158,7 @@ export class ClusterReconciler {
     const now = this.now();
     const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
     const constraintsOf = (task: Task) => this.serviceOf(task)?.spec.placementConstraints ?? [];
+    const isDaemonTask = (task: Task) => this.serviceOf(task)?.spec.schedulingStrategy === 'DAEMON';
     const waiting = waitingTasksByGroup(cluster, groups, contents.tasks, { specOf, constraintsOf, scheduler: this.scheduler });
     const onInstances = tasksByInstance(contents.tasks);
     const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
@@ -182,7 +183,7 @@ export class ClusterReconciler {
           },
           startingSize: desiredSizeOf(group),
           stored: stored.get(group.name),
-          demand: groupDemand(group, instances, onInstances, waiting.get(group.name) ?? [], specOf, now),
+          demand: groupDemand(group, instances, onInstances, waiting.get(group.name) ?? [], { specOf, isDaemonTask }, now),
           now,
         }),
       );

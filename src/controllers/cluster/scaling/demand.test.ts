@@ -122,7 +122,7 @@ describe('groupDemand', () => {
     const tasks = [task('a', 512, { on: 'demo-general-0', lastStatus: 'RUNNING' }), task('b', 512, { on: 'demo-general-3', lastStatus: 'RUNNING' })];
     const waiting = [1024, 1024, 512].map((memory) => ({ cpu: 0, memory, hostPorts: [] }));
     // The 512 joins a on demo-general-0; the two of 1024 take demo-general-1 and the warming demo-general-2.
-    expect(groupDemand(g, instances, tasksByInstance(tasks), waiting, specOf, now)).toEqual({
+    expect(groupDemand(g, instances, tasksByInstance(tasks), waiting, { specOf, isDaemonTask: () => false }, now)).toEqual({
       instancesNeeded: 3,
       instancesRunning: 2,
       removable: 1,
@@ -131,8 +131,25 @@ describe('groupDemand', () => {
     expect(instancesByState(g, instances, now)).toEqual({ ACTIVE: 2, WARMING: 1, DRAINING: 1 });
   });
 
+  test('a DAEMON task takes room but does not keep its instance, as ECS ignores daemon tasks for termination protection', () => {
+    const tasks = [task('daemon', 768, { on: 'demo-general-0', lastStatus: 'RUNNING', group: 'service:exporter' })];
+    const isDaemonTask = (t: Task) => t.spec.group === 'service:exporter';
+    expect(groupDemand(g, [instance(0, old)], tasksByInstance(tasks), [], { specOf, isDaemonTask }, now)).toEqual({
+      instancesNeeded: 0,
+      instancesRunning: 1,
+      removable: 1,
+    });
+    // Its room is taken all the same: a waiting task of 512 MiB needs a new instance, and then both count.
+    const waiting = [{ cpu: 0, memory: 512, hostPorts: [] }];
+    expect(groupDemand(g, [instance(0, old)], tasksByInstance(tasks), waiting, { specOf, isDaemonTask }, now).instancesNeeded).toBe(2);
+  });
+
   test('a STOPPED task holds nothing: its instance may go', () => {
     const tasks = [task('a', 512, { on: 'demo-general-0', lastStatus: 'STOPPED' })];
-    expect(groupDemand(g, [instance(0, old)], tasksByInstance(tasks), [], specOf, now)).toEqual({ instancesNeeded: 0, instancesRunning: 1, removable: 1 });
+    expect(groupDemand(g, [instance(0, old)], tasksByInstance(tasks), [], { specOf, isDaemonTask: () => false }, now)).toEqual({
+      instancesNeeded: 0,
+      instancesRunning: 1,
+      removable: 1,
+    });
   });
 });

@@ -74,6 +74,10 @@ export function waitingTasksByGroup(
  * ACTIVE instances past their warm-up, and which of those run nothing. DRAINING instances are on their
  * way out and count for neither: their service tasks come back as waiting tasks.
  *
+ * Tasks of DAEMON services take room but do not make an instance needed, as ECS ignores them for
+ * managed termination protection: every instance runs one, so counting them would keep every
+ * instance forever (the DAEMON service stops its task on an instance once it is drained).
+ *
  * An instance launched less than instanceWarmupPeriod ago is not counted as running capacity (N) and
  * is never removed, but its room does take waiting tasks in the estimate of M, so the group does not
  * scale out again for the tasks a warming instance will run:
@@ -85,7 +89,7 @@ export function groupDemand(
   instances: readonly ContainerInstance[],
   onInstances: TasksByInstance,
   waiting: readonly TaskShape[],
-  specOf: SpecOf,
+  { specOf, isDaemonTask }: { specOf: SpecOf; isDaemonTask: (task: Task) => boolean },
   now: Date,
 ): GroupDemand {
   const active = instances
@@ -93,6 +97,7 @@ export function groupDemand(
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   const warm = active.filter((instance) => warmedAt(group, instance) <= now.getTime());
   const holding = (instance: ContainerInstance) => (onInstances.get(instance.metadata.name) ?? []).filter(holdsResources);
+  const needs = (instance: ContainerInstance) => holding(instance).some((task) => !isDaemonTask(task));
   const rooms: InstanceRoom[] = active.map((instance) => {
     const remaining = remainingResources(instance, holding(instance), specOf);
     return {
@@ -103,14 +108,14 @@ export function groupDemand(
         ...remaining.udpPorts.map((port) => portKey({ port, protocol: 'udp' })),
       ],
       groups: holding(instance).flatMap((task) => (task.spec.group !== undefined ? [task.spec.group] : [])),
-      occupied: holding(instance).length > 0,
+      occupied: needs(instance),
     };
   });
   const warming = active.filter((instance) => !warm.includes(instance)).map((instance) => warmedAt(group, instance));
   return {
     instancesNeeded: instancesNeeded(rooms, waiting, group.instanceType),
     instancesRunning: warm.length,
-    removable: warm.filter((instance) => holding(instance).length === 0).length,
+    removable: warm.filter((instance) => !needs(instance)).length,
     ...(warming.length > 0 ? { nextWarmedAt: Math.min(...warming) } : {}),
   };
 }

@@ -24,6 +24,13 @@ describe('instancesNeeded (M, first-fit-decreasing)', () => {
     expect(instancesNeeded([], [], type)).toBe(0);
   });
 
+  test('once the waiting tasks need a new instance, every instance counts, even one that only DAEMON tasks hold', () => {
+    const daemonOnly = room(256, 256, { occupied: false });
+    expect(instancesNeeded([daemonOnly], [shape(512, 512)], type)).toBe(2);
+    expect(instancesNeeded([daemonOnly], [shape(128, 128)], type)).toBe(1);
+    expect(instancesNeeded([daemonOnly], [], type)).toBe(0);
+  });
+
   test('largest first: 2 tasks per instance by memory, 5 waiting need 3 instances', () => {
     expect(
       instancesNeeded(
