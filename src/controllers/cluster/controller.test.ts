@@ -305,8 +305,14 @@ describe('Cluster controller (embedded store)', () => {
         'scaled node group general out from 1 to 2 instances: reservation 200% (2 instances needed, 1 running), target 100%',
       );
       expect((await clusterNow())?.spec.nodeGroups?.[0].scaling?.desiredSize).toBe(1);
-      const metrics = await manager.registry.getSingleMetricAsString('berth_capacity_provider_instances');
-      expect(metrics).toContain('berth_capacity_provider_instances{namespace="team-a",cluster="demo",capacity_provider="general",state="ACTIVE"} 2');
+      // The gauges are set as each reconcile looks: the one after the launch sees 2.
+      await eventually(
+        async () =>
+          (await manager.registry.getSingleMetricAsString('berth_capacity_provider_instances')).includes(
+            'berth_capacity_provider_instances{namespace="team-a",cluster="demo",capacity_provider="general",state="ACTIVE"} 2',
+          ),
+        'the instance gauge at 2 ACTIVE',
+      );
 
       for (const name of ['web-a', 'web-b', 'web-c']) await store.delete(tasks, ns, name);
       await eventually(async () => (await instanceNames()).join() === 'demo-general-0', 'back to minSize');
@@ -336,6 +342,58 @@ describe('Cluster controller (embedded store)', () => {
       expect(await groupStatus()).toMatchObject({ desiredSize: 2, lowReservationSince: lowSince, lastScalingDecision: { direction: 'out', from: 1, to: 2 } });
     });
 
+    test('an instance that runs only a DAEMON task is scaled in: daemon tasks keep no instance', async () => {
+      await registerRevision();
+      await store.create(services, {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'Service',
+        metadata: { name: 'exporter', namespace: ns },
+        spec: { cluster: 'demo', taskDefinition: 'web', schedulingStrategy: 'DAEMON' },
+      } as KubeObject);
+      await store.create(
+        clusters,
+        clusterManifest([
+          general(2, {
+            instanceType: { cpu: 2048, memory: 1024 },
+            scaling: { minSize: 1, maxSize: 5, desiredSize: 2 },
+            managedScaling: { instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600 },
+          }),
+        ]),
+      );
+      await eventually(async () => (await instanceNames()).length === 2, 'the 2 starting instances');
+      const daemonTask = async (name: string, instance: string) => {
+        await store.create(tasks, {
+          apiVersion: 'berth.dev/v1alpha1',
+          kind: 'Task',
+          metadata: { name, namespace: ns },
+          spec: { cluster: 'demo', taskDefinition: 'web:1', containerInstance: instance, group: 'service:exporter' },
+        } as KubeObject);
+        await setTaskStatus(name, 'RUNNING');
+      };
+      await daemonTask('exporter-0', 'demo-general-0');
+      await daemonTask('exporter-1', 'demo-general-1');
+      await bindTask('web-a', 'demo-general-0', 'RUNNING');
+      // The controller has seen the tasks: web-a needs demo-general-0; the daemon tasks need nothing.
+      await eventually(
+        async () => (await groupStatus())?.instancesNeeded === 1 && (await groupStatus())?.lowReservationSince !== undefined,
+        'the reservation low: 1 instance needed',
+      );
+      const cluster = (await clusterNow())!;
+      await store.update(clusters, {
+        ...cluster,
+        spec: {
+          nodeGroups: [
+            general(2, {
+              instanceType: { cpu: 2048, memory: 1024 },
+              scaling: { minSize: 1, maxSize: 5, desiredSize: 2 },
+              managedScaling: { instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0 },
+            }),
+          ],
+        },
+      });
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-0', 'demo-general-1 and its daemon task to go');
+    });
+
     test('keeps headroom under targetCapacity 50, waits out the cooldown, then removes only the instance without tasks', async () => {
       const withSettings = async (managedScaling: Record<string, unknown>) => {
         const cluster = (await clusterNow())!;
@@ -350,8 +408,9 @@ describe('Cluster controller (embedded store)', () => {
       expect(await groupStatus()).toMatchObject({ capacityProviderReservation: 50, instancesNeeded: 1 });
 
       // The task moves to the newer instance; at targetCapacity 100 one instance is enough, but the cooldown is an hour.
-      await bindTask('web-b', 'demo-general-1', 'RUNNING');
+      // (Stopped first: two tasks at once would need 2 instances, and at targetCapacity 50 that is 4.)
       await setTaskStatus('web-a', 'STOPPED');
+      await bindTask('web-b', 'demo-general-1', 'RUNNING');
       await withSettings({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600, targetCapacity: 100 });
       await eventually(async () => (await groupStatus())?.lowReservationSince !== undefined, 'the cooldown to start');
       expect(await instanceNames()).toEqual(['demo-general-0', 'demo-general-1']);

@@ -126,6 +126,9 @@ export class ClusterReconciler {
     }
 
     const onInstances = tasksByInstance(contents.tasks);
+    // Managed termination protection ignores DAEMON tasks, as ECS does: every instance runs one, so they
+    // would keep every instance, and their service stops them on an instance that drains anyway.
+    const protectedBy = tasksByInstance(contents.tasks, (task) => !this.isDaemonTask(task));
     const managedGroups = (cluster.spec.nodeGroups ?? []).filter(isManagedNodeGroup);
     const ofGroup = (name: string) => launched.filter((instance) => instance.spec.nodeGroup === name);
     const scaling = this.decideScaling(cluster, managedGroups.filter(isScalingNodeGroup), contents, ofGroup);
@@ -134,7 +137,7 @@ export class ClusterReconciler {
     const current = scaled.cluster;
     const changes: PlannedChange[] = managedGroups.map((group) => ({
       subject: `node group ${group.name}`,
-      plan: planNodeGroupInstances(current, group, ofGroup(group.name), onInstances, scaling.get(group.name)?.status.desiredSize ?? desiredSizeOf(group)),
+      plan: planNodeGroupInstances(current, group, ofGroup(group.name), protectedBy, scaling.get(group.name)?.status.desiredSize ?? desiredSizeOf(group)),
     }));
     const wanted = new Set(managedGroups.map((group) => group.name));
     const orphaned = launched.filter((instance) => !wanted.has(instance.spec.nodeGroup ?? ''));
@@ -158,7 +161,6 @@ export class ClusterReconciler {
     const now = this.now();
     const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
     const constraintsOf = (task: Task) => this.serviceOf(task)?.spec.placementConstraints ?? [];
-    const isDaemonTask = (task: Task) => this.serviceOf(task)?.spec.schedulingStrategy === 'DAEMON';
     const waiting = waitingTasksByGroup(cluster, groups, contents.tasks, { specOf, constraintsOf, scheduler: this.scheduler });
     const onInstances = tasksByInstance(contents.tasks);
     const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
@@ -183,7 +185,7 @@ export class ClusterReconciler {
           },
           startingSize: desiredSizeOf(group),
           stored: stored.get(group.name),
-          demand: groupDemand(group, instances, onInstances, waiting.get(group.name) ?? [], { specOf, isDaemonTask }, now),
+          demand: groupDemand(group, instances, onInstances, waiting.get(group.name) ?? [], { specOf, isDaemonTask: (task) => this.isDaemonTask(task) }, now),
           now,
         }),
       );
@@ -238,6 +240,10 @@ export class ClusterReconciler {
       }
     }
     return { cluster: written };
+  }
+
+  private isDaemonTask(task: Task): boolean {
+    return this.serviceOf(task)?.spec.schedulingStrategy === 'DAEMON';
   }
 
   private serviceOf(task: Task): Service | undefined {
