@@ -180,7 +180,6 @@ export class ClusterReconciler {
               minimumScalingStepSize: settings.minimumScalingStepSize,
               maximumScalingStepSize: settings.maximumScalingStepSize,
             },
-            instanceWarmupSeconds: settings.instanceWarmupPeriod,
             scaleInCooldownSeconds: settings.scaleInCooldownSeconds,
           },
           startingSize: desiredSizeOf(group),

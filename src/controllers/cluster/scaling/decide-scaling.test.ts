@@ -3,7 +3,6 @@ import { decideScaling, type ScalingInput } from './decide-scaling';
 const settings = {
   targetCapacity: 100,
   bounds: { minSize: 1, maxSize: 10, minimumScalingStepSize: 1, maximumScalingStepSize: 10000 },
-  instanceWarmupSeconds: 60,
   scaleInCooldownSeconds: 300,
 };
 const at = (iso: string) => new Date(iso);

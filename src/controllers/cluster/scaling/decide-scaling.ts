@@ -14,7 +14,6 @@ export type ScalingStatus = Pick<
 export interface ManagedScalingSettings {
   targetCapacity: number;
   bounds: ScalingBounds;
-  instanceWarmupSeconds: number;
   scaleInCooldownSeconds: number;
 }
 
@@ -62,7 +61,7 @@ export function decideScaling(input: ScalingInput): ScalingDecision {
   const { settings, demand, stored } = input;
   const now = input.now.getTime();
   const lowSince = stored?.lowReservationSince ? Date.parse(stored.lowReservationSince) : undefined;
-  const context = { nodeGroup: input.nodeGroup, desiredSize: stored?.desiredSize ?? input.startingSize, ...(lowSince !== undefined ? { lowSince } : {}) };
+  const context = { desiredSize: stored?.desiredSize ?? input.startingSize, ...(lowSince !== undefined ? { lowSince } : {}) };
   const [initial] = initialTransition(scalingMachine, context);
   const restored = lowSince !== undefined ? scalingMachine.resolveState({ value: 'LOW', context }) : initial;
   const event: ScalingObservation = {

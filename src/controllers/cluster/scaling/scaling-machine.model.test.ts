@@ -32,7 +32,7 @@ const sampleEvents: ScalingObservation[] = [
   observed(42, { instancesNeeded: 12, bounds: { ...bounds, maxSize: 4 } }),
 ];
 
-const input = { nodeGroup: 'general', desiredSize: 2 };
+const input = { desiredSize: 2 };
 
 describe('node group scaling machine model', () => {
   const options = { events: sampleEvents, input };

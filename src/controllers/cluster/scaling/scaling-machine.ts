@@ -16,10 +16,7 @@ import { reservationPercent, scaleInSize, scaleOutSize, sizeForTarget, withinBou
  * live in the Cluster's status, so a restarted operator resumes the cooldown where it was.
  */
 
-export type ScalingState = 'STEADY' | 'LOW';
-
 export interface ScalingContext {
-  nodeGroup: string;
   /** The size the group is driven to. */
   desiredSize: number;
   /** Milliseconds since the epoch when the reservation went below target; set only in LOW. */
