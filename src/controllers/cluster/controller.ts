@@ -39,6 +39,7 @@ import {
   planRetiredInstances,
   reactivatedInstance,
   type RetirementCause,
+  type TasksByInstance,
 } from './node-group-plan';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 
@@ -131,7 +132,7 @@ export class ClusterReconciler {
     const protectedBy = tasksByInstance(contents.tasks, (task) => !this.isDaemonTask(task));
     const managedGroups = (cluster.spec.nodeGroups ?? []).filter(isManagedNodeGroup);
     const ofGroup = (name: string) => launched.filter((instance) => instance.spec.nodeGroup === name);
-    const scaling = this.decideScaling(cluster, managedGroups.filter(isScalingNodeGroup), contents, ofGroup);
+    const scaling = this.decideScaling(cluster, managedGroups.filter(isScalingNodeGroup), contents.tasks, onInstances, ofGroup);
     const scaled = await this.writeScalingDecisions(cluster, scaling, context);
     if (!scaled) return { requeue: true };
     const current = scaled.cluster;
@@ -155,14 +156,14 @@ export class ClusterReconciler {
   private decideScaling(
     cluster: Cluster,
     groups: ScalingNodeGroup[],
-    contents: ClusterContents,
+    clusterTasks: readonly Task[],
+    onInstances: TasksByInstance,
     ofGroup: (name: string) => ContainerInstance[],
   ): Map<string, ScalingDecision> {
     const now = this.now();
     const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
     const constraintsOf = (task: Task) => this.serviceOf(task)?.spec.placementConstraints ?? [];
-    const waiting = waitingTasksByGroup(cluster, groups, contents.tasks, { specOf, constraintsOf, scheduler: this.scheduler });
-    const onInstances = tasksByInstance(contents.tasks);
+    const waiting = waitingTasksByGroup(cluster, groups, clusterTasks, { specOf, constraintsOf, scheduler: this.scheduler });
     const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
     const decisions = new Map<string, ScalingDecision>();
     for (const group of groups) {
