@@ -20,7 +20,7 @@ export interface ControllerSetOptions {
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
   addTaskDefinitionController(manager, options.namespace);
-  addClusterController(manager, options.namespace, options.instanceProviders);
+  addClusterController(manager, options.namespace, options.instanceProviders, { scheduler: options.scheduler });
   addContainerInstanceController(manager, options.namespace);
   addTaskController(manager, {
     namespace: options.namespace,

@@ -196,6 +196,8 @@ describe('deploy/grafana-dashboard.json', () => {
     'workqueue_depth',
     'leader_election_master_status',
     'berth_service_deployments',
+    'berth_capacity_provider_reservation',
+    'berth_capacity_provider_instances',
   ])('charts %s', (metric) => {
     expect(exprs.some((e) => e.includes(metric))).toBe(true);
   });

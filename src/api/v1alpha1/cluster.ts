@@ -2,7 +2,7 @@
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
-import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, nonEmpty, notSupportedYet, observedGeneration, present } from './common';
+import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, nonEmpty, notSupportedYet, observedGeneration, timestamp } from './common';
 
 const scaling = s
   .object({
@@ -10,7 +10,9 @@ const scaling = s
     maxSize: s.integer({ minimum: 0, maximum: 1000 }).describe('Most instances.'),
     desiredSize: s
       .integer({ minimum: 0, maximum: 1000 })
-      .describe('Instances to start with (default minSize); managed scaling moves it between minSize and maxSize.')
+      .describe(
+        'Instances to start with (default minSize). With managedScaling ENABLED Berth moves the group between minSize and maxSize from there, and records the size it drives the group to in status.nodeGroups[].desiredSize, never here.',
+      )
       .optional(),
   })
   .describe('Size bounds of a managed node group (its Auto Scaling group).')
@@ -39,8 +41,12 @@ const managedScaling = s
     minimumScalingStepSize: s.integer({ minimum: 1, maximum: 10000 }).describe('Fewest instances added or removed at once.').default(1),
     maximumScalingStepSize: s.integer({ minimum: 1, maximum: 10000 }).describe('Most instances added or removed at once.').default(10000),
     instanceWarmupPeriod: s.integer({ minimum: 0, maximum: 10000 }).describe('Seconds a new instance takes before it counts.').default(300),
+    scaleInCooldownSeconds: s
+      .integer({ minimum: 0, maximum: 86400 })
+      .describe("Berth's own field, not ECS's: seconds the reservation must stay below targetCapacity before the group scales in (ECS waits 15 minutes).")
+      .default(900),
   })
-  .describe('Capacity-provider managed scaling. Absent on a managed node group: ENABLED with targetCapacity 100.')
+  .describe('Capacity-provider managed scaling. Absent, or DISABLED: the group keeps scaling.desiredSize instances (minSize when unset).')
   .withRules(
     rule({
       cel: 'self.minimumScalingStepSize <= self.maximumScalingStepSize',
@@ -54,13 +60,6 @@ const managedScaling = s
  * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
  * Each is refused until the issue that implements it deletes its refusal here.
  */
-const nodeGroupFeaturesNotSupportedYet = [
-  notSupportedYet<NodeGroup>(
-    'managedScaling',
-    present('managedScaling'),
-    'managedScaling is not supported yet: a managed node group keeps scaling.desiredSize instances (minSize when unset) until capacity-provider managed scaling lands',
-  ),
-];
 const clusterFeaturesNotSupportedYet = [
   notSupportedYet<ClusterSpec>(
     'fargateProfiles',
@@ -136,7 +135,6 @@ const nodeGroup = s
         check: (self) => self.type !== 'selfManaged' || self[field] === undefined,
       }),
     ),
-    ...nodeGroupFeaturesNotSupportedYet,
   );
 
 const fargateProfile = s.object({
@@ -182,14 +180,30 @@ export const clusterSpec = s
     ...clusterFeaturesNotSupportedYet,
   );
 
+const scalingDecision = s.object({
+  direction: s.enum(['out', 'in']).describe('out: instances were added; in: instances were removed.'),
+  from: s.integer({ minimum: 0 }).describe('The desired size before the decision.'),
+  to: s.integer({ minimum: 0 }).describe('The desired size after it.'),
+  reason: s.string({ maxLength: 1024 }).describe('Why, with the reservation that called for it.'),
+  time: timestamp().describe('When it was decided.'),
+});
+
 const nodeGroupStatus = s.object({
   name: dnsLabel().describe('The node group.'),
-  desiredSize: s.integer({ minimum: 0 }).describe('Instances the group aims for.').optional(),
+  desiredSize: s
+    .integer({ minimum: 0 })
+    .describe('Instances the group aims for: scaling.desiredSize, or with managedScaling ENABLED the size managed scaling drives it to.')
+    .optional(),
   currentSize: s.integer({ minimum: 0 }).describe('Instances registered.').optional(),
   capacityProviderReservation: s
     .integer({ minimum: 0 })
     .describe('Instances needed by placed and waiting tasks over instances running, in percent.')
     .optional(),
+  instancesNeeded: s.integer({ minimum: 0 }).describe('M of the reservation: instances needed by placed and waiting tasks (a bin-packed estimate).').optional(),
+  lowReservationSince: timestamp()
+    .describe('Since when the reservation has been below targetCapacity: the group scales in once scaleInCooldownSeconds have passed.')
+    .optional(),
+  lastScalingDecision: scalingDecision.describe('The last time managed scaling changed desiredSize.').optional(),
 });
 
 export const clusterStatus = s.object({

@@ -11,6 +11,7 @@ const cluster: Cluster = {
       { name: 'edge', type: 'selfManaged' },
     ],
   },
+  // A stale entry: the counts are made anew, a reservation only comes with managed scaling.
   status: { nodeGroups: [{ name: 'general', capacityProviderReservation: 150, currentSize: 9 }] },
 };
 
@@ -60,9 +61,26 @@ describe('clusterCounts', () => {
       runningTasksCount: 1,
       pendingTasksCount: 3,
       nodeGroups: [
-        { name: 'general', desiredSize: 2, currentSize: 2, capacityProviderReservation: 150 },
+        { name: 'general', desiredSize: 2, currentSize: 2 },
         { name: 'edge', currentSize: 1 },
       ],
+    });
+  });
+
+  test('a group with managed scaling takes its size, reservation and last decision from the scaling decision, not from the spec', () => {
+    const lastScalingDecision = { direction: 'out' as const, from: 2, to: 3, reason: 'reservation 150%', time: '2026-01-01T00:00:00Z' };
+    const counts = clusterCounts(
+      cluster,
+      { instances: [instance('demo-general-0', 'general')], services: [], tasks: [] },
+      new Map([['general', { desiredSize: 3, capacityProviderReservation: 150, instancesNeeded: 3, lastScalingDecision }]]),
+    );
+    expect(counts.nodeGroups[0]).toEqual({
+      name: 'general',
+      desiredSize: 3,
+      currentSize: 1,
+      capacityProviderReservation: 150,
+      instancesNeeded: 3,
+      lastScalingDecision,
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { Cluster, ClusterStatus, ContainerInstance, Service, Task } from '../../api';
 import type { DesiredCondition } from '../shared/conditions';
 import { desiredSizeOf, isManagedNodeGroup, type NodeGroupPlan } from './node-group-plan';
+import type { ScalingStatus } from './scaling';
 
 /** What the cluster holds: its instances, services and tasks (those whose spec.cluster names it). */
 export interface ClusterContents {
@@ -23,22 +24,22 @@ export function isRegistered(instance: ContainerInstance): boolean {
 
 /**
  * The counts of a cluster's status. Per node group, currentSize is the registered instances of the
- * group and desiredSize (managed groups only) the size it is driven to; fields other writers keep in
- * a node group's entry (capacityProviderReservation) are carried over.
+ * group and desiredSize (managed groups only) the size it is driven to: scaling.desiredSize, or for a
+ * group with managed scaling the size in its `scaling` entry, which brings the reservation and the
+ * last decision along.
  */
-export function clusterCounts(cluster: Cluster, contents: ClusterContents): ClusterCounts {
+export function clusterCounts(cluster: Cluster, contents: ClusterContents, scaling: ReadonlyMap<string, ScalingStatus> = new Map()): ClusterCounts {
   const registered = contents.instances.filter(isRegistered);
-  const previous = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
   return {
     registeredContainerInstancesCount: registered.length,
     activeServicesCount: contents.services.filter((service) => !service.metadata.deletionTimestamp).length,
     runningTasksCount: contents.tasks.filter((task) => task.status?.lastStatus === 'RUNNING').length,
     pendingTasksCount: contents.tasks.filter((task) => pendingStatuses.includes(task.status?.lastStatus)).length,
     nodeGroups: (cluster.spec.nodeGroups ?? []).map((group) => ({
-      ...previous.get(group.name),
       name: group.name,
       ...(isManagedNodeGroup(group) ? { desiredSize: desiredSizeOf(group) } : {}),
       currentSize: registered.filter((instance) => instance.spec.nodeGroup === group.name).length,
+      ...scaling.get(group.name),
     })),
   };
 }

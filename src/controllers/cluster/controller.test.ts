@@ -1,7 +1,7 @@
 import { clusters, containerInstances, services, tasks, validatorFor, type Cluster, type ContainerInstance, type Task } from '../../api';
 import { Manager } from '../../runtime/manager';
 import { silentLogger } from '../../runtime/logger';
-import { events } from '../../store/builtin-types';
+import { controllerRevisions, events } from '../../store/builtin-types';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addClusterController, clusterFinalizer } from './controller';
@@ -265,5 +265,160 @@ describe('Cluster controller (embedded store)', () => {
     await store.delete(containerInstances, ns, 'edge-host-1');
     await eventually(async () => (await clusterNow()) === undefined, 'the cluster to go');
     expect(hosts.running.size).toBe(0);
+  });
+  describe('managed scaling', () => {
+    const scaled = (managedScaling: Record<string, unknown>) =>
+      general(1, { instanceType: { cpu: 2048, memory: 1024 }, scaling: { minSize: 1, maxSize: 5, desiredSize: 1 }, managedScaling });
+
+    async function registerRevision(): Promise<void> {
+      await store.create(controllerRevisions, {
+        apiVersion: 'apps/v1',
+        kind: 'ControllerRevision',
+        metadata: { name: 'web-1', namespace: ns },
+        revision: 1,
+        data: { family: 'web', spec: { networkMode: 'bridge', containerDefinitions: [{ name: 'web', image: 'web', memory: 512, essential: true }] } },
+      } as KubeObject);
+    }
+
+    async function waitingTask(name: string): Promise<void> {
+      await store.create(tasks, {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'Task',
+        metadata: { name, namespace: ns },
+        spec: { cluster: 'demo', taskDefinition: 'web:1', group: 'service:web' },
+      } as KubeObject);
+      await setTaskStatus(name, 'PROVISIONING');
+    }
+
+    const groupStatus = async () => (await clusterNow())?.status?.nodeGroups?.find((entry) => entry.name === 'general');
+
+    test('scales out for waiting tasks and back in once they are gone, keeping the size in status, not in the spec', async () => {
+      await registerRevision();
+      await store.create(clusters, clusterManifest([scaled({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0 })]));
+      await eventually(async () => (await instanceNames()).length === 1 && (await ready())?.status === 'True', 'the starting instance');
+
+      // 3 tasks of 512 MiB wait; 2 fit an instance of 1024 MiB: 2 instances are needed, 1 runs.
+      for (const name of ['web-a', 'web-b', 'web-c']) await waitingTask(name);
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-0,demo-general-1', '2 instances');
+      expect(await groupStatus()).toMatchObject({ desiredSize: 2, lastScalingDecision: { direction: 'out', from: 1, to: 2 } });
+      expect(await eventMessages()).toContain(
+        'scaled node group general out from 1 to 2 instances: reservation 200% (2 instances needed, 1 running), target 100%',
+      );
+      expect((await clusterNow())?.spec.nodeGroups?.[0].scaling?.desiredSize).toBe(1);
+      // The gauges are set as each reconcile looks: the one after the launch sees 2.
+      await eventually(
+        async () =>
+          (await manager.registry.getSingleMetricAsString('berth_capacity_provider_instances')).includes(
+            'berth_capacity_provider_instances{namespace="team-a",cluster="demo",capacity_provider="general",state="ACTIVE"} 2',
+          ),
+        'the instance gauge at 2 ACTIVE',
+      );
+
+      for (const name of ['web-a', 'web-b', 'web-c']) await store.delete(tasks, ns, name);
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-0', 'back to minSize');
+      expect(await groupStatus()).toMatchObject({ desiredSize: 1, lastScalingDecision: { direction: 'in', from: 2, to: 1 } });
+      expect(await eventMessages()).toContain(
+        'scaled node group general in from 2 to 1 instances: reservation 0% (0 instances needed, 2 running), target 100%',
+      );
+    });
+
+    test('a restarted controller keeps the size it scaled to (status), not the starting size of the spec', async () => {
+      await registerRevision();
+      await store.create(clusters, clusterManifest([scaled({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600 })]));
+      for (const name of ['web-a', 'web-b', 'web-c']) await waitingTask(name);
+      await eventually(async () => (await instanceNames()).length === 2 && (await groupStatus())?.desiredSize === 2, '2 instances');
+      // The tasks go: the reservation is low, and the hour-long cooldown starts.
+      for (const name of ['web-a', 'web-b', 'web-c']) await store.delete(tasks, ns, name);
+      const lowSince = await eventually(async () => (await groupStatus())?.lowReservationSince, 'the cooldown to start');
+
+      await stopManager();
+      startManager();
+      await eventually(async () => hosts.running.size === 2, 'the restarted controller to launch the hosts it finds');
+      await eventually(async () => (await ready())?.status === 'True', 'Ready');
+      expect((await instances()).map((instance) => [instance.metadata.name, instance.spec.status])).toEqual([
+        ['demo-general-0', 'ACTIVE'],
+        ['demo-general-1', 'ACTIVE'],
+      ]);
+      expect(await groupStatus()).toMatchObject({ desiredSize: 2, lowReservationSince: lowSince, lastScalingDecision: { direction: 'out', from: 1, to: 2 } });
+    });
+
+    test('an instance that runs only a DAEMON task is scaled in: daemon tasks keep no instance', async () => {
+      await registerRevision();
+      await store.create(services, {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'Service',
+        metadata: { name: 'exporter', namespace: ns },
+        spec: { cluster: 'demo', taskDefinition: 'web', schedulingStrategy: 'DAEMON' },
+      } as KubeObject);
+      await store.create(
+        clusters,
+        clusterManifest([
+          general(2, {
+            instanceType: { cpu: 2048, memory: 1024 },
+            scaling: { minSize: 1, maxSize: 5, desiredSize: 2 },
+            managedScaling: { instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600 },
+          }),
+        ]),
+      );
+      await eventually(async () => (await instanceNames()).length === 2, 'the 2 starting instances');
+      const daemonTask = async (name: string, instance: string) => {
+        await store.create(tasks, {
+          apiVersion: 'berth.dev/v1alpha1',
+          kind: 'Task',
+          metadata: { name, namespace: ns },
+          spec: { cluster: 'demo', taskDefinition: 'web:1', containerInstance: instance, group: 'service:exporter' },
+        } as KubeObject);
+        await setTaskStatus(name, 'RUNNING');
+      };
+      await daemonTask('exporter-0', 'demo-general-0');
+      await daemonTask('exporter-1', 'demo-general-1');
+      await bindTask('web-a', 'demo-general-0', 'RUNNING');
+      // The controller has seen the tasks: web-a needs demo-general-0; the daemon tasks need nothing.
+      await eventually(
+        async () => (await groupStatus())?.instancesNeeded === 1 && (await groupStatus())?.lowReservationSince !== undefined,
+        'the reservation low: 1 instance needed',
+      );
+      const cluster = (await clusterNow())!;
+      await store.update(clusters, {
+        ...cluster,
+        spec: {
+          nodeGroups: [
+            general(2, {
+              instanceType: { cpu: 2048, memory: 1024 },
+              scaling: { minSize: 1, maxSize: 5, desiredSize: 2 },
+              managedScaling: { instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0 },
+            }),
+          ],
+        },
+      });
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-0', 'demo-general-1 and its daemon task to go');
+    });
+
+    test('keeps headroom under targetCapacity 50, waits out the cooldown, then removes only the instance without tasks', async () => {
+      const withSettings = async (managedScaling: Record<string, unknown>) => {
+        const cluster = (await clusterNow())!;
+        await store.update(clusters, { ...cluster, spec: { nodeGroups: [scaled(managedScaling)] } });
+      };
+      await registerRevision();
+      await store.create(clusters, clusterManifest([scaled({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600, targetCapacity: 50 })]));
+      await eventually(async () => (await instanceNames()).length === 1, 'the starting instance');
+      // One task on the starting instance: M = 1, and targetCapacity 50 keeps as many spare: 2 instances.
+      await bindTask('web-a', 'demo-general-0', 'RUNNING');
+      await eventually(async () => (await groupStatus())?.desiredSize === 2 && (await instanceNames()).length === 2, 'a spare instance');
+      expect(await groupStatus()).toMatchObject({ capacityProviderReservation: 50, instancesNeeded: 1 });
+
+      // The task moves to the newer instance; at targetCapacity 100 one instance is enough, but the cooldown is an hour.
+      // (Stopped first: two tasks at once would need 2 instances, and at targetCapacity 50 that is 4.)
+      await setTaskStatus('web-a', 'STOPPED');
+      await bindTask('web-b', 'demo-general-1', 'RUNNING');
+      await withSettings({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 3600, targetCapacity: 100 });
+      await eventually(async () => (await groupStatus())?.lowReservationSince !== undefined, 'the cooldown to start');
+      expect(await instanceNames()).toEqual(['demo-general-0', 'demo-general-1']);
+
+      // Without a cooldown it scales in: the empty demo-general-0 goes, demo-general-1 and its task stay.
+      await withSettings({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0, targetCapacity: 100 });
+      await eventually(async () => (await instanceNames()).join() === 'demo-general-1', 'the empty instance to go');
+      expect(await groupStatus()).toMatchObject({ desiredSize: 1, currentSize: 1 });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { clusters, containerInstances, services, tasks, type Cluster, type ContainerInstance, type Service, type Task } from '../../api';
+import { clusters, containerInstances, services, tasks, type Cluster, type ClusterStatus, type ContainerInstance, type Service, type Task } from '../../api';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import { MutationCache } from '../../runtime/mutation-cache';
 import { settleAll } from '../../runtime/concurrency';
@@ -10,12 +10,28 @@ import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../../store/object-store';
 import { DesiredCondition, setConditions } from '../shared/conditions';
 import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
-import { tasksByInstance } from '../placement';
+import { FirstFitScheduler, isAdmitted, tasksByInstance, type Scheduler } from '../placement';
+import { controllerRevisions } from '../../store/builtin-types';
+import { specOfTask } from '../taskdefinition/revision-lookup';
+import type { ControllerRevision } from '../taskdefinition/revisions';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
 import { clusterCounts, deletingCondition, readyCondition, type ClusterContents, type PlannedChange } from './cluster-status';
 import { noopInstanceProviders, type InstanceProviders } from './instance-provider';
 import { LaunchedInstances } from './launched-instances';
 import {
+  capacityProviderMetrics,
+  decideScaling,
+  groupDemand,
+  instancesByState,
+  isScalingNodeGroup,
+  waitingTasksByGroup,
+  type CapacityProviderMetrics,
+  type ScalingDecision,
+  type ScalingNodeGroup,
+  type ScalingStatus,
+} from './scaling';
+import {
+  desiredSizeOf,
   drainedInstance,
   isLaunchedBy,
   isManagedNodeGroup,
@@ -23,6 +39,7 @@ import {
   planRetiredInstances,
   reactivatedInstance,
   type RetirementCause,
+  type TasksByInstance,
 } from './node-group-plan';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 
@@ -35,7 +52,12 @@ export interface ClusterControllerDeps {
   containerInstances: SharedInformer<ContainerInstance>;
   tasks: SharedInformer<Task>;
   services: SharedInformer<Service>;
+  /** Task definition revisions: what a waiting task needs, for managed scaling. */
+  revisions: SharedInformer<ControllerRevision>;
   providers: InstanceProviders;
+  /** Whether a waiting task could run on a new instance of a group; first-fit by default. */
+  scheduler?: Scheduler;
+  metrics?: CapacityProviderMetrics;
   /** How often a change of task counts alone is written to a cluster's status. Default 5 s. */
   taskCountsReportIntervalMs?: number;
   now?: () => Date;
@@ -69,8 +91,11 @@ export class ClusterReconciler {
   /** Instances created or deleted that the informer does not show yet. */
   private readonly expectations = new Expectations();
 
+  private readonly scheduler: Scheduler;
+
   constructor(private readonly deps: ClusterControllerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.scheduler = deps.scheduler ?? new FirstFitScheduler();
     this.launched = new LaunchedInstances(deps.providers);
     this.clusters = new MutationCache(deps.clusters);
     this.taskIndex = new TaskIndex(deps.tasks);
@@ -87,6 +112,7 @@ export class ClusterReconciler {
     if (!cluster) {
       await this.launched.sync(formatKey(key), []);
       this.lastWrite.delete(formatKey(key));
+      this.deps.metrics?.forget(key.namespace ?? '', key.name);
       return;
     }
     const contents = this.contentsOf(cluster);
@@ -101,22 +127,128 @@ export class ClusterReconciler {
     }
 
     const onInstances = tasksByInstance(contents.tasks);
+    // Managed termination protection ignores DAEMON tasks, as ECS does: every instance runs one, so they
+    // would keep every instance, and their service stops them on an instance that drains anyway.
+    const protectedBy = tasksByInstance(contents.tasks, (task) => !this.isDaemonTask(task));
     const managedGroups = (cluster.spec.nodeGroups ?? []).filter(isManagedNodeGroup);
+    const ofGroup = (name: string) => launched.filter((instance) => instance.spec.nodeGroup === name);
+    const scaling = this.decideScaling(cluster, managedGroups.filter(isScalingNodeGroup), contents.tasks, onInstances, ofGroup);
+    const scaled = await this.writeScalingDecisions(cluster, scaling, context);
+    if (!scaled) return { requeue: true };
+    const current = scaled.cluster;
     const changes: PlannedChange[] = managedGroups.map((group) => ({
       subject: `node group ${group.name}`,
-      plan: planNodeGroupInstances(
-        cluster,
-        group,
-        launched.filter((instance) => instance.spec.nodeGroup === group.name),
-        onInstances,
-      ),
+      plan: planNodeGroupInstances(current, group, ofGroup(group.name), protectedBy, scaling.get(group.name)?.status.desiredSize ?? desiredSizeOf(group)),
     }));
     const wanted = new Set(managedGroups.map((group) => group.name));
     const orphaned = launched.filter((instance) => !wanted.has(instance.spec.nodeGroup ?? ''));
     if (orphaned.length > 0) changes.push({ subject: 'removed node groups', plan: planRetiredInstances(orphaned, 'node-group-removed', onInstances) });
 
-    for (const change of changes) await this.carryOut(cluster, change, context);
-    return this.writeStatus(cluster, contents, readyCondition(cluster.metadata.generation, changes));
+    for (const change of changes) await this.carryOut(current, change, context);
+    const written = await this.writeStatus(current, contents, readyCondition(current.metadata.generation, changes), scaling);
+    return soonest([written?.requeueAfterMs, ...[...scaling.values()].map((decision) => decision.requeueAfterMs)]);
+  }
+
+  /**
+   * Managed scaling, one decision per group whose managedScaling is ENABLED, from the group's stored
+   * status entry, its instances and the tasks placed on it and waiting for it.
+   */
+  private decideScaling(
+    cluster: Cluster,
+    groups: ScalingNodeGroup[],
+    clusterTasks: readonly Task[],
+    onInstances: TasksByInstance,
+    ofGroup: (name: string) => ContainerInstance[],
+  ): Map<string, ScalingDecision> {
+    const now = this.now();
+    const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
+    const constraintsOf = (task: Task) => this.serviceOf(task)?.spec.placementConstraints ?? [];
+    const waiting = waitingTasksByGroup(cluster, groups, clusterTasks, { specOf, constraintsOf, scheduler: this.scheduler });
+    const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
+    const decisions = new Map<string, ScalingDecision>();
+    for (const group of groups) {
+      const { managedScaling: settings, scaling: bounds } = group;
+      const instances = ofGroup(group.name);
+      decisions.set(
+        group.name,
+        decideScaling({
+          nodeGroup: group.name,
+          settings: {
+            targetCapacity: settings.targetCapacity,
+            bounds: {
+              minSize: bounds.minSize,
+              maxSize: bounds.maxSize,
+              minimumScalingStepSize: settings.minimumScalingStepSize,
+              maximumScalingStepSize: settings.maximumScalingStepSize,
+            },
+            scaleInCooldownSeconds: settings.scaleInCooldownSeconds,
+          },
+          startingSize: desiredSizeOf(group),
+          stored: stored.get(group.name),
+          demand: groupDemand(group, instances, onInstances, waiting.get(group.name) ?? [], { specOf, isDaemonTask: (task) => this.isDaemonTask(task) }, now),
+          now,
+        }),
+      );
+    }
+    this.deps.metrics?.observe(
+      cluster.metadata.namespace ?? '',
+      cluster.metadata.name,
+      groups.map((group) => ({
+        capacityProvider: group.name,
+        reservation: decisions.get(group.name)!.status.capacityProviderReservation ?? 100,
+        instances: instancesByState(group, ofGroup(group.name), now),
+      })),
+    );
+    return decisions;
+  }
+
+  /**
+   * A scaling decision is written to status before any instance is launched or drained for it, and its
+   * Event recorded after: the size lives in status only, so acting on a decision that was never stored
+   * would leave instances the next reconcile reads as surplus. A conflict returns undefined: the
+   * reconcile is made again from the newer object, without having acted or spoken.
+   */
+  private async writeScalingDecisions(
+    cluster: Cluster,
+    scaling: ReadonlyMap<string, ScalingDecision>,
+    context: ReconcileContext,
+  ): Promise<{ cluster: Cluster } | undefined> {
+    const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
+    const decided = (status: ScalingStatus) => ({
+      desiredSize: status.desiredSize,
+      lowReservationSince: status.lowReservationSince,
+      lastScalingDecision: status.lastScalingDecision,
+    });
+    const changed = [...scaling].filter(([name, decision]) => {
+      const entry = stored.get(name);
+      return !entry || !semanticallyEqual(decided(decision.status), decided(entry));
+    });
+    if (changed.length === 0) return { cluster };
+    const status = { ...cluster.status, nodeGroups: nodeGroupEntries(cluster, scaling) };
+    let written: Cluster;
+    try {
+      written = await this.deps.store.updateStatus(clusters, { ...cluster, status });
+    } catch (error) {
+      if (isStoreError(error, 'Conflict')) return undefined;
+      throw error;
+    }
+    this.clusters.mutated(written);
+    for (const [, decision] of changed) {
+      for (const effect of decision.effects) {
+        context.log.info('managed scaling', { message: effect.message });
+        await this.deps.events.event(written, effect.kind, effect.reason, effect.message);
+      }
+    }
+    return { cluster: written };
+  }
+
+  private isDaemonTask(task: Task): boolean {
+    return this.serviceOf(task)?.spec.schedulingStrategy === 'DAEMON';
+  }
+
+  private serviceOf(task: Task): Service | undefined {
+    const group = task.spec.group ?? '';
+    return group.startsWith('service:') ? this.deps.services.get(task.metadata.namespace, group.slice('service:'.length)) : undefined;
   }
 
   private async finalize(
@@ -220,20 +352,22 @@ export class ClusterReconciler {
    * its report frequency:
    *   e.g. interval 5 s, 1,000 tasks starting over 20 s: 5 writes, not 2,000.
    */
-  private async writeStatus(cluster: Cluster, contents: ClusterContents, ready: DesiredCondition): Promise<ReconcileResult | void> {
+  private async writeStatus(
+    cluster: Cluster,
+    contents: ClusterContents,
+    ready: DesiredCondition,
+    scaling: ReadonlyMap<string, ScalingDecision> = new Map(),
+  ): Promise<ReconcileResult | void> {
     const key = formatKey(keyOf(cluster));
     const current = cluster.status ?? {};
     const next = {
       ...current,
-      ...clusterCounts(cluster, contents),
+      ...clusterCounts(cluster, contents, scalingStatuses(scaling)),
       observedGeneration: cluster.metadata.generation,
       conditions: setConditions(current.conditions, [ready], this.now()),
     };
     if (semanticallyEqual(next, current)) return;
-    const onlyTaskCounts = semanticallyEqual(
-      { ...next, runningTasksCount: 0, pendingTasksCount: 0 },
-      { ...current, runningTasksCount: 0, pendingTasksCount: 0 },
-    );
+    const onlyTaskCounts = semanticallyEqual(withoutTaskCounts(next), withoutTaskCounts(current));
     const intervalMs = this.deps.taskCountsReportIntervalMs ?? 5_000;
     const sinceLastMs = this.now().getTime() - (this.lastWrite.get(key) ?? -Infinity);
     if (onlyTaskCounts && sinceLastMs < intervalMs) return { requeueAfterMs: intervalMs - sinceLastMs };
@@ -241,6 +375,35 @@ export class ClusterReconciler {
     this.clusters.mutated(written);
     this.lastWrite.set(key, this.now().getTime());
   }
+}
+
+/** The managed-scaling fields of each scaling group's status entry. */
+function scalingStatuses(scaling: ReadonlyMap<string, ScalingDecision>): Map<string, ScalingStatus> {
+  return new Map([...scaling].map(([name, decision]) => [name, decision.status]));
+}
+
+/** The node group entries with the scaling decisions in, everything else as stored (what clusterCounts writes later). */
+function nodeGroupEntries(cluster: Cluster, scaling: ReadonlyMap<string, ScalingDecision>): NonNullable<Cluster['status']>['nodeGroups'] {
+  const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
+  return (cluster.spec.nodeGroups ?? []).map((group) => ({ ...stored.get(group.name), name: group.name, ...scaling.get(group.name)?.status }));
+}
+
+/**
+ * Status with what changes with every task set aside: the task counts, and each node group's
+ * reservation and instances needed (the decisions they lead to are written at once, by writeScalingDecisions).
+ */
+function withoutTaskCounts(status: ClusterStatus): ClusterStatus {
+  return {
+    ...status,
+    runningTasksCount: 0,
+    pendingTasksCount: 0,
+    nodeGroups: status.nodeGroups?.map(({ capacityProviderReservation: _reservation, instancesNeeded: _needed, ...entry }) => entry),
+  };
+}
+
+function soonest(delays: (number | undefined)[]): ReconcileResult | undefined {
+  const set = delays.filter((delay): delay is number => delay !== undefined);
+  return set.length > 0 ? { requeueAfterMs: Math.min(...set) } : undefined;
 }
 
 /**
@@ -252,7 +415,7 @@ export function addClusterController(
   manager: Manager,
   namespace?: string,
   providers: InstanceProviders = noopInstanceProviders,
-  options: Pick<ClusterControllerDeps, 'taskCountsReportIntervalMs'> = {},
+  options: Pick<ClusterControllerDeps, 'taskCountsReportIntervalMs' | 'scheduler'> = {},
 ): void {
   const informer = <T extends KubeObject>(type: ResourceType) => manager.informerFor<T>(type, namespace);
   const deps: ClusterControllerDeps = {
@@ -262,7 +425,9 @@ export function addClusterController(
     containerInstances: informer<ContainerInstance>(containerInstances),
     tasks: informer<Task>(tasks),
     services: informer<Service>(services),
+    revisions: informer<ControllerRevision>(controllerRevisions),
     providers,
+    metrics: capacityProviderMetrics(manager.registry),
     ...options,
   };
   const reconciler = new ClusterReconciler(deps);
@@ -277,10 +442,15 @@ export function addClusterController(
         old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp ||
         old.status?.status !== next.status?.status,
     })
-    // Tasks matter to a cluster as they start, stop or land on an instance (its counts, termination
-    // protection); a second's batching turns a rollout's thousands of task changes into a few reconciles.
+    // Tasks matter to a cluster as they start, stop, wait or land on an instance (its counts, termination
+    // protection, the demand managed scaling meets); a second's batching turns a rollout's thousands of
+    // task changes into a few reconciles.
     .watch(deps.tasks, clusterOf, {
-      update: (old, next) => old.status?.lastStatus !== next.status?.lastStatus || old.spec.containerInstance !== next.spec.containerInstance,
+      update: (old, next) =>
+        old.status?.lastStatus !== next.status?.lastStatus ||
+        old.spec.containerInstance !== next.spec.containerInstance ||
+        old.spec.desiredStatus !== next.spec.desiredStatus ||
+        isAdmitted(old) !== isAdmitted(next),
       delayMs: 1_000,
     })
     .watch(deps.services, clusterOf);

@@ -83,8 +83,9 @@ function activeTaskCount(instance: ContainerInstance, tasksByInstance: TasksByIn
 }
 
 /**
- * Plans one managed node group towards its desired size. `existing` are the instances the cluster
- * launched for this group, including any still being deleted (they keep their name taken).
+ * Plans one managed node group towards `desiredSize` (scaling.desiredSize, or the size managed scaling
+ * decided). `existing` are the instances the cluster launched for this group, including any still
+ * being deleted (they keep their name taken).
  *
  * Scale-out takes the lowest free indexes. Scale-in retires the instances the group can best spare:
  * those already DRAINING, then those without tasks, then the highest index. Each is drained first, so
@@ -97,9 +98,10 @@ export function planNodeGroupInstances(
   group: ManagedNodeGroup,
   existing: readonly ContainerInstance[],
   tasksByInstance: TasksByInstance,
+  desiredSize: number = desiredSizeOf(group),
 ): NodeGroupPlan {
   const members = existing.filter((instance) => !instance.metadata.deletionTimestamp);
-  const surplus = members.length - desiredSizeOf(group);
+  const surplus = members.length - desiredSize;
   const prefix = instanceNamePrefix(cluster.metadata.name, group.name);
   const victims = surplus > 0 ? rankForRetirement(members, prefix, tasksByInstance).slice(0, surplus) : [];
   const plan = retire(victims, 'scale-in', group.managedTerminationProtection ?? 'ENABLED', tasksByInstance);
@@ -177,7 +179,8 @@ function indexOf(instance: ContainerInstance, prefix: string): number | undefine
   return /^(0|[1-9][0-9]*)$/.test(suffix) ? Number(suffix) : undefined;
 }
 
-function newInstance(cluster: Cluster, group: ManagedNodeGroup, index: number): ContainerInstance {
+/** The ContainerInstance of a new instance of `group` at `index`, as it is created. */
+export function newInstance(cluster: Cluster, group: ManagedNodeGroup, index: number): ContainerInstance {
   const zones = group.availabilityZones ?? [];
   return {
     apiVersion: 'berth.dev/v1alpha1',

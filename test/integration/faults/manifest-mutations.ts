@@ -126,7 +126,6 @@ const unsupportedFields: Record<FuzzKind, [Segment[], Json][]> = {
   Cluster: [
     [['spec', 'fargateProfiles'], [{ name: 'fp', selectors: [{ namespace: 'default' }] }]],
     [['spec', 'defaultCapacityProviderStrategy'], [{ capacityProvider: 'general', weight: 1 }]],
-    [['spec', 'nodeGroups', 0, 'managedScaling'], { status: 'ENABLED', targetCapacity: 100 }],
   ],
   TaskDefinition: [
     [['spec', 'executionRoleArn'], 'arn:aws:iam::123456789012:role/exec'],
