@@ -405,6 +405,8 @@ describe('Cluster controller (embedded store)', () => {
       // One task on the starting instance: M = 1, and targetCapacity 50 keeps as many spare: 2 instances.
       await bindTask('web-a', 'demo-general-0', 'RUNNING');
       await eventually(async () => (await groupStatus())?.desiredSize === 2 && (await instanceNames()).length === 2, 'a spare instance');
+      // The reservation alone is reported at most every taskCountsReportIntervalMs, after the decision itself.
+      await eventually(async () => (await groupStatus())?.capacityProviderReservation === 50, 'reservation 50 %');
       expect(await groupStatus()).toMatchObject({ capacityProviderReservation: 50, instancesNeeded: 1 });
 
       // The task moves to the newer instance; at targetCapacity 100 one instance is enough, but the cooldown is an hour.
