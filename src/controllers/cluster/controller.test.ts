@@ -420,6 +420,8 @@ describe('Cluster controller (embedded store)', () => {
       // Without a cooldown it scales in: the empty demo-general-0 goes, demo-general-1 and its task stay.
       await withSettings({ instanceWarmupPeriod: 0, scaleInCooldownSeconds: 0, targetCapacity: 100 });
       await eventually(async () => (await instanceNames()).join() === 'demo-general-1', 'the empty instance to go');
+      // The decision is written before the instance goes; the size it leaves is reported by the next reconcile.
+      await eventually(async () => (await groupStatus())?.currentSize === 1, 'the status to count 1 instance');
       expect(await groupStatus()).toMatchObject({ desiredSize: 1, currentSize: 1 });
     });
   });
