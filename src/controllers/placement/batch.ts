@@ -19,8 +19,11 @@ export function placeBatch(scheduler: Scheduler, requests: readonly BatchRequest
   const working = candidates.map((c) => ({ ...c, remaining: { ...c.remaining }, tasks: [...c.tasks] }));
   const byName = new Map(working.map((c) => [c.instance.metadata.name, c]));
   return requests.map(({ task, pinnedTo, ...request }) => {
-    const pool = pinnedTo === undefined ? working : working.filter((c) => c.instance.metadata.name === pinnedTo);
+    const pool = working.filter((c) => (pinnedTo === undefined || c.instance.metadata.name === pinnedTo) && ofCapacityProvider(c, request.capacityProvider));
     if (pinnedTo !== undefined && pool.length === 0) return { reason: `container instance ${pinnedTo} not found` };
+    if (request.capacityProvider !== undefined && pool.length === 0) {
+      return { reason: `No Container Instances were found in capacity provider ${request.capacityProvider}` };
+    }
     const decision = scheduler.place({ ...request, candidates: pool });
     if ('instance' in decision) {
       const chosen = byName.get(decision.instance)!;
@@ -37,6 +40,10 @@ export function placeBatch(scheduler: Scheduler, requests: readonly BatchRequest
     }
     return decision;
   });
+}
+
+function ofCapacityProvider(candidate: PlacementCandidate, capacityProvider: string | undefined): boolean {
+  return capacityProvider === undefined || candidate.instance.spec.nodeGroup === capacityProvider;
 }
 
 /** The task as it will be once bound: on the instance, admitted, holding its share. */

@@ -22,6 +22,11 @@ export interface PlacementCandidate {
 
 export interface PlacementRequest {
   requirements: TaskRequirements;
+  /**
+   * The node group (capacity provider) the task was given, when its capacity provider strategy chose
+   * one: only that group's instances are candidates. Undefined: any instance of the cluster.
+   */
+  capacityProvider?: string;
   /** The task's group, e.g. `service:web`: what distinctInstance keeps apart. */
   group: string | undefined;
   placementConstraints: readonly PlacementConstraint[];
