@@ -5,7 +5,8 @@ import { convergenceOnKube, convergenceOnMemory } from './convergence';
 import { dockerLaunch } from './docker';
 import { growth } from './growth';
 import { memory } from './memory';
+import { placement } from './placement';
 import { rollingUpdate } from './rolling-update';
 
 /** Every case, in the order a full run takes them. */
-export const cases: BenchCase[] = [convergenceOnKube, convergenceOnMemory, growth, rollingUpdate, churnLatency, apiEconomy, memory, dockerLaunch];
+export const cases: BenchCase[] = [convergenceOnKube, convergenceOnMemory, growth, rollingUpdate, churnLatency, apiEconomy, memory, dockerLaunch, placement];

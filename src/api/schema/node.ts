@@ -35,6 +35,9 @@ export interface OptionalOldSelfRule<Self> extends RuleBase<Self> {
 
 export type Rule<Self> = PlainRule<Self> | OptionalOldSelfRule<Self>;
 
+/** A check of a value CEL cannot state; see `Schema.withAdmissionCheck`. */
+export type AdmissionCheck<Self> = (self: Self) => string | undefined;
+
 export function rule<Self>(definition: Rule<Self>): Rule<Self> {
   return definition;
 }
@@ -57,6 +60,7 @@ export abstract class Schema<Out, In = Out> {
   declare readonly _in: In;
   protected description?: string;
   protected rules: Rule<Out>[] = [];
+  protected admissionChecks: AdmissionCheck<Out>[] = [];
 
   protected abstract readonly type: SchemaType;
 
@@ -70,6 +74,17 @@ export abstract class Schema<Out, In = Out> {
   withRules(...rules: Rule<Out>[]): this {
     const copy = this.copy();
     copy.rules = [...this.rules, ...rules];
+    return copy;
+  }
+
+  /**
+   * A check CEL cannot express (parsing the cluster query language): not in the CRD, so the API
+   * server runs it through Berth's validating admission webhook, which calls the same validator as
+   * the embedded store. Returns the problem, or undefined when the value is fine.
+   */
+  withAdmissionCheck(check: AdmissionCheck<Out>): this {
+    const copy = this.copy();
+    copy.admissionChecks = [...this.admissionChecks, check];
     return copy;
   }
 
@@ -100,6 +115,10 @@ export abstract class Schema<Out, In = Out> {
     if (context.errors.length > errorsBefore) return;
     for (const r of this.rules) {
       if (runsOn(r, oldValue) && !evaluate(r, value as Out, oldValue as Out | undefined)) context.errors.push(ruleError(r, path, this.type, value as Out));
+    }
+    for (const check of this.admissionChecks) {
+      const problem = check(value as Out);
+      if (problem !== undefined) context.errors.push(fieldError.invalid(path, value, problem));
     }
   }
 

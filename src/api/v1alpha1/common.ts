@@ -1,4 +1,5 @@
 /** Schema pieces shared by several kinds. */
+import { clusterQueryProblem } from '../cluster-query';
 import { rule, s, type Infer, type Rule } from '../schema';
 
 const dnsLabelPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -77,7 +78,10 @@ export const capacityProviderStrategy = () =>
     );
 
 export const placementExpression = () =>
-  s.string({ minLength: 1, maxLength: 2000 }).describe('A cluster query language expression, e.g. `attribute:ecs.availability-zone in [zone-a, zone-b]`.');
+  s
+    .string({ minLength: 1, maxLength: 2000 })
+    .describe('A cluster query language expression, e.g. `attribute:ecs.availability-zone in [zone-a, zone-b]`.')
+    .withAdmissionCheck(clusterQueryProblem);
 
 /** A scheduling decision about where tasks may go; shared by Service and TaskDefinition. */
 export const placementConstraint = (types: readonly ('distinctInstance' | 'memberOf')[]) =>
@@ -102,6 +106,55 @@ export const placementConstraint = (types: readonly ('distinctInstance' | 'membe
         check: (self) => self.type !== 'distinctInstance' || self.expression === undefined,
       }),
     );
+
+/** A placement strategy step of a Service or a RunTask (Task). */
+const placementStrategy = s
+  .object({
+    type: s.enum(['binpack', 'spread', 'random']).describe('binpack: fill the instance with the least of field left; spread: balance over field; random.'),
+    field: s
+      .string({ minLength: 1, maxLength: 255 })
+      .describe('binpack: cpu or memory; spread: instanceId (or host) or an attribute such as attribute:ecs.availability-zone.')
+      .optional(),
+  })
+  .withRules(
+    rule({
+      cel: "self.type != 'binpack' || (has(self.field) && self.field in ['cpu', 'memory'])",
+      message: 'binpack needs field cpu or memory',
+      fieldPath: '.field',
+      check: (self) => self.type !== 'binpack' || self.field === 'cpu' || self.field === 'memory',
+    }),
+    rule({
+      cel: "self.type != 'spread' || has(self.field)",
+      message: 'spread needs a field, e.g. instanceId or attribute:ecs.availability-zone',
+      fieldPath: '.field',
+      reason: 'FieldValueRequired',
+      check: (self) => self.type !== 'spread' || self.field !== undefined,
+    }),
+    rule({
+      cel: "self.type != 'random' || !has(self.field)",
+      message: 'random takes no field',
+      fieldPath: '.field',
+      reason: 'FieldValueForbidden',
+      check: (self) => self.type !== 'random' || self.field === undefined,
+    }),
+    rule({
+      cel: "self.type != 'spread' || !has(self.field) || self.field in ['instanceId', 'host'] || self.field.startsWith('attribute:')",
+      message: 'spread takes instanceId, host, or an attribute as attribute:NAME (e.g. attribute:ecs.availability-zone)',
+      fieldPath: '.field',
+      check: (self) =>
+        self.type !== 'spread' || self.field === undefined || self.field === 'instanceId' || self.field === 'host' || self.field.startsWith('attribute:'),
+    }),
+  );
+
+export const placementStrategies = () =>
+  s
+    .array(placementStrategy, { maxItems: 5 })
+    .describe(
+      'How instances are chosen, applied in order (e.g. spread over zones, then binpack on memory); ties pass to the next. Default: spread over ecs.availability-zone then instanceId for a service, random for a standalone task.',
+    );
+
+export const placementConstraints = () =>
+  s.array(placementConstraint(['distinctInstance', 'memberOf']), { maxItems: 10 }).describe('Rules every placement must satisfy.');
 
 /** How a manifest uses a feature, in CEL and in TypeScript alike. */
 export interface FeatureUse<Self> {

@@ -12,7 +12,8 @@ import {
   notSupportedYet,
   objectName,
   observedGeneration,
-  placementConstraint,
+  placementConstraints,
+  placementStrategies,
   present,
   taskDefinitionReference,
   timestamp,
@@ -153,37 +154,6 @@ const deploymentConfiguration = s
     }),
   );
 
-const placementStrategy = s
-  .object({
-    type: s.enum(['binpack', 'spread', 'random']).describe('binpack: fill the instance with the least of field left; spread: balance over field; random.'),
-    field: s
-      .string({ minLength: 1, maxLength: 255 })
-      .describe('binpack: cpu or memory; spread: instanceId (or host) or an attribute such as attribute:ecs.availability-zone.')
-      .optional(),
-  })
-  .withRules(
-    rule({
-      cel: "self.type != 'binpack' || (has(self.field) && self.field in ['cpu', 'memory'])",
-      message: 'binpack needs field cpu or memory',
-      fieldPath: '.field',
-      check: (self) => self.type !== 'binpack' || self.field === 'cpu' || self.field === 'memory',
-    }),
-    rule({
-      cel: "self.type != 'spread' || has(self.field)",
-      message: 'spread needs a field, e.g. instanceId or attribute:ecs.availability-zone',
-      fieldPath: '.field',
-      reason: 'FieldValueRequired',
-      check: (self) => self.type !== 'spread' || self.field !== undefined,
-    }),
-    rule({
-      cel: "self.type != 'random' || !has(self.field)",
-      message: 'random takes no field',
-      fieldPath: '.field',
-      reason: 'FieldValueForbidden',
-      check: (self) => self.type !== 'random' || self.field === undefined,
-    }),
-  );
-
 const unsupportedServiceFields = {
   loadBalancers: reject(s.array(s.anyObject()), 'Berth has no load balancer integration yet'),
   serviceRegistries: reject(s.array(s.anyObject()), 'use a Kubernetes Service'),
@@ -205,27 +175,6 @@ const unsupportedServiceFields = {
  * Each is refused until the issue that implements it deletes its refusal here.
  */
 const serviceFeaturesNotSupportedYet = [
-  notSupportedYet<ServiceSpec>(
-    'placementStrategy',
-    nonEmpty('placementStrategy'),
-    'placementStrategy is not supported yet: tasks are placed first-fit on CPU, memory and ports until ECS placement strategies land',
-  ),
-  notSupportedYet<ServiceSpec>(
-    'placementConstraints',
-    {
-      cel: "has(self.placementConstraints) && self.placementConstraints.exists(c, c.type == 'memberOf')",
-      uses: (self) => (self.placementConstraints ?? []).some((c) => c.type === 'memberOf'),
-    },
-    'memberOf placement constraints are not supported yet: only distinctInstance is honoured until the cluster query language lands',
-  ),
-  notSupportedYet<ServiceSpec>(
-    'placementConstraints',
-    {
-      cel: "self.schedulingStrategy == 'DAEMON' && has(self.placementConstraints) && size(self.placementConstraints) > 0",
-      uses: (self) => self.schedulingStrategy === 'DAEMON' && (self.placementConstraints ?? []).length > 0,
-    },
-    'placementConstraints are not supported yet on a DAEMON service: it runs one task on every active instance of the cluster until memberOf constraints land',
-  ),
   notSupportedYet<ServiceSpec>(
     'autoScaling',
     present('autoScaling'),
@@ -342,14 +291,8 @@ export const serviceSpec = s
         .withRules(rule({ cel: 'self == oldSelf', message: 'schedulingStrategy is immutable', check: (self, oldSelf) => self === oldSelf }))
         .default('REPLICA'),
       deploymentConfiguration: deploymentConfiguration.default({}),
-      placementConstraints: s
-        .array(placementConstraint(['distinctInstance', 'memberOf']), { maxItems: 10 })
-        .describe('Rules every placement must satisfy.')
-        .optional(),
-      placementStrategy: s
-        .array(placementStrategy, { maxItems: 5 })
-        .describe('How instances are chosen, applied in order (e.g. spread over zones, then binpack on memory).')
-        .optional(),
+      placementConstraints: placementConstraints().optional(),
+      placementStrategy: placementStrategies().optional(),
       healthCheckGracePeriodSeconds: s
         .integer({ minimum: 0, maximum: 2147483647 })
         .describe('Seconds after a task starts during which failed health checks do not count.')

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { reject, rule, s, type Infer, type InferInput } from '../schema';
-import { conditions, familyName, nonEmpty, notSupportedYet, objectName, observedGeneration, placementConstraint } from './common';
+import { conditions, familyName, objectName, observedGeneration, placementConstraint } from './common';
 
 const keyReference = (kind: string) =>
   s
@@ -288,18 +288,6 @@ interface FargateFields {
 }
 const isFargate = (self: FargateFields) => (self.requiresCompatibilities ?? []).includes('FARGATE');
 
-/**
- * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
- * Each is refused until the issue that implements it deletes its refusal here.
- */
-const taskDefinitionFeaturesNotSupportedYet = [
-  notSupportedYet<TaskDefinitionSpec>(
-    'placementConstraints',
-    nonEmpty('placementConstraints'),
-    'placementConstraints is not supported yet: tasks are placed first-fit on CPU, memory and ports until memberOf placement constraints land',
-  ),
-];
-
 export const taskDefinitionSpec = s
   .object(
     {
@@ -443,7 +431,6 @@ export const taskDefinitionSpec = s
       fieldPath: '.volumes',
       check: (self) => !isFargate(self) || (self.volumes ?? []).every((v) => v.host === undefined && v.dockerVolumeConfiguration === undefined),
     }),
-    ...taskDefinitionFeaturesNotSupportedYet,
   );
 
 export const taskDefinitionStatus = s.object({

@@ -10,6 +10,8 @@ import {
   notSupportedYet,
   objectName,
   observedGeneration,
+  placementConstraints,
+  placementStrategies,
   present,
   taskDefinitionReference,
   timestamp,
@@ -62,6 +64,8 @@ export const taskSpec = s
       })
       .describe('Changes to the task definition for this task only.')
       .optional(),
+    placementConstraints: placementConstraints().describe('RunTask: rules every placement of this task must satisfy.').optional(),
+    placementStrategy: placementStrategies().describe('RunTask: how an instance is chosen, in order. Default: random.').optional(),
     containerInstance: objectName().describe('The ContainerInstance the task is bound to; set once by the scheduler.').optional(),
     desiredStatus: s
       .enum(['RUNNING', 'STOPPED'])

@@ -10,7 +10,7 @@ import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../../store/object-store';
 import { DesiredCondition, setConditions } from '../shared/conditions';
 import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
-import { FirstFitScheduler, isAdmitted, tasksByInstance, type Scheduler } from '../placement';
+import { EcsScheduler, isAdmitted, taskPlacement, tasksByInstance, type Scheduler } from '../placement';
 import { controllerRevisions } from '../../store/builtin-types';
 import { specOfTask } from '../taskdefinition/revision-lookup';
 import type { ControllerRevision } from '../taskdefinition/revisions';
@@ -95,7 +95,7 @@ export class ClusterReconciler {
 
   constructor(private readonly deps: ClusterControllerDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.scheduler = deps.scheduler ?? new FirstFitScheduler();
+    this.scheduler = deps.scheduler ?? new EcsScheduler();
     this.launched = new LaunchedInstances(deps.providers);
     this.clusters = new MutationCache(deps.clusters);
     this.taskIndex = new TaskIndex(deps.tasks);
@@ -162,7 +162,7 @@ export class ClusterReconciler {
   ): Map<string, ScalingDecision> {
     const now = this.now();
     const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
-    const constraintsOf = (task: Task) => this.serviceOf(task)?.spec.placementConstraints ?? [];
+    const constraintsOf = (task: Task) => taskPlacement(task, this.serviceOf(task), specOf(task)).placementConstraints;
     const waiting = waitingTasksByGroup(cluster, groups, clusterTasks, { specOf, constraintsOf, scheduler: this.scheduler });
     const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
     const decisions = new Map<string, ScalingDecision>();

@@ -3,12 +3,28 @@ import { remainingResources, reservesResources, type RemainingResources, type Sp
 import type { TaskRequirements } from './task-requirements';
 
 /**
- * The scheduler port: where one task goes, given the instances of its cluster. Implementations are
- * pure, so a placement can be replayed from the same state and tested without a store.
+ * The scheduler port: where tasks go, given the instances of their cluster. Implementations are pure,
+ * so a placement can be replayed from the same state and tested without a store.
  */
 export interface Scheduler {
+  /** One task: the same decision as a batch of one. */
   place(request: PlacementRequest): PlacementDecision;
+  /**
+   * Many tasks in order against one view of the instances, with exactly the decisions of placing them
+   * one by one: each placement is charged (CPU, memory, static ports, one more task of its group)
+   * before the next request is looked at. The candidates passed in are never changed.
+   *
+   *   e.g. 2 instances of 1024 MiB, 3 tasks of 512 MiB, binpack(memory): i-a, i-a (now 0 MiB left), i-b.
+   */
+  placeBatch(requests: readonly BatchRequest[], candidates: readonly PlacementCandidate[]): PlacementDecision[];
 }
+
+/**
+ * One task of a batch: what to place, without the candidates (the batch holds them). `pinnedTo` is
+ * for a task bound at creation (a DAEMON task, ECS StartTask): it may go to that instance only, if
+ * it fits and its constraints accept it.
+ */
+export type BatchRequest = Omit<PlacementRequest, 'candidates'> & { pinnedTo?: string };
 
 export type PlacementConstraint = NonNullable<ServiceSpec['placementConstraints']>[number];
 export type PlacementStrategy = NonNullable<ServiceSpec['placementStrategy']>[number];
@@ -35,8 +51,27 @@ export interface PlacementRequest {
   candidates: readonly PlacementCandidate[];
 }
 
-/** The chosen instance, or why none fits (ECS's wording, see `describeRejections`). */
-export type PlacementDecision = { instance: string } | { reason: string };
+/** The chosen instance, or why none fits. */
+export type PlacementDecision = { instance: string } | PlacementFailure;
+
+/** Why a task fits nowhere: ECS's wording for users (see waiting-reason.ts), and the code of what blocks it for metrics. */
+export interface PlacementFailure {
+  reason: string;
+  code: WaitCode;
+}
+
+/** What keeps a task waiting: on its closest instance, or no instance at all (ECS's RunTask failure codes where it has them). */
+export type WaitCode =
+  | 'NoContainerInstances'
+  | 'TaskDefinitionNotFound'
+  | 'INACTIVE'
+  | 'DRAINING'
+  | 'AGENT'
+  | 'RESOURCE:CPU'
+  | 'RESOURCE:MEMORY'
+  | 'RESOURCE:PORTS'
+  | 'CONSTRAINT:distinctInstance'
+  | 'CONSTRAINT:memberOf';
 
 /** The tasks bound to each instance (by instance name), of those `include` accepts. */
 export function tasksByInstance(tasks: readonly Task[], include: (task: Task) => boolean = () => true): Map<string, Task[]> {

@@ -19,9 +19,10 @@ import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
 import { setConditions, type DesiredCondition } from '../shared/conditions';
-import { tasksByInstance } from '../placement';
+import { memberOfAccepts, reservesResources, tasksByInstance } from '../placement';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
 import { indexRevisions, revisionsOfFamily } from '../taskdefinition/indexes';
+import { revisionSpec } from '../taskdefinition/revision-lookup';
 import { resolveForService, type Resolution } from '../taskdefinition/revision-state';
 import { parseTaskDefinitionRef, type ControllerRevision } from '../taskdefinition/revisions';
 import { controllerRevisions } from '../../store/builtin-types';
@@ -122,7 +123,7 @@ export class ServiceReconciler {
       taskDefinition: revision.taskDefinition,
       deployments: service.status?.deployments,
       observed: observation.deployments,
-      ...(service.spec.schedulingStrategy === 'DAEMON' ? { instances: this.daemonInstances(service, tasks, now, grace) } : {}),
+      ...(service.spec.schedulingStrategy === 'DAEMON' ? { instances: this.daemonInstances(service, revision.taskDefinition, tasks, now, grace) } : {}),
       deploymentId: deploymentIdGenerator(service.metadata.uid!),
       now,
     });
@@ -198,12 +199,27 @@ export class ServiceReconciler {
     return instance !== undefined && isLeaving(instance);
   }
 
-  private daemonInstances(service: Service, tasks: Task[], now: Date, grace: number): DaemonInstanceTasks[] {
-    const instances = this.instanceIndex.inCluster(service.metadata.namespace, service.spec.cluster);
+  /**
+   * The instances a DAEMON service runs on: every one not leaving whose memberOf constraints (the
+   * service's and its task definition's) accept it, judged with the instance's other tasks.
+   */
+  private daemonInstances(service: Service, taskDefinition: string, tasks: Task[], now: Date, grace: number): DaemonInstanceTasks[] {
+    const namespace = service.metadata.namespace;
+    const instances = this.instanceIndex.inCluster(namespace, service.spec.cluster);
     const onInstance = tasksByInstance(tasks);
+    const constraints = [
+      ...(service.spec.placementConstraints ?? []),
+      ...(revisionSpec(this.deps.revisions, namespace, taskDefinition)?.placementConstraints ?? []),
+    ];
+    const ownGroup = `service:${service.metadata.name}`;
+    const accepts = (instance: ContainerInstance) => {
+      if (!constraints.some((c) => c.type === 'memberOf')) return true;
+      const others = this.taskIndex.onInstance(namespace, instance.metadata.name).filter((t) => t.spec.group !== ownGroup && reservesResources(t));
+      return memberOfAccepts(constraints, instance, others);
+    };
     return instances.map((instance) => ({
       instance: instance.metadata.name,
-      eligible: !isLeaving(instance),
+      eligible: !isLeaving(instance) && accepts(instance),
       tasks: (onInstance.get(instance.metadata.name) ?? []).flatMap((t) => {
         const phase = taskPhase(t, now, grace);
         return phase === 'stopped' ? [] : [{ deploymentId: t.spec.startedBy ?? '', health: phase }];

@@ -63,7 +63,12 @@ describe('the binder', () => {
     await eventually(async () => (await get('fill3')).metadata.annotations?.[admittedAnnotation] === 'true', 'the instance filled');
     await store.create(taskType, task('late', { containerInstance: 'demo-general-0' }));
     await eventually(
-      async () => (await get('late')).status?.conditions?.some((c) => c.message === 'RESOURCE:MEMORY on container instance demo-general-0'),
+      async () =>
+        (await get('late')).status?.conditions?.some(
+          (c) =>
+            c.message ===
+            'no container instance met all of its requirements. The closest matching container-instance demo-general-0 has insufficient memory available. Of 1 instance: 1 insufficient memory.',
+        ),
       'late waits',
     );
     expect((await get('late')).metadata.annotations?.[admittedAnnotation]).toBeUndefined();

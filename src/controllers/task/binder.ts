@@ -8,14 +8,14 @@ import { MutationCache } from '../../runtime/mutation-cache';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import {
-  FirstFitScheduler,
-  noContainerInstances,
-  placeBatch,
+  EcsScheduler,
   placementCandidates,
+  taskPlacement,
   taskRequirements,
   type BatchRequest,
   type PlacementDecision,
   type Scheduler,
+  type WaitCode,
 } from '../placement';
 import { InstanceIndex, TaskIndex } from '../shared/indexes';
 import { overridesProblem, withOverrides } from '../taskdefinition/overrides';
@@ -23,7 +23,8 @@ import { revisionSpec, specOfTask } from '../taskdefinition/revision-lookup';
 import { revisionsOfFamily } from '../taskdefinition/indexes';
 import { resolveForNewUse } from '../taskdefinition/revision-state';
 import { parseTaskDefinitionRef, type ControllerRevision } from '../taskdefinition/revisions';
-import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
+import { nextTaskStatus, placedCondition, type TaskLifecycleEvent } from './lifecycle';
+import type { PlacementMetrics } from './placement-metrics';
 
 export interface BinderDeps {
   store: ObjectStore;
@@ -33,6 +34,7 @@ export interface BinderDeps {
   services: SharedInformer<Service>;
   revisions: SharedInformer<ControllerRevision>;
   scheduler?: Scheduler;
+  metrics?: PlacementMetrics;
   now?: () => Date;
 }
 
@@ -65,7 +67,7 @@ export class ClusterBinder {
   private readonly written: MutationCache<Task>;
 
   constructor(private readonly deps: BinderDeps) {
-    this.scheduler = deps.scheduler ?? new FirstFitScheduler();
+    this.scheduler = deps.scheduler ?? new EcsScheduler();
     this.now = deps.now ?? (() => new Date());
     this.taskIndex = new TaskIndex(deps.tasks);
     this.instanceIndex = new InstanceIndex(deps.instances);
@@ -79,12 +81,15 @@ export class ClusterBinder {
       .filter((task) => task.spec.desiredStatus !== 'STOPPED' && !this.isAssumed(task))
       .map((task) => this.written.get(task.metadata.namespace, task.metadata.name) ?? task)
       .sort(byAge);
-    if (waiting.length === 0) return;
+    if (waiting.length === 0) {
+      this.deps.metrics?.report(namespace ?? '', cluster, []);
+      return;
+    }
 
     const instances = this.instanceIndex.inCluster(namespace, cluster);
     const candidates = placementCandidates(instances, this.tasksWithAssumptions(instances), (t) => specOfTask(this.deps.revisions, t));
     const outcomes: Outcome[] = [];
-    const requests: BatchRequest[] = [];
+    const requests: (BatchRequest & { task: Task })[] = [];
     for (const task of waiting) {
       const refusal = this.refusal(task);
       if (refusal) {
@@ -94,7 +99,7 @@ export class ClusterBinder {
       const revision = revisionSpec(this.deps.revisions, task.metadata.namespace, task.spec.taskDefinition);
       if (!revision) {
         // Not a reason to destroy anything: the revision may be registered yet. The task waits, and says why.
-        outcomes.push({ task, failure: `task definition ${task.spec.taskDefinition} not found` });
+        outcomes.push({ task, failure: `task definition ${task.spec.taskDefinition} not found`, code: 'TaskDefinitionNotFound' });
         continue;
       }
       // ECS refuses RunTask whose overrides name a container the task definition lacks.
@@ -104,23 +109,25 @@ export class ClusterBinder {
         continue;
       }
       const spec = withOverrides(revision, task.spec.overrides);
-      const service = this.serviceOf(task);
       requests.push({
         task,
         requirements: taskRequirements(spec),
         group: task.spec.group,
-        placementConstraints: service?.spec.placementConstraints ?? [],
-        placementStrategy: service?.spec.placementStrategy ?? [],
+        ...taskPlacement(task, this.serviceOf(task), spec),
+        ...(task.spec.capacityProviderName !== undefined ? { capacityProvider: task.spec.capacityProviderName } : {}),
         ...(task.spec.containerInstance ? { pinnedTo: task.spec.containerInstance } : {}),
       });
     }
     // Tasks bound at creation first: they can go nowhere else.
     requests.sort((a, b) => Number(b.pinnedTo !== undefined) - Number(a.pinnedTo !== undefined));
-    const decisions = placeBatch(this.scheduler, requests, candidates);
+    const decisions = this.scheduler.placeBatch(requests, candidates);
     requests.forEach(({ task, pinnedTo }, i) => outcomes.push(outcomeOf(task, decisions[i], pinnedTo)));
 
     const results = await settleAll(outcomes, writeConcurrency, (outcome) => this.write(outcome));
-    const waitingStill = outcomes.filter((o) => 'failure' in o).length;
+    await this.tellServices(outcomes);
+    const failures = outcomes.flatMap((o) => ('failure' in o ? [o.code] : []));
+    this.deps.metrics?.report(namespace ?? '', cluster, failures);
+    const waitingStill = failures.length;
     context.log.debug('placement batch', { tasks: outcomes.length, bound: outcomes.length - waitingStill, waiting: waitingStill });
     for (const result of results) if (result.status === 'rejected' && !isStoreError(result.reason, 'NotFound')) throw result.reason;
     return waitingStill > 0 ? { requeueAfterMs: placementRetryMs } : undefined;
@@ -157,6 +164,25 @@ export class ClusterBinder {
     }
     // The status the agent will not write: a task that waits says why (once per distinct reason).
     return this.writeTransition(task, { type: 'PLACEMENT_FAILED', reason: outcome.failure });
+  }
+
+  /**
+   * ECS's service event for a task it cannot place, once per service and new reason: a task's
+   * own condition and Event carry it too, but a user watches the service.
+   *
+   *   e.g. "service web was unable to place a task because no container instance met all of its
+   *   requirements. The closest matching container-instance i-2 has insufficient memory available. ..."
+   */
+  private async tellServices(outcomes: readonly Outcome[]): Promise<void> {
+    const told = new Set<string>();
+    for (const outcome of outcomes) {
+      if (!('failure' in outcome)) continue;
+      const { task, failure } = outcome;
+      const service = this.serviceOf(task);
+      if (!service || told.has(service.metadata.name) || placementFailureOf(task) === failure) continue;
+      told.add(service.metadata.name);
+      await this.deps.events.event(service, 'Warning', 'PlacementFailed', `service ${service.metadata.name} was unable to place a task because ${failure}`);
+    }
   }
 
   private async writeTransition(task: Task, event: TaskLifecycleEvent): Promise<void> {
@@ -201,12 +227,17 @@ export class ClusterBinder {
   }
 }
 
-type Outcome = { task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string } | { task: Task; refusal: string };
+/** The reason the task was last given for waiting, from its Placed condition. */
+function placementFailureOf(task: Task): string | undefined {
+  const placed = task.status?.conditions?.find((c) => c.type === placedCondition);
+  return placed?.status === 'False' ? placed.message : undefined;
+}
+
+type Outcome = { task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string; code: WaitCode } | { task: Task; refusal: string };
 
 function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined): Outcome {
   if ('instance' in decision) return { task, instance: decision.instance, admitOnly: pinnedTo !== undefined };
-  const reason = decision.reason || noContainerInstances;
-  return { task, failure: pinnedTo === undefined || reason.startsWith('container instance') ? reason : `${reason} on container instance ${pinnedTo}` };
+  return { task, failure: decision.reason, code: decision.code };
 }
 
 /** First come, first placed: creation time, then name. */

@@ -11,6 +11,7 @@ import { isAdmitted, type Scheduler } from '../placement';
 import { TaskIndex } from '../shared/indexes';
 import { indexRevisions } from '../taskdefinition/indexes';
 import type { ControllerRevision } from '../taskdefinition/revisions';
+import { placementMetrics } from './placement-metrics';
 import { ClusterBinder } from './binder';
 import { defaultDisconnectedInstanceGraceMs, disconnectedInstanceVerdict } from './disconnected-instance';
 import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
@@ -132,6 +133,7 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
     services: manager.informerFor<Service>(services, options.namespace),
     revisions,
     scheduler: options.scheduler,
+    metrics: placementMetrics(manager.registry),
   });
   const taskIndex = new TaskIndex(tasks);
   const clusterOf = (object: { metadata: { namespace?: string }; spec: { cluster: string } }): ObjectKey => ({

@@ -130,15 +130,12 @@ const unsupportedFields: Record<FuzzKind, [Segment[], Json][]> = {
   TaskDefinition: [
     [['spec', 'executionRoleArn'], 'arn:aws:iam::123456789012:role/exec'],
     [['spec', 'taskRoleArn'], 'arn:aws:iam::123456789012:role/task'],
-    [['spec', 'placementConstraints'], [{ type: 'memberOf', expression: 'attribute:tier == web' }]],
     [['spec', 'networkMode'], 'awsvpc'],
     [['spec', 'containerDefinitions', 0, 'linuxParameters'], { initProcessEnabled: true }],
     [['spec', 'containerDefinitions', 0, 'privileged'], true],
     [['spec', 'containerDefinitions', 0, 'firelensConfiguration'], { type: 'fluentbit' }],
   ],
   Service: [
-    [['spec', 'placementStrategy'], [{ type: 'binpack', field: 'memory' }]],
-    [['spec', 'placementConstraints'], [{ type: 'memberOf', expression: 'attribute:tier == web' }]],
     [['spec', 'capacityProviderStrategy'], [{ capacityProvider: 'general', weight: 1 }]],
     [['spec', 'launchType'], 'FARGATE'],
     [['spec', 'launchType'], 'EXTERNAL'],

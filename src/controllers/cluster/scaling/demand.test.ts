@@ -1,5 +1,5 @@
 import type { Cluster, ContainerInstance, Task, TaskDefinitionSpec } from '../../../api';
-import { FirstFitScheduler, tasksByInstance, type PlacementConstraint, type Scheduler } from '../../placement';
+import { EcsScheduler, tasksByInstance, type PlacementConstraint } from '../../placement';
 import { newInstance } from '../node-group-plan';
 import { groupDemand, instancesByState, waitingTasksByGroup, type ScalingNodeGroup } from './demand';
 
@@ -51,7 +51,7 @@ function task(
   };
 }
 
-const sources = (constraints: readonly PlacementConstraint[] = []) => ({ specOf, constraintsOf: () => constraints, scheduler: new FirstFitScheduler() });
+const sources = (constraints: readonly PlacementConstraint[] = []) => ({ specOf, constraintsOf: () => constraints, scheduler: new EcsScheduler() });
 const memories = (shapes: { memory: number }[] | undefined) => (shapes ?? []).map((s) => s.memory);
 
 describe('which waiting tasks a group scales for', () => {
@@ -85,14 +85,7 @@ describe('which waiting tasks a group scales for', () => {
   });
 
   test('a task whose constraint no new instance of the group satisfies makes no group grow (the scheduler judges it on an empty instance)', () => {
-    // A scheduler evaluating memberOf as `attribute:tier == web`, against the attributes new instances get.
-    const scheduler: Scheduler = {
-      place: ({ placementConstraints, candidates }) => {
-        const wantsWeb = placementConstraints.some((constraint) => constraint.type === 'memberOf');
-        const fit = candidates.find((c) => !wantsWeb || c.instance.spec.attributes?.tier === 'web');
-        return fit ? { instance: fit.instance.metadata.name } : { reason: 'CONSTRAINT:memberOf' };
-      },
-    };
+    const scheduler = new EcsScheduler();
     const web = group('web', 1024, { attributes: { tier: 'web' } });
     const constrained = { specOf, constraintsOf: () => [{ type: 'memberOf' as const, expression: 'attribute:tier == web' }], scheduler };
     const byGroup = waitingTasksByGroup(cluster, [small, web], [task('a', 512)], constrained);
