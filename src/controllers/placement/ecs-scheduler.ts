@@ -112,8 +112,8 @@ function keyFunction(state: PlacementState, step: RankStep, group: string | unde
     case 'spread': {
       const field = step.field;
       if ('instanceId' in field) return group === undefined ? (slot) => slot.taskCount : (slot) => slot.groupCounts.get(group) ?? 0;
-      const counts = state.spreadCounts(group, field.attribute);
-      return (slot) => counts.get(slot.instance.spec.attributes?.[field.attribute]) ?? 0;
+      const { valueOf, counts } = state.spreadTally(group, field.attribute);
+      return (slot) => counts[valueOf[slot.index]];
     }
   }
 }

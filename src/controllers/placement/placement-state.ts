@@ -24,10 +24,16 @@ export interface Slot {
   readonly groupCounts: Map<string, number>;
 }
 
-/** Group tasks per value of one attribute, over every instance of the batch: what spread balances. */
-interface SpreadTally {
+/**
+ * Group tasks per value of one attribute, over every instance of the batch: what spread balances.
+ * Values are numbered once per batch, so ranking an instance is two array reads, not a string lookup.
+ */
+export interface SpreadTally {
   readonly attribute: string;
-  readonly counts: Map<string | undefined, number>;
+  /** Slot index → the number of its attribute's value (instances without the attribute share one). */
+  readonly valueOf: Int32Array;
+  /** Value number → tasks of the group on instances with that value. */
+  readonly counts: number[];
 }
 
 /**
@@ -68,19 +74,28 @@ export class PlacementState {
   }
 
   /** Group tasks per value of `attribute`, over all instances; computed once per group and attribute, then kept current. */
-  spreadCounts(group: string | undefined, attribute: string): ReadonlyMap<string | undefined, number> {
+  spreadTally(group: string | undefined, attribute: string): SpreadTally {
     const tallies = this.spreadTallies.get(group) ?? [];
     const known = tallies.find((tally) => tally.attribute === attribute);
-    if (known) return known.counts;
-    const counts = new Map<string | undefined, number>();
+    if (known) return known;
+    const numbers = new Map<string | undefined, number>();
+    const valueOf = new Int32Array(this.slots.length);
+    const counts: number[] = [];
     for (const slot of this.slots) {
-      const held = group === undefined ? slot.taskCount : (slot.groupCounts.get(group) ?? 0);
       const value = slot.instance.spec.attributes?.[attribute];
-      counts.set(value, (counts.get(value) ?? 0) + held);
+      let number = numbers.get(value);
+      if (number === undefined) {
+        number = counts.length;
+        numbers.set(value, number);
+        counts.push(0);
+      }
+      valueOf[slot.index] = number;
+      counts[number] += group === undefined ? slot.taskCount : (slot.groupCounts.get(group) ?? 0);
     }
-    tallies.push({ attribute, counts });
+    const tally = { attribute, valueOf, counts };
+    tallies.push(tally);
     this.spreadTallies.set(group, tallies);
-    return counts;
+    return tally;
   }
 
   /** Charges `slot` with a task: its CPU, memory and static host ports, and one more task of `group`. */
@@ -91,10 +106,7 @@ export class PlacementState {
     slot.taskCount += 1;
     if (group !== undefined) slot.groupCounts.set(group, (slot.groupCounts.get(group) ?? 0) + 1);
     const tallies = group === undefined ? [undefined] : [group, undefined];
-    for (const tally of tallies.flatMap((key) => this.spreadTallies.get(key) ?? [])) {
-      const value = slot.instance.spec.attributes?.[tally.attribute];
-      tally.counts.set(value, (tally.counts.get(value) ?? 0) + 1);
-    }
+    for (const tally of tallies.flatMap((key) => this.spreadTallies.get(key) ?? [])) tally.counts[tally.valueOf[slot.index]] += 1;
   }
 }
 
