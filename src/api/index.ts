@@ -11,7 +11,7 @@ import { taskKind } from './v1alpha1/task';
 import { taskDefinitionKind } from './v1alpha1/task-definition';
 
 export { group, version, category, type CustomResourceDefinition, type ObjectValidator, type PrinterColumn } from './kind';
-export type { Condition } from './v1alpha1/common';
+export { fargateCapacityProvider, type Condition } from './v1alpha1/common';
 export type { Cluster, ClusterSpec, ClusterSpecInput, ClusterStatus, NodeGroup, FargateProfile } from './v1alpha1/cluster';
 export {
   containerInstanceLeaseLabel,

@@ -188,21 +188,19 @@ const comparison: fc.Arbitrary<QueryNode> = subjects.chain((subject) => {
         ? ['==', '!=', '>', '<', 'exists', '!exists', 'in', '!in', '=~', '!~']
         : ['==', '!=', 'exists', 'in', '!in', '=~'];
   const value = subject.kind === 'runningTasksCount' ? fc.integer({ min: 0, max: 5 }).map(String) : words;
-  return fc
-    .constantFrom(...operators)
-    .chain((operator) =>
-      (operator === 'exists' || operator === '!exists'
-        ? fc.constant([])
-        : operator === 'in' || operator === '!in'
-          ? fc.array(value, { minLength: 1, maxLength: 3 })
-          : value.map((v) => [v])
-      ).map((values): QueryNode => ({
-        kind: 'compare',
-        subject,
-        operator,
-        values: operator === '=~' || operator === '!~' ? values.map((v) => v.replace(/[^a-z0-9]/g, '') + '.*') : values,
-      })),
-    );
+  return fc.constantFrom(...operators).chain((operator) =>
+    (operator === 'exists' || operator === '!exists'
+      ? fc.constant([])
+      : operator === 'in' || operator === '!in'
+        ? fc.array(value, { minLength: 1, maxLength: 3 })
+        : value.map((v) => [v])
+    ).map((values): QueryNode => ({
+      kind: 'compare',
+      subject,
+      operator,
+      values: operator === '=~' || operator === '!~' ? values.map((v) => v.replace(/[^a-z0-9]/g, '') + '.*') : values,
+    })),
+  );
 });
 
 const tree: fc.Arbitrary<QueryNode> = fc.letrec<{ node: QueryNode }>((tie) => ({

@@ -66,11 +66,6 @@ const clusterFeaturesNotSupportedYet = [
     nonEmpty('fargateProfiles'),
     'fargateProfiles is not supported yet: tasks run on the container instances of the cluster until Fargate lands',
   ),
-  notSupportedYet<ClusterSpec>(
-    'defaultCapacityProviderStrategy',
-    nonEmpty('defaultCapacityProviderStrategy'),
-    'defaultCapacityProviderStrategy is not supported yet: tasks are placed on any instance of the cluster until capacity providers land',
-  ),
 ];
 
 const managedOnly = ['instanceType', 'scaling', 'managedScaling', 'managedTerminationProtection', 'provider'] as const;

@@ -75,7 +75,23 @@ export const capacityProviderStrategy = () =>
         message: 'with more than one capacity provider, at least one needs a weight greater than 0',
         check: (self) => self.length <= 1 || self.some((p) => p.weight > 0),
       }),
+      rule({
+        cel: `self.all(p, p.capacityProvider != '${fargateCapacityProvider}')`,
+        message: `the ${fargateCapacityProvider} capacity provider is not supported yet: name the cluster's node groups until Fargate lands`,
+        reason: 'FieldValueForbidden',
+        check: (self) => self.every((p) => p.capacityProvider !== fargateCapacityProvider),
+      }),
     );
+
+/** ECS refuses a launch type together with a capacity provider strategy: each says where tasks go. */
+export const launchTypeOrStrategy = <Self extends { launchType?: LaunchType; capacityProviderStrategy?: unknown[] }>(): Rule<Self> =>
+  rule<Self>({
+    cel: '!has(self.launchType) || !has(self.capacityProviderStrategy) || size(self.capacityProviderStrategy) == 0',
+    message: 'launchType and capacityProviderStrategy are exclusive',
+    fieldPath: '.launchType',
+    reason: 'FieldValueForbidden',
+    check: (self) => self.launchType === undefined || (self.capacityProviderStrategy ?? []).length === 0,
+  });
 
 export const placementExpression = () =>
   s

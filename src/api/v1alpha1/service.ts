@@ -7,8 +7,8 @@ import {
   capacityProviderStrategy,
   conditions,
   launchType,
+  launchTypeOrStrategy,
   launchTypesNotSupportedYet,
-  nonEmpty,
   notSupportedYet,
   objectName,
   observedGeneration,
@@ -180,11 +180,6 @@ const serviceFeaturesNotSupportedYet = [
     present('autoScaling'),
     'autoScaling is not supported yet: desiredCount changes only when you change it (kubectl scale works) until service auto scaling lands',
   ),
-  notSupportedYet<ServiceSpec>(
-    'capacityProviderStrategy',
-    nonEmpty('capacityProviderStrategy'),
-    'capacityProviderStrategy is not supported yet: tasks are placed on any instance of the cluster until capacity providers land',
-  ),
   ...launchTypesNotSupportedYet<ServiceSpec>(),
 ];
 
@@ -340,13 +335,7 @@ export const serviceSpec = s
       '.launchType',
       (self) => self.launchType !== 'FARGATE',
     ),
-    rule({
-      cel: '!has(self.launchType) || !has(self.capacityProviderStrategy) || size(self.capacityProviderStrategy) == 0',
-      message: 'launchType and capacityProviderStrategy are exclusive',
-      fieldPath: '.launchType',
-      reason: 'FieldValueForbidden',
-      check: (self) => self.launchType === undefined || (self.capacityProviderStrategy ?? []).length === 0,
-    }),
+    launchTypeOrStrategy<ServiceSpec>(),
     ...serviceFeaturesNotSupportedYet,
   );
 

@@ -4,15 +4,15 @@ import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
 import {
   capacityProviderName,
+  capacityProviderStrategy,
   conditions,
   launchType,
+  launchTypeOrStrategy,
   launchTypesNotSupportedYet,
-  notSupportedYet,
   objectName,
   observedGeneration,
   placementConstraints,
   placementStrategies,
-  present,
   taskDefinitionReference,
   timestamp,
 } from './common';
@@ -35,14 +35,7 @@ const containerOverride = s.object({
  * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
  * Each is refused until the issue that implements it deletes its refusal here.
  */
-const taskFeaturesNotSupportedYet = [
-  ...launchTypesNotSupportedYet<TaskSpec>(),
-  notSupportedYet<TaskSpec>(
-    'capacityProviderName',
-    present('capacityProviderName'),
-    'capacityProviderName is not supported yet: tasks are placed on any instance of the cluster until capacity providers land',
-  ),
-];
+const taskFeaturesNotSupportedYet = [...launchTypesNotSupportedYet<TaskSpec>()];
 
 export const taskSpec = s
   .object({
@@ -51,7 +44,13 @@ export const taskSpec = s
     group: s.string({ maxLength: 255 }).describe('`service:NAME` for tasks of a service, `family:NAME` for standalone ones.').optional(),
     startedBy: s.string({ maxLength: 128 }).describe('Who started the task, e.g. the deployment id.').optional(),
     launchType: launchType().describe('EC2, FARGATE or EXTERNAL.').optional(),
-    capacityProviderName: capacityProviderName().describe('The capacity provider the task was placed with.').optional(),
+    capacityProviderStrategy: capacityProviderStrategy()
+      .describe('RunTask: how tasks are spread over capacity providers. Exclusive with launchType.')
+      .optional(),
+    capacityProviderName: capacityProviderName()
+      .describe('The capacity provider the task was placed with: chosen by the scheduler from the strategy, set once.')
+      .withRules(immutable('capacityProviderName'))
+      .optional(),
     overrides: s
       .object({
         containerOverrides: s
@@ -86,6 +85,7 @@ export const taskSpec = s
       fieldPath: '.containerInstance',
       check: (self, oldSelf) => oldSelf.containerInstance === undefined || self.containerInstance === oldSelf.containerInstance,
     }),
+    launchTypeOrStrategy<TaskSpec>(),
     ...taskFeaturesNotSupportedYet,
   );
 

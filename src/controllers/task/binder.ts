@@ -1,4 +1,5 @@
-import { admittedAnnotation, tasks as taskType, type ContainerInstance, type Service, type Task } from '../../api';
+import { admittedAnnotation, tasks as taskType, type Cluster, type ContainerInstance, type Service, type Task } from '../../api';
+import { applicableStrategy, CapacityProviderChooser } from '../capacityprovider';
 import { settleAll } from '../../runtime/concurrency';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
@@ -32,6 +33,7 @@ export interface BinderDeps {
   tasks: SharedInformer<Task>;
   instances: SharedInformer<ContainerInstance>;
   services: SharedInformer<Service>;
+  clusters: SharedInformer<Cluster>;
   revisions: SharedInformer<ControllerRevision>;
   scheduler?: Scheduler;
   metrics?: PlacementMetrics;
@@ -89,7 +91,13 @@ export class ClusterBinder {
     const instances = this.instanceIndex.inCluster(namespace, cluster);
     const candidates = placementCandidates(instances, this.tasksWithAssumptions(instances), (t) => specOfTask(this.deps.revisions, t));
     const outcomes: Outcome[] = [];
-    const requests: (BatchRequest & { task: Task })[] = [];
+    const requests: (BatchRequest & { task: Task; chosenProvider?: string })[] = [];
+    const clusterObject = this.deps.clusters.get(namespace, cluster);
+    const providers = new CapacityProviderChooser((group) =>
+      group?.startsWith('service:')
+        ? this.taskIndex.ofService(namespace, group.slice('service:'.length))
+        : this.taskIndex.inCluster(namespace, cluster).filter((t) => t.spec.group === group),
+    );
     for (const task of waiting) {
       const refusal = this.refusal(task);
       if (refusal) {
@@ -109,19 +117,26 @@ export class ClusterBinder {
         continue;
       }
       const spec = withOverrides(revision, task.spec.overrides);
+      const service = this.serviceOf(task);
+      // The provider is chosen once, by the strategy that applies, and kept in the task's spec.
+      const strategy =
+        task.spec.capacityProviderName === undefined && !task.spec.containerInstance ? applicableStrategy(task, service, clusterObject) : undefined;
+      const chosenProvider = strategy ? providers.choose(task.spec.group, strategy) : undefined;
+      const capacityProvider = task.spec.capacityProviderName ?? chosenProvider;
       requests.push({
         task,
         requirements: taskRequirements(spec),
         group: task.spec.group,
-        ...taskPlacement(task, this.serviceOf(task), spec),
-        ...(task.spec.capacityProviderName !== undefined ? { capacityProvider: task.spec.capacityProviderName } : {}),
+        ...taskPlacement(task, service, spec),
+        ...(capacityProvider !== undefined ? { capacityProvider } : {}),
+        ...(chosenProvider !== undefined ? { chosenProvider } : {}),
         ...(task.spec.containerInstance ? { pinnedTo: task.spec.containerInstance } : {}),
       });
     }
     // Tasks bound at creation first: they can go nowhere else.
     requests.sort((a, b) => Number(b.pinnedTo !== undefined) - Number(a.pinnedTo !== undefined));
     const decisions = this.scheduler.placeBatch(requests, candidates);
-    requests.forEach(({ task, pinnedTo }, i) => outcomes.push(outcomeOf(task, decisions[i], pinnedTo)));
+    requests.forEach(({ task, pinnedTo, chosenProvider }, i) => outcomes.push(outcomeOf(task, decisions[i], pinnedTo, chosenProvider)));
 
     const results = await settleAll(outcomes, writeConcurrency, (outcome) => this.write(outcome));
     await this.tellServices(outcomes);
@@ -149,10 +164,11 @@ export class ClusterBinder {
   private async write(outcome: Outcome): Promise<void> {
     const { task } = outcome;
     if ('refusal' in outcome) return this.writeTransition(task, { type: 'LAUNCH_FAILED', reason: outcome.refusal });
+    const provider = outcome.chosenProvider !== undefined ? { capacityProviderName: outcome.chosenProvider } : {};
     if ('instance' in outcome) {
       const patch = outcome.admitOnly
         ? { metadata: { annotations: { [admittedAnnotation]: 'true' } } }
-        : { metadata: { annotations: { [admittedAnnotation]: 'true' } }, spec: { containerInstance: outcome.instance } };
+        : { metadata: { annotations: { [admittedAnnotation]: 'true' } }, spec: { containerInstance: outcome.instance, ...provider } };
       this.assumed.set(keyString(task), outcome.instance);
       try {
         await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, patch);
@@ -162,8 +178,13 @@ export class ClusterBinder {
       }
       return;
     }
-    // The status the agent will not write: a task that waits says why (once per distinct reason).
-    return this.writeTransition(task, { type: 'PLACEMENT_FAILED', reason: outcome.failure });
+    // The status the agent will not write: a task that waits says why (once per distinct reason). Its
+    // provider is kept even so, so that managed scaling counts it as demand of that provider's group.
+    const current =
+      outcome.chosenProvider !== undefined
+        ? await this.deps.store.patch<Task>(taskType, task.metadata.namespace, task.metadata.name, { spec: provider })
+        : task;
+    return this.writeTransition(current, { type: 'PLACEMENT_FAILED', reason: outcome.failure });
   }
 
   /**
@@ -233,11 +254,15 @@ function placementFailureOf(task: Task): string | undefined {
   return placed?.status === 'False' ? placed.message : undefined;
 }
 
-type Outcome = { task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string; code: WaitCode } | { task: Task; refusal: string };
+/** `chosenProvider`: the capacity provider this batch chose for the task, to be written with the outcome. */
+type Outcome = ({ task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string; code: WaitCode } | { task: Task; refusal: string }) & {
+  chosenProvider?: string;
+};
 
-function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined): Outcome {
-  if ('instance' in decision) return { task, instance: decision.instance, admitOnly: pinnedTo !== undefined };
-  return { task, failure: decision.reason, code: decision.code };
+function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined, chosenProvider: string | undefined): Outcome {
+  const provider = chosenProvider !== undefined ? { chosenProvider } : {};
+  if ('instance' in decision) return { task, instance: decision.instance, admitOnly: pinnedTo !== undefined, ...provider };
+  return { task, failure: decision.reason, code: decision.code, ...provider };
 }
 
 /** First come, first placed: creation time, then name. */

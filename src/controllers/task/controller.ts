@@ -1,4 +1,14 @@
-import { containerInstances, services, tasks as taskType, type ContainerInstance, type Service, type Task, type TaskStatus } from '../../api';
+import {
+  clusters,
+  containerInstances,
+  services,
+  tasks as taskType,
+  type Cluster,
+  type ContainerInstance,
+  type Service,
+  type Task,
+  type TaskStatus,
+} from '../../api';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
@@ -131,6 +141,7 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
     tasks,
     instances,
     services: manager.informerFor<Service>(services, options.namespace),
+    clusters: manager.informerFor<Cluster>(clusters, options.namespace),
     revisions,
     scheduler: options.scheduler,
     metrics: placementMetrics(manager.registry),

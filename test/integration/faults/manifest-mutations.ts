@@ -125,7 +125,6 @@ function base(kind: FuzzKind, name: string, targets: FuzzTargets): KubeObject {
 const unsupportedFields: Record<FuzzKind, [Segment[], Json][]> = {
   Cluster: [
     [['spec', 'fargateProfiles'], [{ name: 'fp', selectors: [{ namespace: 'default' }] }]],
-    [['spec', 'defaultCapacityProviderStrategy'], [{ capacityProvider: 'general', weight: 1 }]],
   ],
   TaskDefinition: [
     [['spec', 'executionRoleArn'], 'arn:aws:iam::123456789012:role/exec'],
@@ -136,7 +135,7 @@ const unsupportedFields: Record<FuzzKind, [Segment[], Json][]> = {
     [['spec', 'containerDefinitions', 0, 'firelensConfiguration'], { type: 'fluentbit' }],
   ],
   Service: [
-    [['spec', 'capacityProviderStrategy'], [{ capacityProvider: 'general', weight: 1 }]],
+    [['spec', 'capacityProviderStrategy'], [{ capacityProvider: 'FARGATE', weight: 1 }]],
     [['spec', 'launchType'], 'FARGATE'],
     [['spec', 'launchType'], 'EXTERNAL'],
     [['spec', 'loadBalancers'], [{ targetGroupArn: 'arn:aws:elasticloadbalancing:x', containerName: 'web', containerPort: 8080 }]],
