@@ -47,6 +47,11 @@ export interface ObjectValidator {
   applyDefaults<T>(object: T): T;
   /** Field errors worded like the API server's; empty when valid. Transition rules run only with `oldObject`. */
   validate(object: unknown, oldObject?: unknown): string[];
+  /**
+   * Only the checks the CRD cannot state (`withAdmissionCheck`): what the admission webhook adds to the
+   * API server's own validation, which has already run the schema and its CEL rules.
+   */
+  admissionErrors(object: unknown): string[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any object schema fits, whatever its shape
@@ -116,6 +121,11 @@ export function defineKind(options: KindOptions): KindDefinition {
         const context: ValidationContext = { errors: [] };
         root.validate(object, '', oldObject, context);
         return context.errors;
+      },
+      admissionErrors(object: unknown): string[] {
+        const admissionErrors: string[] = [];
+        root.validate(object, '', undefined, { errors: [], admissionErrors });
+        return admissionErrors;
       },
     },
     crd: () => ({

@@ -17,6 +17,8 @@ Usage:
   berth operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--leader-election-namespace NS]
                  [--leader-elect-lease-duration D] [--leader-elect-renew-deadline D] [--leader-elect-retry-period D]
                  [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR] [--disconnected-instance-grace D]
+                 [--webhook-bind-address ADDR (0: off, the default; :9443 in deploy/)] [--webhook-service NAME]
+                 [--webhook-secret NAME] [--webhook-configuration NAME]
       The controllers against a Kubernetes API server (in-cluster config, --kubeconfig, $KUBECONFIG or ~/.kube/config).
       Leader election defaults to 15s / 10s / 2s: a leader that cannot renew for the renew deadline (an API
       server down that long) steps down and exits. The tasks of an instance whose agent stopped reporting
@@ -81,6 +83,10 @@ async function main(argv: string[]): Promise<number> {
           'leader-elect-retry-period': { type: 'string' },
           'metrics-bind-address': { type: 'string', default: ':8080' },
           'health-probe-bind-address': { type: 'string', default: ':8081' },
+          'webhook-bind-address': { type: 'string', default: '0' },
+          'webhook-service': { type: 'string', default: 'berth-webhook' },
+          'webhook-secret': { type: 'string', default: 'berth-webhook-tls' },
+          'webhook-configuration': { type: 'string', default: 'berth-webhook' },
           'disconnected-instance-grace': { type: 'string' },
         },
       });
@@ -94,6 +100,12 @@ async function main(argv: string[]): Promise<number> {
         ...durationFlag('retryPeriodMs', 'leader-elect-retry-period', values['leader-elect-retry-period']),
         metricsBindAddress: values['metrics-bind-address'],
         healthProbeBindAddress: values['health-probe-bind-address'],
+        webhook: {
+          bindAddress: values['webhook-bind-address'],
+          service: values['webhook-service'],
+          secret: values['webhook-secret'],
+          configuration: values['webhook-configuration'],
+        },
         ...durationFlag('disconnectedInstanceGraceMs', 'disconnected-instance-grace', values['disconnected-instance-grace']),
       });
     }

@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { serveWebhook, validatePath } from '../admission/webhook-server';
 import { AgentHost } from '../agent/agent-host';
 import { inProcessInstanceProviders } from '../agent/instance-providers';
 import { addControllers } from '../controllers';
@@ -20,6 +21,8 @@ export interface OperatorFlags {
   healthProbeBindAddress: string;
   /** How long the tasks of a disconnected instance wait for its agent before they are stopped; 5 m when absent. */
   disconnectedInstanceGraceMs?: number;
+  /** The validating admission webhook: off when bindAddress is `0`; its Service, Secret and configuration in the pod's namespace. */
+  webhook?: { bindAddress: string; service: string; secret: string; configuration: string };
 }
 
 /**
@@ -32,8 +35,10 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   if (flags.kubeconfig) config.loadFromFile(flags.kubeconfig);
   else config.loadFromDefault();
   const leaseNamespace = flags.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'berth-system';
+  // The webhook writes its Secret from every replica, so it gets the store itself, not the manager's leader-guarded one.
+  const store = new KubeStore(config);
   const manager = new Manager({
-    store: new KubeStore(config),
+    store,
     logger,
     metricsServer: parseBindAddress('metrics-bind-address', flags.metricsBindAddress),
     healthServer: parseBindAddress('health-probe-bind-address', flags.healthProbeBindAddress),
@@ -55,16 +60,38 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     instanceProviders: inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) }),
   });
 
+  // Every replica serves the webhook, leader or not: the API server calls whichever the Service picks.
+  const webhookAddress = flags.webhook ? parseBindAddress('webhook-bind-address', flags.webhook.bindAddress) : false;
+  const webhook =
+    webhookAddress && flags.webhook
+      ? await serveWebhook(
+          {
+            store,
+            identity: {
+              namespace: leaseNamespace,
+              secretName: flags.webhook.secret,
+              serviceName: flags.webhook.service,
+              configurationName: flags.webhook.configuration,
+            },
+            logger: logger.child({ component: 'webhook' }),
+          },
+          webhookAddress,
+        )
+      : undefined;
+  if (webhook) logger.info('serving the admission webhook', { address: `${webhook.host}:${webhook.port}`, path: validatePath });
+
   const shutdown = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown.abort());
   logger.info('starting operator', { server: config.getCurrentCluster()?.server, namespace: flags.namespace ?? '(all)', leaderElect: flags.leaderElect });
   try {
     await manager.start(shutdown.signal);
     await agents.stop();
+    await webhook?.close();
     return 0;
   } catch (error) {
     // Losing the lease ends the process, as in controller-runtime: the pod restarts as a clean candidate.
     logger.error(error instanceof LeaderElectionLostError ? 'leader election lost: exiting' : 'operator failed', { error: (error as Error).message });
+    await webhook?.close();
     return 1;
   }
 }

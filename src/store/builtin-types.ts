@@ -43,3 +43,12 @@ export const customResourceDefinitions: ResourceType = {
   namespaced: false,
   statusSubresource: true,
 };
+
+export const validatingWebhookConfigurations: ResourceType = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  kind: 'ValidatingWebhookConfiguration',
+  plural: 'validatingwebhookconfigurations',
+  namespaced: false,
+  statusSubresource: false,
+};

@@ -61,10 +61,13 @@ describe('deploy/ manifests', () => {
       path.join(deployDir, 'rbac.yaml'),
       '-f',
       path.join(deployDir, 'operator.yaml'),
+      '-f',
+      path.join(deployDir, 'webhook.yaml'),
     ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('deployment.apps/berth-operator serverside-applied (server dry run)');
+    expect(result.stdout).toContain('validatingwebhookconfiguration.admissionregistration.k8s.io/berth-webhook serverside-applied (server dry run)');
   });
 
   test('the operator runs as the Dockerfile user, non-root, read-only, without capabilities', () => {
@@ -73,7 +76,7 @@ describe('deploy/ manifests', () => {
     const pod = spec.template.spec;
     const container = pod.containers[0];
     expect(spec.replicas).toBe(2);
-    expect(container.args).toEqual(['operator', '--leader-elect']);
+    expect(container.args).toEqual(['operator', '--leader-elect', '--webhook-bind-address=:9443']);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     const dockerfile = readFileSync(path.join(projectDir, 'Dockerfile'), 'utf8');
@@ -87,6 +90,27 @@ describe('deploy/ manifests', () => {
     const kinds = built.map((o) => o.kind);
     expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(5);
     expect(kinds).toEqual(expect.arrayContaining(['Namespace', 'Deployment', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap']));
+  });
+});
+
+describe('deploy/webhook.yaml', () => {
+  test('the webhook configuration calls the operator through its Service, on the port the operator serves', () => {
+    const [service, configuration] = manifests('webhook.yaml') as (Manifest & Record<string, unknown>)[];
+    const hook = (
+      configuration.webhooks as {
+        clientConfig: { service: { name: string; namespace: string; port: number; path: string } };
+        failurePolicy: string;
+        rules: { resources: string[] }[];
+      }[]
+    )[0];
+    expect(hook.clientConfig.service).toEqual({ name: service.metadata.name, namespace: 'berth-system', path: '/validate', port: 443 });
+    expect((service.spec as { ports: { port: number; targetPort: string }[] }).ports).toEqual([expect.objectContaining({ port: 443, targetPort: 'webhook' })]);
+    const deployment = manifests('operator.yaml').find((o) => o.kind === 'Deployment')!;
+    const ports = (deployment.spec as { template: { spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } }).template.spec
+      .containers[0].ports;
+    expect(ports).toContainEqual({ name: 'webhook', containerPort: 9443, protocol: 'TCP' });
+    expect(hook.failurePolicy).toBe('Fail');
+    expect(hook.rules[0].resources).toEqual(['services', 'taskdefinitions', 'tasks']);
   });
 });
 

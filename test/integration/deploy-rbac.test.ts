@@ -55,6 +55,11 @@ const allowed: Check[] = [
   ['update', 'leases.coordination.k8s.io', 'berth-system'],
   ['create', 'leases.coordination.k8s.io', 'team-a'],
   ['watch', 'leases.coordination.k8s.io'],
+  ['create', 'secrets', 'berth-system'],
+  ['get', 'secrets/berth-webhook-tls', 'berth-system'],
+  ['update', 'secrets/berth-webhook-tls', 'berth-system'],
+  ['get', 'validatingwebhookconfigurations.admissionregistration.k8s.io/berth-webhook'],
+  ['update', 'validatingwebhookconfigurations.admissionregistration.k8s.io/berth-webhook'],
 ];
 
 const denied: Check[] = [
@@ -70,6 +75,11 @@ const denied: Check[] = [
   ['delete', 'leases.coordination.k8s.io', 'team-a'],
   ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
   ['impersonate', 'users'],
+  ['update', 'secrets/other', 'berth-system'],
+  ['delete', 'secrets/berth-webhook-tls', 'berth-system'],
+  ['update', 'validatingwebhookconfigurations.admissionregistration.k8s.io/other'],
+  ['create', 'validatingwebhookconfigurations.admissionregistration.k8s.io'],
+  ['update', 'mutatingwebhookconfigurations.admissionregistration.k8s.io/berth-webhook'],
 ];
 
 describe('deploy/rbac.yaml', () => {

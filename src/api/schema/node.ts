@@ -49,6 +49,11 @@ function runsOn<T>(r: Rule<T>, oldValue: unknown): boolean {
 
 export interface ValidationContext {
   errors: string[];
+  /**
+   * For the webhook: the API server has run the schema and its CEL rules, so rules are skipped and the
+   * admission checks' refusals go here instead of `errors`.
+   */
+  admissionErrors?: string[];
 }
 
 /**
@@ -113,12 +118,12 @@ export abstract class Schema<Out, In = Out> {
     const errorsBefore = context.errors.length;
     if (!this.validateValue(value, path, oldValue, context)) return;
     if (context.errors.length > errorsBefore) return;
-    for (const r of this.rules) {
+    for (const r of context.admissionErrors ? [] : this.rules) {
       if (runsOn(r, oldValue) && !evaluate(r, value as Out, oldValue as Out | undefined)) context.errors.push(ruleError(r, path, this.type, value as Out));
     }
     for (const check of this.admissionChecks) {
       const problem = check(value as Out);
-      if (problem !== undefined) context.errors.push(fieldError.invalid(path, value, problem));
+      if (problem !== undefined) (context.admissionErrors ?? context.errors).push(fieldError.invalid(path, value, problem));
     }
   }
 
