@@ -1,4 +1,12 @@
-import { containerInstances as instanceType, tasks as taskType, type ContainerInstance, type Task } from '../api';
+import {
+  clusters as clusterType,
+  containerInstances as instanceType,
+  fargateCapacityProvider,
+  tasks as taskType,
+  type Cluster,
+  type ContainerInstance,
+  type Task,
+} from '../api';
 import { TaskIndex } from '../controllers/shared/indexes';
 import type { ControllerRevision } from '../controllers/taskdefinition/revisions';
 import type { Clock, TimerHandle } from '../runtime/clock';
@@ -8,7 +16,8 @@ import type { Logger } from '../runtime/logger';
 import type { Manager } from '../runtime/manager';
 import { MutationCache } from '../runtime/mutation-cache';
 import { configMaps, controllerRevisions, secrets } from '../store/builtin-types';
-import { InstanceAgent, referenceOwner, type AgentContext } from './instance-agent';
+import { fargateSeat } from './fargate-seat';
+import { InstanceAgent, instanceSeat, referenceOwner, type AgentContext } from './instance-agent';
 import { instanceLeaseDurationSeconds, instanceLeaseRenewIntervalMs } from './instance-lease';
 import type { TaskRuntime } from './task-runtime';
 
@@ -39,6 +48,12 @@ export interface AgentHostOptions {
   namespace?: string;
   /** Serve this one instance only (berth agent): its informer then holds that instance, not the namespace's. */
   instanceName?: string;
+  /**
+   * The engine of the clusters' Fargate pools (given its scope, as an instance's runtime is): with it,
+   * this host runs every cluster's FARGATE tasks once its controllers run (the leader only). Without it
+   * (berth agent), it runs none.
+   */
+  fargateRuntime?: (scope: string) => TaskRuntime;
 }
 
 export class AgentHost {
@@ -46,10 +61,12 @@ export class AgentHost {
   private readonly context: AgentContext;
   private readonly tasks: SharedInformer<Task>;
   private readonly taskIndex: TaskIndex;
+  private readonly clusters: SharedInformer<Cluster> | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly sweepIntervalMs: number;
   private sweepTimer: TimerHandle | undefined;
+  private fargateEnabled = false;
 
   constructor(private readonly options: AgentHostOptions) {
     const { manager, namespace } = options;
@@ -64,6 +81,8 @@ export class AgentHost {
       namespace,
       options.instanceName ? { fieldSelector: `metadata.name=${options.instanceName}` } : {},
     );
+    // Only a host with Fargate pools reads Clusters (berth agent's credentials do not list them).
+    this.clusters = options.fargateRuntime ? manager.informerFor<Cluster>(clusterType, namespace) : undefined;
     const read: { waitForSync(): Promise<boolean> }[] = [this.tasks, revisions, instances];
     this.context = {
       store: manager.store,
@@ -86,9 +105,20 @@ export class AgentHost {
       leaseDurationSeconds: options.leaseDurationSeconds ?? instanceLeaseDurationSeconds,
     };
     const route = (task: Task) => {
-      const agent = task.spec.containerInstance ? this.agents.get(instanceId(task.metadata.namespace!, task.spec.containerInstance)) : undefined;
+      const agent = task.spec.containerInstance
+        ? this.agents.get(instanceId(task.metadata.namespace!, task.spec.containerInstance))
+        : task.spec.capacityProviderName === fargateCapacityProvider
+          ? this.fargatePool(task)
+          : undefined;
       agent?.enqueue(task.metadata.name);
     };
+    // Fargate pools run on the leader only, as the instance agents of managed groups do: they start with the controllers.
+    if (options.fargateRuntime) {
+      manager.onControllersStart(() => {
+        this.fargateEnabled = true;
+        for (const task of this.tasks.list()) if (task.spec.capacityProviderName === fargateCapacityProvider) route(task);
+      });
+    }
     this.tasks.addEventHandler({
       onAdd: route,
       onUpdate: (_old, task) => route(task),
@@ -105,10 +135,35 @@ export class AgentHost {
   attach(instance: ContainerInstance, runtime: TaskRuntime): Promise<void> {
     const id = instanceId(instance.metadata.namespace!, instance.metadata.name);
     if (this.agents.has(id)) return Promise.resolve();
-    this.agents.set(id, new InstanceAgent(this.context, instance, runtime));
+    this.agents.set(id, new InstanceAgent(this.context, instanceSeat(this.context, instance), runtime));
     this.log.info('agent attached', { namespace: instance.metadata.namespace, name: instance.metadata.name });
     this.scheduleSweep();
     return Promise.resolve();
+  }
+
+  /**
+   * The Fargate pool of the task's cluster, started with the first FARGATE task seen there. Its
+   * runtime's scope names the cluster by uid, so a cluster deleted and created again under the same
+   * name never adopts the old one's containers.
+   */
+  private fargatePool(task: Task): InstanceAgent | undefined {
+    if (!this.fargateEnabled || !this.options.fargateRuntime) return undefined;
+    const namespace = task.metadata.namespace!;
+    const cluster = task.spec.cluster;
+    const id = instanceId(namespace, `${fargateCapacityProvider}/${cluster}`);
+    const running = this.agents.get(id);
+    if (running) return running;
+    const uid = this.clusters?.get(namespace, cluster)?.metadata.uid;
+    if (uid === undefined) return undefined;
+    const pool = new InstanceAgent(
+      this.context,
+      fargateSeat(this.context, namespace, cluster),
+      this.options.fargateRuntime(`fargate.${namespace}.${cluster}.${uid}`),
+    );
+    this.agents.set(id, pool);
+    this.log.info('Fargate pool started', { namespace, cluster });
+    this.scheduleSweep();
+    return pool;
   }
 
   /** Stops serving an instance (the InstanceProvider's terminate); its containers are removed. */

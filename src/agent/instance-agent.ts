@@ -57,14 +57,44 @@ export interface AgentContext {
 const workersPerInstance = 2;
 
 /**
- * The agent of one container instance, as the ECS agent is one per host: its own work queue and
- * workers, so a slow image pull or a long stopTimeout on one instance never delays another; its own
- * heartbeat Lease; and the instance's status (what is left on it, what runs there), written only when
- * it changed and at most once per report interval.
+ * Where an agent runs tasks: a container instance (its tasks are those bound and admitted to it), or a
+ * cluster's Fargate pool (its tasks are the cluster's admitted FARGATE tasks, with no instance at all).
+ */
+export interface AgentSeat {
+  namespace: string;
+  /** The instance's name; the pool's, for logs. */
+  name: string;
+  /** The instance whose Lease the agent renews and whose status it reports; none for Fargate. */
+  instance?: ContainerInstance;
+  /** Whether `task` is this seat's to run (or to finish stopping). */
+  runs(task: Task): boolean;
+  /** The tasks assigned to the seat, from the cache: what a (re)started agent steps at once. */
+  assigned(): Task[];
+  /** Why the seat cannot run the task at all (a Fargate size that does not exist), checked before any container is made. */
+  launchProblem?(spec: TaskDefinitionSpec): string | undefined;
+}
+
+/** The seat of one container instance. */
+export function instanceSeat(context: Pick<AgentContext, 'taskIndex'>, instance: ContainerInstance): AgentSeat {
+  const { namespace, name } = instance.metadata;
+  return {
+    namespace: namespace!,
+    name,
+    instance,
+    runs: (task) => task.spec.containerInstance === name && isAdmitted(task),
+    assigned: () => context.taskIndex.onInstance(namespace, name),
+  };
+}
+
+/**
+ * The agent of one container instance, as the ECS agent is one per host (or of one cluster's Fargate
+ * pool): its own work queue and workers, so a slow image pull or a long stopTimeout on one instance never
+ * delays another; for an instance, its heartbeat Lease and its status (what is left on it, what runs
+ * there), written only when it changed and at most once per report interval.
  */
 export class InstanceAgent {
   private readonly controller: Controller;
-  private readonly lease: InstanceLease;
+  private readonly lease: InstanceLease | undefined;
   private readonly stopWatching: () => void;
   private engineVersion: string | undefined;
   private reportTimer: TimerHandle | undefined;
@@ -73,10 +103,10 @@ export class InstanceAgent {
 
   constructor(
     private readonly context: AgentContext,
-    readonly instance: ContainerInstance,
+    readonly seat: AgentSeat,
     readonly runtime: TaskRuntime,
   ) {
-    const { namespace, name } = instance.metadata;
+    const { name } = seat;
     this.controller = new Controller({
       name: 'agent',
       workers: workersPerInstance,
@@ -85,30 +115,32 @@ export class InstanceAgent {
       metrics: context.metrics,
       reconcile: (key, reconcileContext) => this.reconcile(key, reconcileContext),
     });
-    this.lease = new InstanceLease(instance, {
-      store: context.store,
-      clock: context.clock,
-      log: context.log,
-      holder: context.identity,
-      engineAnswers: () => runtime.version(),
-      renewIntervalMs: context.leaseRenewIntervalMs,
-      durationSeconds: context.leaseDurationSeconds,
-    });
+    this.lease =
+      seat.instance &&
+      new InstanceLease(seat.instance, {
+        store: context.store,
+        clock: context.clock,
+        log: context.log,
+        holder: context.identity,
+        engineAnswers: () => runtime.version(),
+        renewIntervalMs: context.leaseRenewIntervalMs,
+        durationSeconds: context.leaseDurationSeconds,
+      });
     const watcher = runtime.watch((taskUid) => {
       const task = context.taskIndex.withUid(taskUid);
       // A container whose Task is gone is an orphan: the sweep removes it.
       if (task) this.enqueue(task.metadata.name);
     });
     this.stopWatching = () => watcher.stop();
-    void this.run(namespace!).catch((error: Error) => context.log.error('agent failed', { containerInstance: name, error: error.message }));
+    void this.run().catch((error: Error) => context.log.error('agent failed', { containerInstance: name, error: error.message }));
   }
 
   get namespace(): string {
-    return this.instance.metadata.namespace!;
+    return this.seat.namespace;
   }
 
   get name(): string {
-    return this.instance.metadata.name;
+    return this.seat.name;
   }
 
   enqueue(taskName: string): void {
@@ -125,21 +157,21 @@ export class InstanceAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.stopWatching();
-    this.lease.stop();
+    this.lease?.stop();
     if (this.reportTimer) this.context.clock.clearTimeout(this.reportTimer);
     await this.controller.stop(drainTimeoutMs);
   }
 
-  private async run(namespace: string): Promise<void> {
+  private async run(): Promise<void> {
     if (!(await this.context.cachesSynced()) || this.stopped) return;
     const started = this.controller.start();
-    await this.lease.start();
+    await this.lease?.start();
     // Re-adopt: whatever the engine runs for this instance, and every task bound to it, gets a step at once.
     for (const observed of await this.runtime.list()) {
       const task = this.context.taskIndex.withUid(observed.taskUid);
       if (task) this.enqueue(task.metadata.name);
     }
-    for (const task of this.context.taskIndex.onInstance(namespace, this.name)) this.enqueue(task.metadata.name);
+    for (const task of this.seat.assigned()) this.enqueue(task.metadata.name);
     this.scheduleReport();
     await started;
   }
@@ -148,12 +180,14 @@ export class InstanceAgent {
     const task = this.context.taskWrites.get(key.namespace, key.name);
     if (task?.status?.lastStatus === 'STOPPED') {
       this.releaseReferences(task);
-      if (task.spec.containerInstance === this.name && task.status.stopCode === 'TerminationNotice') await this.removeStaleContainers(task, context);
+      if (this.seat.runs(task) && task.status.stopCode === 'TerminationNotice') await this.removeStaleContainers(task, context);
     }
-    if (!task || task.spec.containerInstance !== this.name || !isAdmitted(task) || task.status?.lastStatus === 'STOPPED') return;
+    if (!task || !this.seat.runs(task) || task.status?.lastStatus === 'STOPPED') return;
     const uid = task.metadata.uid!;
     const events: TaskEvent[] = [];
-    if (task.status?.lastStatus === undefined || task.status.lastStatus === 'PROVISIONING') events.push({ type: 'PLACED', containerInstance: this.name });
+    if (task.status?.lastStatus === undefined || task.status.lastStatus === 'PROVISIONING') {
+      events.push({ type: 'PLACED', ...(this.seat.instance ? { containerInstance: this.name } : {}) });
+    }
 
     if (task.spec.desiredStatus === 'STOPPED') {
       const byService = task.spec.group?.startsWith('service:') ?? false;
@@ -169,7 +203,12 @@ export class InstanceAgent {
       const spec = await this.specOf(task);
       if (spec === 'not-yet') return { requeueAfterMs: 1_000 };
       if (spec && !this.referencesKnown(task, spec)) return { requeueAfterMs: 250 };
-      const observation = spec ? await this.runStep(task, spec, context) : { failure: `task definition ${task.spec.taskDefinition} not found` };
+      const problem = spec && this.seat.launchProblem?.(spec);
+      const observation = !spec
+        ? { failure: `task definition ${task.spec.taskDefinition} not found` }
+        : problem
+          ? { failure: problem }
+          : await this.runStep(task, spec, context);
       events.push('failure' in observation ? { type: 'LAUNCH_FAILED', reason: observation.failure } : this.observed(spec, observation));
     }
     return this.apply(task, events, context);
@@ -325,7 +364,7 @@ export class InstanceAgent {
   }
 
   private async report(): Promise<void> {
-    const instance = this.context.instances.get(this.namespace, this.name);
+    const instance = this.seat.instance && this.context.instances.get(this.namespace, this.name);
     if (!instance || this.stopped) return;
     const onIt = this.context.taskIndex.onInstance(this.namespace, this.name);
     const report = {

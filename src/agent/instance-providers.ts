@@ -36,19 +36,26 @@ export interface InstanceProviderOptions {
 }
 
 export function inProcessInstanceProviders(host: AgentHost, options: InstanceProviderOptions = {}): InstanceProviders {
+  const runtimes = runtimeFactories(options);
+  return { local: inProcess(host, runtimes.docker), simulated: inProcess(host, runtimes.simulated) };
+}
+
+/**
+ * The two engines an in-process agent runs on, by the scope its containers are labelled with: the
+ * local Docker engine (created from DOCKER_HOST, or the default socket, on first use), or the
+ * simulated one. Instances of managed groups and the clusters' Fargate pools take theirs from here.
+ */
+export function runtimeFactories(options: InstanceProviderOptions = {}): Record<'docker' | 'simulated', (scope: string) => TaskRuntime> {
   let docker = options.docker;
   const engine = () => (docker ??= new Dockerode());
   return {
-    local: inProcess(
-      host,
-      (id) =>
-        new DockerRuntime({
-          docker: engine(),
-          containerInstance: id,
-          ...(options.logger ? { logger: options.logger } : {}),
-          ...(options.clock ? { clock: options.clock } : {}),
-        }),
-    ),
-    simulated: inProcess(host, (id) => new SimulatedRuntime({ ...options.simulated, containerInstance: id })),
+    docker: (scope) =>
+      new DockerRuntime({
+        docker: engine(),
+        containerInstance: scope,
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
+    simulated: (scope) => new SimulatedRuntime({ ...options.simulated, containerInstance: scope }),
   };
 }

@@ -144,7 +144,8 @@ export function buildLaunch(
     namespace: task.metadata.namespace!,
     taskName: task.metadata.name,
     cluster: task.spec.cluster,
-    containerInstance: task.spec.containerInstance!,
+    // The runtime labels containers with its own scope; a Fargate task has no instance.
+    containerInstance: task.spec.containerInstance ?? task.spec.capacityProviderName ?? '',
     taskDefinition: task.spec.taskDefinition,
     spec,
     resolvedEnvironment: resolveEnvironment(spec, source),

@@ -42,7 +42,14 @@ export {
   type TaskStatus,
   type TaskContainerStatus,
 } from './v1alpha1/task';
-export type { TaskDefinition, TaskDefinitionSpec, TaskDefinitionSpecInput, TaskDefinitionStatus, ContainerDefinition } from './v1alpha1/task-definition';
+export {
+  fargateSizeProblem,
+  type TaskDefinition,
+  type TaskDefinitionSpec,
+  type TaskDefinitionSpecInput,
+  type TaskDefinitionStatus,
+  type ContainerDefinition,
+} from './v1alpha1/task-definition';
 
 const kinds = {
   Cluster: clusterKind,

@@ -2,7 +2,7 @@ import { existsSync, watch as watchDirectory } from 'node:fs';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import { AgentHost } from '../agent/agent-host';
-import { inProcessInstanceProviders } from '../agent/instance-providers';
+import { inProcessInstanceProviders, runtimeFactories } from '../agent/instance-providers';
 import { berthResourceTypes, resourceTypeFor, services, validatorFor, type ContainerInstance, type Service, type Task, type TaskDefinition } from '../api';
 import { addControllers } from '../controllers';
 import { applyManifests, ApplyOutcome } from '../local/apply';
@@ -47,8 +47,11 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
     healthServer: parseBindAddress('health-probe-bind-address', flags.healthProbeBindAddress),
     leaderElection: false,
   });
-  const agents = new AgentHost({ manager });
-  const providers = inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) });
+  const runtimeOptions = { logger: logger.child({ component: 'runtime' }) };
+  const runtimes = runtimeFactories(runtimeOptions);
+  // Fargate tasks run on the same engine as the node groups: Docker, or simulated with --provider simulated.
+  const agents = new AgentHost({ manager, fargateRuntime: flags.provider === 'simulated' ? runtimes.simulated : runtimes.docker });
+  const providers = inProcessInstanceProviders(agents, runtimeOptions);
   if (flags.provider === 'simulated') {
     print('berth local: every managed node group runs on the simulated provider (no containers)');
   } else {

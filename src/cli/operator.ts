@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { serveWebhook, validatePath } from '../admission/webhook-server';
 import { AgentHost } from '../agent/agent-host';
-import { inProcessInstanceProviders } from '../agent/instance-providers';
+import { inProcessInstanceProviders, runtimeFactories } from '../agent/instance-providers';
 import { addControllers } from '../controllers';
 import { createLogger } from '../runtime/logger';
 import { LeaderElectionLostError, Manager } from '../runtime/manager';
@@ -53,11 +53,12 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
       : false,
   });
   // Managed node groups with provider local or simulated get in-process agents on this replica (the leader).
-  const agents = new AgentHost({ manager, namespace: flags.namespace });
+  const runtimeLogger = logger.child({ component: 'runtime' });
+  const agents = new AgentHost({ manager, namespace: flags.namespace, fargateRuntime: runtimeFactories({ logger: runtimeLogger }).docker });
   addControllers(manager, {
     namespace: flags.namespace,
     disconnectedInstanceGraceMs: flags.disconnectedInstanceGraceMs,
-    instanceProviders: inProcessInstanceProviders(agents, { logger: logger.child({ component: 'runtime' }) }),
+    instanceProviders: inProcessInstanceProviders(agents, { logger: runtimeLogger }),
   });
 
   // Every replica serves the webhook, leader or not: the API server calls whichever the Service picks.

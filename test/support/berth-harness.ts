@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
 import { AgentHost } from '../../src/agent/agent-host';
-import { inProcessInstanceProviders } from '../../src/agent/instance-providers';
+import { inProcessInstanceProviders, runtimeFactories } from '../../src/agent/instance-providers';
 import { taskLabels } from '../../src/agent/task-runtime';
 import { addControllers } from '../../src/controllers';
 import { createLogger, type Logger } from '../../src/runtime/logger';
@@ -76,7 +76,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   config.loadFromFile(env.kubeconfig);
   const kubeStore = new KubeStore(config);
   const manager = new Manager({ store: kubeStore, logger: logs.logger, metricsServer: false, healthServer: false });
-  const host = new AgentHost({ manager, statusReportIntervalMs: options.statusReportIntervalMs ?? 1000, sweepIntervalMs: options.sweepIntervalMs ?? 2000 });
+  const host = new AgentHost({
+    manager,
+    statusReportIntervalMs: options.statusReportIntervalMs ?? 1000,
+    sweepIntervalMs: options.sweepIntervalMs ?? 2000,
+    fargateRuntime: runtimeFactories({ docker, logger: logs.logger }).docker,
+  });
   addControllers(manager, { namespace, instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }) });
   const running = manager.start();
 

@@ -2,7 +2,7 @@
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
-import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, nonEmpty, notSupportedYet, observedGeneration, timestamp } from './common';
+import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, observedGeneration, timestamp } from './common';
 
 const scaling = s
   .object({
@@ -55,18 +55,6 @@ const managedScaling = s
       check: (self) => self.minimumScalingStepSize <= self.maximumScalingStepSize,
     }),
   );
-
-/**
- * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
- * Each is refused until the issue that implements it deletes its refusal here.
- */
-const clusterFeaturesNotSupportedYet = [
-  notSupportedYet<ClusterSpec>(
-    'fargateProfiles',
-    nonEmpty('fargateProfiles'),
-    'fargateProfiles is not supported yet: tasks run on the container instances of the cluster until Fargate lands',
-  ),
-];
 
 const managedOnly = ['instanceType', 'scaling', 'managedScaling', 'managedTerminationProtection', 'provider'] as const;
 
@@ -172,7 +160,6 @@ export const clusterSpec = s
           (p) => p.capacityProvider === fargateCapacityProvider || (self.nodeGroups ?? []).some((g) => g.name === p.capacityProvider),
         ),
     }),
-    ...clusterFeaturesNotSupportedYet,
   );
 
 const scalingDecision = s.object({

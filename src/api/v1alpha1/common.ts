@@ -75,12 +75,6 @@ export const capacityProviderStrategy = () =>
         message: 'with more than one capacity provider, at least one needs a weight greater than 0',
         check: (self) => self.length <= 1 || self.some((p) => p.weight > 0),
       }),
-      rule({
-        cel: `self.all(p, p.capacityProvider != '${fargateCapacityProvider}')`,
-        message: `the ${fargateCapacityProvider} capacity provider is not supported yet: name the cluster's node groups until Fargate lands`,
-        reason: 'FieldValueForbidden',
-        check: (self) => self.every((p) => p.capacityProvider !== fargateCapacityProvider),
-      }),
     );
 
 /** ECS refuses a launch type together with a capacity provider strategy: each says where tasks go. */
@@ -206,11 +200,6 @@ type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
 
 /** Services and standalone tasks run on the cluster's managed instances only, whatever launch type they name. */
 export const launchTypesNotSupportedYet = <Self extends { launchType?: LaunchType }>(): Rule<Self>[] => [
-  notSupportedYet<Self>(
-    'launchType',
-    { cel: "has(self.launchType) && self.launchType == 'FARGATE'", uses: (self) => self.launchType === 'FARGATE' },
-    'launchType FARGATE is not supported yet: tasks run on the container instances of the cluster until Fargate lands',
-  ),
   notSupportedYet<Self>(
     'launchType',
     { cel: "has(self.launchType) && self.launchType == 'EXTERNAL'", uses: (self) => self.launchType === 'EXTERNAL' },

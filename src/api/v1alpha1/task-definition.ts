@@ -266,6 +266,15 @@ const fargateSizes: Record<number, { min: number; max: number; values?: number[]
   4096: { min: 8192, max: 30720 },
 };
 
+/** Why cpu / memory is not a Fargate size, naming the sizes there are; undefined when it is one. */
+export function fargateSizeProblem(cpu: number, memory: number): string | undefined {
+  const size = fargateSizes[cpu];
+  if (!size) return `cpu ${cpu} is not a Fargate size (${Object.keys(fargateSizes).join(', ')})`;
+  if (isFargateSize(cpu, memory)) return undefined;
+  const allowed = size.values ? size.values.join(', ') : `${size.min} to ${size.max} in steps of 1024`;
+  return `memory ${memory} MiB does not go with cpu ${cpu} on Fargate (${allowed})`;
+}
+
 function isFargateSize(cpu: number, memory: number): boolean {
   const size = fargateSizes[cpu];
   if (!size) return false;

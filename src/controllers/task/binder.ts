@@ -1,4 +1,4 @@
-import { admittedAnnotation, tasks as taskType, type Cluster, type ContainerInstance, type Service, type Task } from '../../api';
+import { admittedAnnotation, fargateCapacityProvider, tasks as taskType, type Cluster, type ContainerInstance, type Service, type Task } from '../../api';
 import { applicableStrategy, CapacityProviderChooser } from '../capacityprovider';
 import { settleAll } from '../../runtime/concurrency';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
@@ -123,6 +123,11 @@ export class ClusterBinder {
         task.spec.capacityProviderName === undefined && !task.spec.containerInstance ? applicableStrategy(task, service, clusterObject) : undefined;
       const chosenProvider = strategy ? providers.choose(task.spec.group, strategy) : undefined;
       const capacityProvider = task.spec.capacityProviderName ?? chosenProvider;
+      if (capacityProvider === fargateCapacityProvider) {
+        // No instance to place on: admitted as it is, the cluster's Fargate pool runs it with capacity of its own.
+        outcomes.push({ task, fargate: true, ...(chosenProvider !== undefined ? { chosenProvider } : {}) });
+        continue;
+      }
       requests.push({
         task,
         requirements: taskRequirements(spec),
@@ -165,6 +170,20 @@ export class ClusterBinder {
     const { task } = outcome;
     if ('refusal' in outcome) return this.writeTransition(task, { type: 'LAUNCH_FAILED', reason: outcome.refusal });
     const provider = outcome.chosenProvider !== undefined ? { capacityProviderName: outcome.chosenProvider } : {};
+    if ('fargate' in outcome) {
+      // Assumed with no instance: the next batch skips it until the informer shows it admitted.
+      this.assumed.set(keyString(task), '');
+      try {
+        await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, {
+          metadata: { annotations: { [admittedAnnotation]: 'true' } },
+          spec: provider,
+        });
+      } catch (error) {
+        this.assumed.delete(keyString(task));
+        throw error;
+      }
+      return;
+    }
     if ('instance' in outcome) {
       const patch = outcome.admitOnly
         ? { metadata: { annotations: { [admittedAnnotation]: 'true' } } }
@@ -229,6 +248,8 @@ export class ClusterBinder {
         this.assumed.delete(key);
         continue;
       }
+      // A Fargate task holds nothing on any instance.
+      if (instance === '') continue;
       tasks.set(key, {
         ...cached,
         metadata: { ...cached.metadata, annotations: { ...cached.metadata.annotations, [admittedAnnotation]: 'true' } },
@@ -255,9 +276,12 @@ function placementFailureOf(task: Task): string | undefined {
 }
 
 /** `chosenProvider`: the capacity provider this batch chose for the task, to be written with the outcome. */
-type Outcome = ({ task: Task; instance: string; admitOnly: boolean } | { task: Task; failure: string; code: WaitCode } | { task: Task; refusal: string }) & {
-  chosenProvider?: string;
-};
+type Outcome = (
+  | { task: Task; instance: string; admitOnly: boolean }
+  | { task: Task; failure: string; code: WaitCode }
+  | { task: Task; refusal: string }
+  | { task: Task; fargate: true }
+) & { chosenProvider?: string };
 
 function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined, chosenProvider: string | undefined): Outcome {
   const provider = chosenProvider !== undefined ? { chosenProvider } : {};

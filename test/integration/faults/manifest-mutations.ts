@@ -123,9 +123,7 @@ function base(kind: FuzzKind, name: string, targets: FuzzTargets): KubeObject {
 
 /** ECS fields Berth refuses (or does not support yet), as a user pastes them, per kind: [path, value]. */
 const unsupportedFields: Record<FuzzKind, [Segment[], Json][]> = {
-  Cluster: [
-    [['spec', 'fargateProfiles'], [{ name: 'fp', selectors: [{ namespace: 'default' }] }]],
-  ],
+  Cluster: [[['spec', 'settings'], [{ name: 'containerInsights', value: 'enabled' }]]],
   TaskDefinition: [
     [['spec', 'executionRoleArn'], 'arn:aws:iam::123456789012:role/exec'],
     [['spec', 'taskRoleArn'], 'arn:aws:iam::123456789012:role/task'],
@@ -135,8 +133,6 @@ const unsupportedFields: Record<FuzzKind, [Segment[], Json][]> = {
     [['spec', 'containerDefinitions', 0, 'firelensConfiguration'], { type: 'fluentbit' }],
   ],
   Service: [
-    [['spec', 'capacityProviderStrategy'], [{ capacityProvider: 'FARGATE', weight: 1 }]],
-    [['spec', 'launchType'], 'FARGATE'],
     [['spec', 'launchType'], 'EXTERNAL'],
     [['spec', 'loadBalancers'], [{ targetGroupArn: 'arn:aws:elasticloadbalancing:x', containerName: 'web', containerPort: 8080 }]],
     [['spec', 'autoScaling'], { minCapacity: 1, maxCapacity: 4 }],

@@ -1,0 +1,40 @@
+import { fargateCapacityProvider, fargateSizeProblem, type TaskDefinitionSpec } from '../api';
+import { isAdmitted } from '../controllers/placement';
+import type { AgentContext, AgentSeat } from './instance-agent';
+
+/**
+ * A cluster's Fargate pool as a seat: it runs the cluster's admitted FARGATE tasks, each with no
+ * instance and no instance accounting, in a network namespace of its own (awsvpc: the runtime's
+ * namespace owner publishes every container port on 127.0.0.1, so two tasks may use the same port).
+ */
+export function fargateSeat(context: Pick<AgentContext, 'taskIndex'>, namespace: string, cluster: string): AgentSeat {
+  const runs = (task: Parameters<AgentSeat['runs']>[0]) =>
+    task.metadata.namespace === namespace &&
+    task.spec.cluster === cluster &&
+    task.spec.capacityProviderName === fargateCapacityProvider &&
+    task.spec.containerInstance === undefined &&
+    isAdmitted(task);
+  return {
+    namespace,
+    name: `${fargateCapacityProvider}/${cluster}`,
+    runs,
+    assigned: () => context.taskIndex.inCluster(namespace, cluster).filter(runs),
+    launchProblem: fargateLaunchProblem,
+  };
+}
+
+/**
+ * What keeps a revision off Fargate, as ECS refuses RunTask with launchType FARGATE: its network mode
+ * must be awsvpc (a namespace per task) and its task-level cpu and memory one of Fargate's sizes. The
+ * TaskDefinition schema checks the same when it says `requiresCompatibilities: [FARGATE]`; a revision
+ * that does not is judged here, at launch.
+ */
+export function fargateLaunchProblem(spec: TaskDefinitionSpec): string | undefined {
+  const why =
+    spec.networkMode !== 'awsvpc'
+      ? `networkMode is ${spec.networkMode}, and Fargate needs awsvpc`
+      : spec.cpu === undefined || spec.memory === undefined
+        ? 'Fargate needs the task-level cpu and memory'
+        : fargateSizeProblem(spec.cpu, spec.memory);
+  return why && `Task definition does not support launch_type FARGATE: ${why}`;
+}
