@@ -45,6 +45,7 @@ function bindAll(runtime: TaskRuntime): TaskRuntime {
     list: () => runtime.list(),
     watch: (onChange) => runtime.watch(onChange),
     version: () => runtime.version(),
+    ephemeralStorageUsed: (uid) => runtime.ephemeralStorageUsed(uid),
   };
 }
 

@@ -16,7 +16,7 @@ import type { Logger } from '../runtime/logger';
 import type { Manager } from '../runtime/manager';
 import { MutationCache } from '../runtime/mutation-cache';
 import { configMaps, controllerRevisions, secrets } from '../store/builtin-types';
-import { fargateSeat } from './fargate-seat';
+import { fargateSeat, type FargateSeatOptions } from './fargate-seat';
 import { InstanceAgent, instanceSeat, referenceOwner, type AgentContext } from './instance-agent';
 import { instanceLeaseDurationSeconds, instanceLeaseRenewIntervalMs } from './instance-lease';
 import type { TaskRuntime } from './task-runtime';
@@ -54,6 +54,8 @@ export interface AgentHostOptions {
    * (berth agent), it runs none.
    */
   fargateRuntime?: (scope: string) => TaskRuntime;
+  /** How Fargate tasks' ephemeral storage is measured; every 10 s, in GiB of 2^30 bytes, by default. */
+  fargateStorage?: Partial<FargateSeatOptions>;
 }
 
 export class AgentHost {
@@ -157,7 +159,7 @@ export class AgentHost {
     if (uid === undefined) return undefined;
     const pool = new InstanceAgent(
       this.context,
-      fargateSeat(this.context, namespace, cluster),
+      fargateSeat(this.context, namespace, cluster, { storageCheckIntervalMs: 10_000, ...this.options.fargateStorage }),
       this.options.fargateRuntime(`fargate.${namespace}.${cluster}.${uid}`),
     );
     this.agents.set(id, pool);

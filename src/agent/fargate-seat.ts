@@ -7,7 +7,18 @@ import type { AgentContext, AgentSeat } from './instance-agent';
  * instance and no instance accounting, in a network namespace of its own (awsvpc: the runtime's
  * namespace owner publishes every container port on 127.0.0.1, so two tasks may use the same port).
  */
-export function fargateSeat(context: Pick<AgentContext, 'taskIndex'>, namespace: string, cluster: string): AgentSeat {
+/** Fargate's ephemeral storage when the task definition names none: 20 GiB. */
+export const defaultEphemeralStorageGiB = 20;
+const gibibyte = 2 ** 30;
+
+export interface FargateSeatOptions {
+  /** How often a running task's writes are measured. */
+  storageCheckIntervalMs: number;
+  /** Bytes per GiB of ephemeralStorage.sizeInGiB: 2^30, except in tests that cannot write 20 GiB. */
+  bytesPerGiB?: number;
+}
+
+export function fargateSeat(context: Pick<AgentContext, 'taskIndex'>, namespace: string, cluster: string, options: FargateSeatOptions): AgentSeat {
   const runs = (task: Parameters<AgentSeat['runs']>[0]) =>
     task.metadata.namespace === namespace &&
     task.spec.cluster === cluster &&
@@ -20,6 +31,10 @@ export function fargateSeat(context: Pick<AgentContext, 'taskIndex'>, namespace:
     runs,
     assigned: () => context.taskIndex.inCluster(namespace, cluster).filter(runs),
     launchProblem: fargateLaunchProblem,
+    ephemeralStorage: {
+      limitBytes: (spec) => (spec.ephemeralStorage?.sizeInGiB ?? defaultEphemeralStorageGiB) * (options.bytesPerGiB ?? gibibyte),
+      checkIntervalMs: options.storageCheckIntervalMs,
+    },
   };
 }
 

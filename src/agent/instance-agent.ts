@@ -72,6 +72,11 @@ export interface AgentSeat {
   assigned(): Task[];
   /** Why the seat cannot run the task at all (a Fargate size that does not exist), checked before any container is made. */
   launchProblem?(spec: TaskDefinitionSpec): string | undefined;
+  /**
+   * Fargate's ephemeral storage: what a running task may have written, and how often to look. A task
+   * over it is stopped, as kubelet evicts a pod over its ephemeral-storage limit.
+   */
+  ephemeralStorage?: { limitBytes(spec: TaskDefinitionSpec): number; checkIntervalMs: number };
 }
 
 /** The seat of one container instance. */
@@ -210,8 +215,25 @@ export class InstanceAgent {
           ? { failure: problem }
           : await this.runStep(task, spec, context);
       events.push('failure' in observation ? { type: 'LAUNCH_FAILED', reason: observation.failure } : this.observed(spec, observation));
+      const overLimit = spec && task.status?.lastStatus === 'RUNNING' ? await this.ephemeralStorageExceeded(uid, spec) : undefined;
+      if (overLimit) events.push({ type: 'STOP_REQUESTED', stopCode: 'TerminationNotice', reason: overLimit });
     }
-    return this.apply(task, events, context);
+    const result = await this.apply(task, events, context);
+    const storage = this.seat.ephemeralStorage;
+    return result ?? (storage && task.spec.desiredStatus === 'RUNNING' ? { requeueAfterMs: storage.checkIntervalMs } : undefined);
+  }
+
+  /**
+   * Why the task must stop for what it wrote, or undefined while within its ephemeral storage.
+   *   e.g. sizeInGiB 21: 21 × 2^30 = 22,548,578,304 bytes; a task at 22,548,578,305 is stopped.
+   */
+  private async ephemeralStorageExceeded(taskUid: string, spec: TaskDefinitionSpec): Promise<string | undefined> {
+    const storage = this.seat.ephemeralStorage;
+    if (!storage) return undefined;
+    const limit = storage.limitBytes(spec);
+    const used = await this.runtime.ephemeralStorageUsed(taskUid);
+    if (used <= limit) return undefined;
+    return `Task stopped because its containers wrote ${used} bytes, over its ephemeral storage of ${limit} bytes (ephemeralStorage.sizeInGiB)`;
   }
 
   /**

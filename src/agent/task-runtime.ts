@@ -69,6 +69,8 @@ export interface TaskRuntime {
   watch(onChange: (taskUid: string) => void): { stop(): void };
   /** Engine version, for ContainerInstance.status.versionInfo. */
   version(): Promise<string>;
+  /** Bytes the task's containers have written to their own filesystems: what Fargate's ephemeral storage holds. */
+  ephemeralStorageUsed(taskUid: string): Promise<number>;
 }
 
 /** Labels every Berth container carries. */

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
-import { AgentHost } from '../../src/agent/agent-host';
+import { AgentHost, type AgentHostOptions } from '../../src/agent/agent-host';
 import { inProcessInstanceProviders, runtimeFactories } from '../../src/agent/instance-providers';
 import { taskLabels } from '../../src/agent/task-runtime';
 import { addControllers } from '../../src/controllers';
@@ -63,6 +63,8 @@ export interface HarnessOptions {
   prefix: string;
   statusReportIntervalMs?: number;
   sweepIntervalMs?: number;
+  /** How Fargate tasks' ephemeral storage is measured (a test cannot write 20 GiB). */
+  fargateStorage?: AgentHostOptions['fargateStorage'];
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -81,6 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     statusReportIntervalMs: options.statusReportIntervalMs ?? 1000,
     sweepIntervalMs: options.sweepIntervalMs ?? 2000,
     fargateRuntime: runtimeFactories({ docker, logger: logs.logger }).docker,
+    ...(options.fargateStorage ? { fargateStorage: options.fargateStorage } : {}),
   });
   addControllers(manager, { namespace, instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }) });
   const running = manager.start();

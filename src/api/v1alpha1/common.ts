@@ -198,11 +198,11 @@ export function notSupportedYet<Self>(field: keyof Self & string, use: FeatureUs
 
 type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
 
-/** Services and standalone tasks run on the cluster's managed instances only, whatever launch type they name. */
+/** EXTERNAL (ECS Anywhere) has no meaning of its own in Berth yet: self-managed hosts are a node group, chosen by capacity provider. */
 export const launchTypesNotSupportedYet = <Self extends { launchType?: LaunchType }>(): Rule<Self>[] => [
   notSupportedYet<Self>(
     'launchType',
     { cel: "has(self.launchType) && self.launchType == 'EXTERNAL'", uses: (self) => self.launchType === 'EXTERNAL' },
-    'launchType EXTERNAL is not supported yet: tasks run on the instances of managed node groups until self-managed hosts (berth agent) land',
+    'launchType EXTERNAL is not supported yet: hosts of your own run berth agent in a selfManaged node group; name that group in a capacityProviderStrategy to place tasks there',
   ),
 ];

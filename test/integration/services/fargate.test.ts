@@ -56,7 +56,8 @@ function httpGet(port: number): Promise<string> {
 const hostPortOf = (task: Task) => task.status?.containers?.find((c) => c.name === 'web')?.networkBindings?.find((b) => b.containerPort === 80)?.hostPort;
 
 beforeAll(async () => {
-  h = await startHarness({ prefix: 'fargate' });
+  // A "GiB" of 100 kB here: the default 20 GiB of ephemeral storage becomes 2 MB, which a test can exceed.
+  h = await startHarness({ prefix: 'fargate', fargateStorage: { bytesPerGiB: 100_000, storageCheckIntervalMs: 500 } });
   await h.apply(cluster(h.namespace));
   await h.apply(taskDefinition('web', 256, 512));
 });
@@ -126,6 +127,47 @@ spec:
     () => h.describe(),
   );
   expect(task.spec.capacityProviderName).toBe('FARGATE');
+});
+
+test('a task that writes more than its ephemeral storage is stopped, and says so; its neighbours run on', async () => {
+  await h.apply(`apiVersion: berth.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: writer
+spec:
+  networkMode: awsvpc
+  cpu: 256
+  memory: 512
+  containerDefinitions:
+    - name: app
+      image: ${image}
+      command: [sh, -c, 'trap "exit 0" TERM; sleep 1; dd if=/dev/zero of=/filler bs=1024 count=3000; sleep 3600 & wait']
+`);
+  await h.apply(`apiVersion: berth.dev/v1alpha1
+kind: Task
+metadata:
+  name: writer
+spec:
+  cluster: demo
+  taskDefinition: writer:1
+  launchType: FARGATE
+`);
+  const task = await eventually(
+    async () => {
+      const current = await h.get<Task>('tasks/writer');
+      return current?.status?.lastStatus === 'STOPPED' ? current : undefined;
+    },
+    'writer stopped',
+    60_000,
+    250,
+    () => h.describe(),
+  );
+  expect(task.status?.stopCode).toBe('TerminationNotice');
+  expect(task.status?.stoppedReason).toMatch(
+    /^Task stopped because its containers wrote \d+ bytes, over its ephemeral storage of 2000000 bytes \(ephemeralStorage.sizeInGiB\)$/,
+  );
+  const web = (await list<Task>('tasks')).filter((t) => t.spec.group === 'service:web');
+  expect(web.filter((t) => t.status?.lastStatus === 'RUNNING')).toHaveLength(2);
 });
 
 test('a revision whose cpu and memory are not a Fargate size is stopped with the reason', async () => {

@@ -113,6 +113,13 @@ export class DockerRuntime implements TaskRuntime {
     return (await this.docker.version()).Version;
   }
 
+  /** The containers' writable layers (SizeRw), as `docker ps --size` reports them; the engine computes it on request. */
+  async ephemeralStorageUsed(taskUid: string): Promise<number> {
+    const filters = [labelFilter(taskLabels.containerInstance, this.containerInstance), labelFilter(taskLabels.taskUid, taskUid)];
+    const containers = await this.docker.listContainers({ all: true, size: true, filters: { label: filters } });
+    return containers.reduce((total, container) => total + ((container as { SizeRw?: number }).SizeRw ?? 0), 0);
+  }
+
   /** Creates and starts, in dependency order, every container whose dependencies allow it now. */
   private async stepTowardsRunning(launch: TaskLaunch): Promise<TaskObservation> {
     const record = this.recordFor(launch);

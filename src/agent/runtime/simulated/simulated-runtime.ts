@@ -147,6 +147,11 @@ export class SimulatedRuntime implements TaskRuntime {
     return 'simulated';
   }
 
+  /** Simulated containers write nothing. */
+  async ephemeralStorageUsed(): Promise<number> {
+    return 0;
+  }
+
   private taskFor(launch: TaskLaunch): SimulatedTask {
     let task = this.tasks.get(launch.taskUid);
     if (!task) {
