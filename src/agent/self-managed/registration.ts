@@ -1,5 +1,6 @@
 import type { ContainerInstanceSpec } from '../../api';
 import { boundedName, dnsSubdomain } from '../../store/object-names';
+import { availabilityZoneAttribute, cpuArchitectureAttribute, instanceTypeAttribute, osTypeAttribute } from '../../controllers/cluster/node-group-plan';
 
 /**
  * What a self-managed host registers (ECS RegisterContainerInstance): its resources and attributes,
@@ -33,10 +34,6 @@ export interface RegistrationFlags {
 }
 
 /** ECS's attribute names for what describes the host; custom attributes may not use the `ecs.` prefix. */
-export const osTypeAttribute = 'ecs.os-type';
-export const cpuArchitectureAttribute = 'ecs.cpu-architecture';
-export const availabilityZoneAttribute = 'ecs.availability-zone';
-export const instanceTypeAttribute = 'ecs.instance-type';
 
 /** uname -m → ECS's ecs.cpu-architecture values (ECS knows only these two). */
 const ecsArchitectures: Record<string, string> = { x86_64: 'x86_64', amd64: 'x86_64', aarch64: 'arm64', arm64: 'arm64' };

@@ -102,7 +102,13 @@ describe('Cluster controller (embedded store)', () => {
       cluster: 'demo',
       nodeGroup: 'general',
       registeredResources: { cpu: 2048, memory: 4096 },
-      attributes: { tier: 'general', 'ecs.instance-type': '2048cpu-4096mb', 'berth.dev/provider': 'local' },
+      attributes: {
+        tier: 'general',
+        'ecs.instance-type': '2048cpu-4096mb',
+        'ecs.os-type': 'linux',
+        'ecs.cpu-architecture': process.arch === 'arm64' ? 'arm64' : 'x86_64',
+        'berth.dev/provider': 'local',
+      },
     });
     expect([...hosts.running].sort()).toEqual(['demo-general-0', 'demo-general-1']);
 

@@ -80,7 +80,14 @@ describe('planNodeGroupInstances', () => {
       spec: {
         cluster: 'demo',
         nodeGroup: 'general',
-        attributes: { tier: 'general', 'ecs.availability-zone': 'zone-a', 'ecs.instance-type': '2048cpu-4096mb', 'berth.dev/provider': 'local' },
+        attributes: {
+          tier: 'general',
+          'ecs.availability-zone': 'zone-a',
+          'ecs.instance-type': '2048cpu-4096mb',
+          'ecs.os-type': 'linux',
+          'ecs.cpu-architecture': process.arch === 'arm64' ? 'arm64' : 'x86_64',
+          'berth.dev/provider': 'local',
+        },
         registeredResources: { cpu: 2048, memory: 4096 },
         status: 'ACTIVE',
       },
@@ -113,7 +120,13 @@ describe('planNodeGroupInstances', () => {
       [],
       new Map(),
     ).create;
-    expect(instance.spec.attributes).toEqual({ rack: 'r1', 'ecs.instance-type': '2048cpu-4096mb', 'berth.dev/provider': 'simulated' });
+    expect(instance.spec.attributes).toEqual({
+      rack: 'r1',
+      'ecs.instance-type': '2048cpu-4096mb',
+      'ecs.os-type': 'linux',
+      'ecs.cpu-architecture': process.arch === 'arm64' ? 'arm64' : 'x86_64',
+      'berth.dev/provider': 'simulated',
+    });
   });
 
   test('at the desired size nothing is planned', () => {

@@ -12,6 +12,14 @@ import type { ProviderName } from './instance-provider';
 export const availabilityZoneAttribute = 'ecs.availability-zone';
 export const instanceTypeAttribute = 'ecs.instance-type';
 export const providerAttribute = 'berth.dev/provider';
+export const osTypeAttribute = 'ecs.os-type';
+export const cpuArchitectureAttribute = 'ecs.cpu-architecture';
+
+/**
+ * What a launched instance runs on: Linux containers on the engine of the host Berth runs on, whose
+ * architecture is this process's, in ECS's two names (Node's x64 is ECS's x86_64).
+ */
+const hostArchitecture = process.arch === 'arm64' ? 'arm64' : 'x86_64';
 /** Marks the instances this controller drained, the only DRAINING ones it may turn ACTIVE again. */
 export const drainReasonAnnotation = 'berth.dev/drain-reason';
 
@@ -207,6 +215,8 @@ export function newInstance(cluster: Cluster, group: ManagedNodeGroup, index: nu
         ...group.attributes,
         ...(zones.length > 0 ? { [availabilityZoneAttribute]: zones[index % zones.length] } : {}),
         [instanceTypeAttribute]: instanceTypeName(group.instanceType),
+        [osTypeAttribute]: 'linux',
+        [cpuArchitectureAttribute]: hostArchitecture,
         [providerAttribute]: providerOf(group),
       },
       registeredResources: { cpu: group.instanceType.cpu, memory: group.instanceType.memory },
