@@ -222,6 +222,7 @@ describe('deploy/grafana-dashboard.json', () => {
     'berth_service_deployments',
     'berth_capacity_provider_reservation',
     'berth_capacity_provider_instances',
+    'berth_tasks_awaiting_placement',
   ])('charts %s', (metric) => {
     expect(exprs.some((e) => e.includes(metric))).toBe(true);
   });
