@@ -168,7 +168,7 @@ function summarize(object: KubeObject): string {
   if (object.kind === 'Task') {
     const task = object as Task;
     const status = task.status;
-    const where = task.spec.containerInstance ? ` on ${task.spec.containerInstance}` : '';
+    const where = task.spec.containerInstance ? ` on ${task.spec.containerInstance}` : task.spec.capacityProviderName === 'FARGATE' ? ' on FARGATE' : '';
     const ports = (status?.containers ?? [])
       .flatMap((c) => (c.networkBindings ?? []).map((b) => `${b.bindIP}:${b.hostPort}->${b.containerPort}/${c.name}`))
       .join(' ');

@@ -219,6 +219,26 @@ describe('berth local on the examples, with the local Docker engine', () => {
     }
   }, 180_000);
 
+  test('the api service runs on Fargate, selected by the profile: two tasks on container port 8080, each answering on its own port', async () => {
+    await waitFor(
+      () => lines(local.stdout).includes('service/default/api: api desired 2, running 2, pending 0'),
+      'service api: running 2',
+      60_000,
+      () => failure('last seen:'),
+    );
+    const printed = lines(local.stdout)
+      .map((l) => /^task\/default\/(api-\S+): api:1 RUNNING on FARGATE 127\.0\.0\.1:(\d+)->8080\/api/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null);
+    const ports = new Set(printed.map((m) => Number(m[2])));
+    expect(new Set(printed.map((m) => m[1])).size).toBe(2);
+    expect(ports.size).toBe(2);
+    for (const port of ports) expect(await get(port)).toEqual({ status: 200, body: 'hello from the api, on Fargate\n' });
+    // No instance holds them: the Fargate pool's containers carry the cluster's Fargate scope.
+    const api = named(runningOnly(await clusterContainers(cluster)), 'api');
+    expect(api).toHaveLength(2);
+    for (const container of api) expect(container.Labels[labels.containerInstance]).toMatch(new RegExp(`^fargate\\.default\\.${cluster}\\.[0-9a-f-]{36}$`));
+  }, 90_000);
+
   test('the DAEMON service runs one node-exporter task per instance', async () => {
     const instances = new Set(
       lines(local.stdout)
