@@ -26,7 +26,7 @@ describe('examples/', () => {
 
   it('holds the manifests a newcomer applies first', () => {
     const kinds = files.flatMap((file) => (loadAll(readFileSync(file, 'utf8')) as KubeObject[]).map((o) => o.kind));
-    expect(kinds).toEqual(['Cluster', 'TaskDefinition', 'Service', 'TaskDefinition', 'Service']);
+    expect(kinds).toEqual(['Cluster', 'TaskDefinition', 'Service', 'TaskDefinition', 'Service', 'TaskDefinition', 'Service']);
   });
 
   it.each(files)('%s is valid', (file) => {
