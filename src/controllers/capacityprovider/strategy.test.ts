@@ -18,7 +18,7 @@ describe('nextCapacityProvider', () => {
       { capacityProvider: 'a', base: 2, weight: 1 },
       { capacityProvider: 'b', base: 0, weight: 3 },
     ];
-    expect(assign(strategy, 6)).toEqual(['a', 'a', 'b', 'b', 'a', 'b']);
+    expect(assign(strategy, 6)).toEqual(['a', 'a', 'b', 'a', 'b', 'b']);
   });
 
   test('counts the tasks already running: a service scaled out continues the split where it stands', () => {
@@ -28,6 +28,16 @@ describe('nextCapacityProvider', () => {
     ];
     expect(assign(strategy, 2, { a: 1, b: 3 })).toEqual(['a', 'a']);
     expect(assign(strategy, 1, { b: 5 })).toEqual(['a']);
+  });
+
+  test('a heavy provider does not run ahead of its share (weights 4:1:1, 4 tasks: share 2.67 on the heavy one)', () => {
+    const strategy = [
+      { capacityProvider: 'heavy', base: 0, weight: 4 },
+      { capacityProvider: 'b', base: 0, weight: 1 },
+      { capacityProvider: 'c', base: 0, weight: 1 },
+    ];
+    expect(assign(strategy, 4)).toEqual(['heavy', 'heavy', 'b', 'heavy']);
+    expect(assign(strategy, 6).filter((p) => p === 'heavy')).toHaveLength(4);
   });
 
   test('a weight of 0 takes nothing past its base; a lone provider takes everything', () => {
@@ -67,6 +77,7 @@ describe('nextCapacityProvider', () => {
           if (item.weight === 0) expect(count(item.capacityProvider)).toBe(ownBase);
         }
       }),
+      { numRuns: 2000 },
     );
   });
 });
