@@ -12,14 +12,8 @@
  */
 import { compileClusterQuery, type CompiledClusterQuery, type InstanceFacts } from '../../src/api/cluster-query';
 import type { ContainerInstance, Task } from '../../src/api';
-import {
-  EcsScheduler,
-  placementCandidates,
-  taskRequirements,
-  type BatchRequest,
-  type PlacementCandidate,
-  type PlacementDecision,
-} from '../../src/controllers/placement';
+import { EcsScheduler, placementCandidates, type BatchRequest, type PlacementCandidate, type PlacementDecision } from '../../src/controllers/placement';
+import { taskRequirements } from '../../src/ecs/resources';
 import type { BenchCase } from '../support/bench-case';
 import { log, round, type Measurement } from '../support/report';
 

@@ -7,7 +7,7 @@
 import { services, tasks as taskType, type Service, type Task, type TaskStatus } from '../../src/api';
 import { buildServiceTask, nextTaskNames } from '../../src/controllers/service/service-tasks';
 import { stopTask } from '../../src/controllers/service/task-actions';
-import { nextTaskStatus } from '../../src/controllers/task/lifecycle';
+import { nextTaskStatus } from '../../src/ecs/task-lifecycle';
 import type { ObjectStore } from '../../src/store/object-store';
 import { tasksPerInstance } from './objects';
 import { forEachConcurrently } from './pool';

@@ -1,5 +1,5 @@
 import { clusters, services, taskDefinitions, tasks as taskType, validatorFor, type ContainerInstance, type Service, type Task } from '../api';
-import type { InstanceProviders } from '../controllers/cluster/instance-provider';
+import type { InstanceProviders } from '../ecs/instance-provider';
 import { eventually } from '../runtime/eventually';
 import type { Manager } from '../runtime/manager';
 import { clusterManifest, serviceManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from '../testing/control-plane';

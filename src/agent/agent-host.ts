@@ -7,8 +7,8 @@ import {
   type ContainerInstance,
   type Task,
 } from '../api';
-import { TaskIndex } from '../controllers/shared/indexes';
-import type { ControllerRevision } from '../controllers/taskdefinition/revisions';
+import { TaskIndex } from '../ecs/indexes';
+import type { ControllerRevision } from '../ecs/revisions/revisions';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import { realClock } from '../runtime/clock';
 import type { SharedInformer } from '../runtime/informer';

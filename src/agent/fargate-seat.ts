@@ -1,5 +1,5 @@
 import { fargateCapacityProvider, fargateSizeProblem, type TaskDefinitionSpec } from '../api';
-import { isAdmitted } from '../controllers/placement';
+import { isAdmitted } from '../ecs/resources';
 import type { AgentContext, AgentSeat } from './instance-agent';
 
 /**

@@ -6,11 +6,11 @@ import {
   type Task,
   type TaskDefinitionSpec,
 } from '../api';
-import { isAdmitted, remainingResources } from '../controllers/placement';
-import { nextTaskStatus, type TaskEvent } from '../controllers/task/lifecycle';
-import { revisionSpec, specOfTask } from '../controllers/taskdefinition/revision-lookup';
-import { parseTaskDefinitionRef, revisionName, type ControllerRevision } from '../controllers/taskdefinition/revisions';
-import type { TaskIndex } from '../controllers/shared/indexes';
+import { isAdmitted, remainingResources } from '../ecs/resources';
+import { nextTaskStatus, type TaskEvent } from '../ecs/task-lifecycle';
+import { revisionSpec, specOfTask } from '../ecs/revisions/revision-lookup';
+import { parseTaskDefinitionRef, revisionName, type ControllerRevision } from '../ecs/revisions/revisions';
+import type { TaskIndex } from '../ecs/indexes';
 import type { Clock, TimerHandle } from '../runtime/clock';
 import { Controller, type ReconcileContext, type ReconcileResult } from '../runtime/controller';
 import type { EventRecorder } from '../runtime/events';
@@ -24,7 +24,7 @@ import { controllerRevisions } from '../store/builtin-types';
 import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
 import { InstanceLease } from './instance-lease';
 import { buildLaunch, LaunchError } from './launch';
-import { referencesOf } from '../controllers/taskdefinition/references';
+import { referencesOf } from '../ecs/revisions/references';
 import type { ReferencedObjects } from '../runtime/referenced-objects';
 import { essentialContainers, type TaskObservation, type TaskRuntime } from './task-runtime';
 

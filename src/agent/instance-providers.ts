@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import type { ContainerInstance } from '../api';
-import type { InstanceProvider, InstanceProviders } from '../controllers/cluster/instance-provider';
+import type { InstanceProvider, InstanceProviders } from '../ecs/instance-provider';
 import type { Clock } from '../runtime/clock';
 import type { Logger } from '../runtime/logger';
 import type { AgentHost } from './agent-host';

@@ -1,5 +1,5 @@
 import type { Task, TaskDefinitionSpec } from '../api';
-import { withOverrides } from '../controllers/taskdefinition/overrides';
+import { withOverrides } from '../ecs/revisions/overrides';
 import { buildLaunch, LaunchError, registryOf, SecretSource } from './launch';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');

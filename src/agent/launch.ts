@@ -1,5 +1,5 @@
 import type { Task, TaskDefinitionSpec } from '../api';
-import { overridesProblem, withOverrides } from '../controllers/taskdefinition/overrides';
+import { overridesProblem, withOverrides } from '../ecs/revisions/overrides';
 import type { KubeObject } from '../store/object-store';
 import type { RegistryAuth, TaskLaunch } from './task-runtime';
 

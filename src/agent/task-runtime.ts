@@ -1,5 +1,5 @@
 import type { ContainerDefinition, TaskDefinitionSpec } from '../api';
-import type { ContainerObservation } from '../controllers/task/lifecycle/observation';
+import type { ContainerObservation } from '../ecs/task-lifecycle/observation';
 
 /**
  * The TaskRuntime port: what an agent asks of the engine that runs one container instance's tasks.
@@ -14,7 +14,7 @@ import type { ContainerObservation } from '../controllers/task/lifecycle/observa
  */
 
 // The container facts the task lifecycle reads: defined beside it, where the controllers can import them.
-export type { ContainerObservation, ContainerState, HealthState, NetworkBinding } from '../controllers/task/lifecycle/observation';
+export type { ContainerObservation, ContainerState, HealthState, NetworkBinding } from '../ecs/task-lifecycle/observation';
 
 export interface TaskObservation {
   /** Task uid: the label every container of the task carries. */

@@ -1,4 +1,4 @@
-import type { InstanceProviders } from './cluster/instance-provider';
+import type { InstanceProviders } from '../ecs/instance-provider';
 import { addClusterController } from './cluster/controller';
 import { addContainerInstanceController } from './containerinstance/controller';
 import type { Manager } from '../runtime/manager';

@@ -6,7 +6,7 @@
 import { AgentHost, type AgentHostOptions } from '../agent/agent-host';
 import { inProcessInstanceProviders } from '../agent/instance-providers';
 import type { SimulatedRuntimeOptions } from '../agent/runtime/simulated/simulated-runtime';
-import type { InstanceProviders } from '../controllers/cluster/instance-provider';
+import type { InstanceProviders } from '../ecs/instance-provider';
 import { addControllers } from '../controllers';
 import { silentLogger } from '../runtime/logger';
 import { Manager } from '../runtime/manager';

@@ -1,6 +1,6 @@
 import type { ContainerInstanceSpec } from '../../api';
 import { boundedName, dnsSubdomain } from '../../store/object-names';
-import { availabilityZoneAttribute, cpuArchitectureAttribute, instanceTypeAttribute, osTypeAttribute } from '../../controllers/cluster/node-group-plan';
+import { availabilityZoneAttribute, cpuArchitectureAttribute, instanceTypeAttribute, osTypeAttribute } from '../../ecs/attributes';
 
 /**
  * What a self-managed host registers (ECS RegisterContainerInstance): its resources and attributes,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { services, validatorFor } from '..';
 import type { Operator, QueryNode, Subject } from './ast';
-import { compileClusterQuery, formatClusterQuery, parseClusterQuery, type InstanceFacts } from '.';
+import { compileClusterQuery, formatClusterQuery, parseClusterQuery, type InstanceFacts } from './index';
 
 function facts(fields: Partial<Omit<InstanceFacts, 'hasTaskOfGroup' | 'taskGroups'>> & { groups?: string[] } = {}): InstanceFacts {
   const groups = fields.groups ?? [];

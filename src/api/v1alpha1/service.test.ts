@@ -1,4 +1,4 @@
-import { services, validatorFor, type Service } from '../index';
+import { services, validatorFor, type Service } from '..';
 import { deploymentLimits } from './service';
 
 const validator = validatorFor(services)!;

@@ -1,4 +1,4 @@
-import { taskDefinitions, validatorFor } from '../index';
+import { taskDefinitions, validatorFor } from '..';
 
 const validator = validatorFor(taskDefinitions)!;
 

@@ -1,4 +1,4 @@
-import { tasks, validatorFor, type Task } from '../index';
+import { tasks, validatorFor, type Task } from '..';
 
 const validator = validatorFor(tasks)!;
 

@@ -1,5 +1,5 @@
 import type { Cluster, ClusterStatus, ContainerInstance, Service, Task } from '../../api';
-import type { DesiredCondition } from '../shared/conditions';
+import type { DesiredCondition } from '../../ecs/conditions';
 import { desiredSizeOf, isManagedNodeGroup, type NodeGroupPlan } from './node-group-plan';
 import type { ScalingStatus } from './scaling';
 

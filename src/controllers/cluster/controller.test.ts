@@ -5,7 +5,7 @@ import { controllerRevisions, events } from '../../store/builtin-types';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addClusterController, clusterFinalizer } from './controller';
-import type { InstanceProvider, InstanceProviders } from './instance-provider';
+import type { InstanceProvider, InstanceProviders } from '../../ecs/instance-provider';
 import { eventually } from '../../runtime/eventually';
 
 const ns = 'team-a';

@@ -8,15 +8,16 @@ import type { SharedInformer } from '../../runtime/informer';
 import type { Manager } from '../../runtime/manager';
 import { formatKey, keyOf, type ObjectKey } from '../../runtime/object-key';
 import { isStoreError, KubeObject, ObjectStore, ResourceType } from '../../store/object-store';
-import { DesiredCondition, setConditions } from '../shared/conditions';
+import { DesiredCondition, setConditions } from '../../ecs/conditions';
 import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
-import { EcsScheduler, isAdmitted, taskPlacement, tasksByInstance, type Scheduler } from '../placement';
+import { EcsScheduler, taskPlacement, tasksByInstance, type Scheduler } from '../placement';
+import { isAdmitted } from '../../ecs/resources';
 import { controllerRevisions } from '../../store/builtin-types';
-import { specOfTask } from '../taskdefinition/revision-lookup';
-import type { ControllerRevision } from '../taskdefinition/revisions';
-import { InstanceIndex, ServiceIndex, TaskIndex } from '../shared/indexes';
+import { specOfTask } from '../../ecs/revisions/revision-lookup';
+import type { ControllerRevision } from '../../ecs/revisions/revisions';
+import { InstanceIndex, ServiceIndex, TaskIndex } from '../../ecs/indexes';
 import { clusterCounts, deletingCondition, readyCondition, type ClusterContents, type PlannedChange } from './cluster-status';
-import { noopInstanceProviders, type InstanceProviders } from './instance-provider';
+import { noopInstanceProviders, type InstanceProviders } from '../../ecs/instance-provider';
 import { LaunchedInstances } from './launched-instances';
 import {
   capacityProviderMetrics,

@@ -1,5 +1,5 @@
 import type { ContainerInstance } from '../../api';
-import type { InstanceProviders, ProviderName } from './instance-provider';
+import type { InstanceProviders, ProviderName } from '../../ecs/instance-provider';
 import { providerAttribute } from './node-group-plan';
 
 interface Launched {

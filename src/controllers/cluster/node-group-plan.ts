@@ -1,7 +1,8 @@
 import type { Cluster, ContainerInstance, NodeGroup, Task } from '../../api';
 import { boundedName, maxObjectNameLength } from '../../store/object-names';
-import { holdsResources } from '../placement';
-import type { ProviderName } from './instance-provider';
+import { holdsResources } from '../../ecs/resources';
+import type { ProviderName } from '../../ecs/instance-provider';
+import { availabilityZoneAttribute, cpuArchitectureAttribute, instanceTypeAttribute, osTypeAttribute } from '../../ecs/attributes';
 
 /**
  * Pure planning for the instances of managed node groups: which to launch, drain, reactivate and
@@ -9,11 +10,7 @@ import type { ProviderName } from './instance-provider';
  * the plan out; running it again on the resulting state plans nothing more.
  */
 
-export const availabilityZoneAttribute = 'ecs.availability-zone';
-export const instanceTypeAttribute = 'ecs.instance-type';
 export const providerAttribute = 'berth.dev/provider';
-export const osTypeAttribute = 'ecs.os-type';
-export const cpuArchitectureAttribute = 'ecs.cpu-architecture';
 
 /**
  * What a launched instance runs on: Linux containers on the engine of the host Berth runs on, whose

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { admittedAnnotation, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../../api';
-import { seededRandom } from '../../agent/runtime/simulated/seeded-random';
+import { seededRandom } from '../../runtime/seeded-random';
 import { EcsScheduler } from './ecs-scheduler';
 import { placementCandidates, type BatchRequest, type PlacementConstraint, type PlacementDecision, type PlacementStrategy } from './scheduler';
-import { taskRequirements } from './task-requirements';
-import { boundTask, container, instance, taskSpec } from './testing/fixtures';
+import { taskRequirements } from '../../ecs/resources/task-requirements';
+import { boundTask, container, instance, taskSpec } from '../../ecs/testing/fixtures';
 
 function pendingTask(name: string, taskDefinition: string, group?: string): Task {
   return {

@@ -1,7 +1,7 @@
 import { MemberOfCache, type MemberOf, type MemberOfVerdicts } from './member-of';
 import { PlacementState, type Slot } from './placement-state';
 import type { BatchRequest, PlacementCandidate, PlacementDecision, PlacementRequest, Scheduler } from './scheduler';
-import type { HostPort } from './task-requirements';
+import type { HostPort } from '../../ecs/resources/task-requirements';
 import { effectiveStrategy, rankSteps, type RankStep } from './strategies';
 import { whyNoInstanceFits } from './waiting-reason';
 

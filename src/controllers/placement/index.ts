@@ -1,8 +1,7 @@
-/** Task placement: the Scheduler port, the ECS engine behind it, and the resource accounting the agents report with. */
+/** Task placement: the Scheduler port and the ECS engine behind it (resource accounting is in ecs/resources). */
 export { EcsScheduler, type EcsSchedulerOptions } from './ecs-scheduler';
 export { memberOfAccepts } from './member-of';
 export { noContainerInstances } from './waiting-reason';
-export { holdsResources, isAdmitted, remainingResources, reservesResources, type RemainingResources, type SpecOf } from './remaining-resources';
 export {
   placementCandidates,
   tasksByInstance,
@@ -17,4 +16,3 @@ export {
   type WaitCode,
 } from './scheduler';
 export { taskPlacement, type TaskPlacement } from './task-placement';
-export { taskRequirements, type HostPort, type PortProtocol, type TaskRequirements } from './task-requirements';

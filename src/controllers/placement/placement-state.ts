@@ -1,6 +1,6 @@
 import type { ContainerInstance } from '../../api';
 import type { PlacementCandidate } from './scheduler';
-import type { TaskRequirements } from './task-requirements';
+import type { TaskRequirements } from '../../ecs/resources/task-requirements';
 
 /** Why an instance is out before its resources are even looked at (ECS's codes; AGENT: the agent is disconnected). */
 export type Unavailability = 'INACTIVE' | 'DRAINING' | 'AGENT';

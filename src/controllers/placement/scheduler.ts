@@ -1,6 +1,6 @@
 import type { ContainerInstance, ServiceSpec, Task } from '../../api';
-import { remainingResources, reservesResources, type RemainingResources, type SpecOf } from './remaining-resources';
-import type { TaskRequirements } from './task-requirements';
+import { remainingResources, reservesResources, type RemainingResources, type SpecOf } from '../../ecs/resources/remaining-resources';
+import type { TaskRequirements } from '../../ecs/resources/task-requirements';
 
 /**
  * The scheduler port: where tasks go, given the instances of their cluster. Implementations are pure,

@@ -8,23 +8,15 @@ import type { ObjectKey } from '../../runtime/object-key';
 import { MutationCache } from '../../runtime/mutation-cache';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
-import {
-  EcsScheduler,
-  placementCandidates,
-  taskPlacement,
-  taskRequirements,
-  type BatchRequest,
-  type PlacementDecision,
-  type Scheduler,
-  type WaitCode,
-} from '../placement';
-import { InstanceIndex, TaskIndex } from '../shared/indexes';
-import { overridesProblem, withOverrides } from '../taskdefinition/overrides';
-import { revisionSpec, specOfTask } from '../taskdefinition/revision-lookup';
+import { EcsScheduler, placementCandidates, taskPlacement, type BatchRequest, type PlacementDecision, type Scheduler, type WaitCode } from '../placement';
+import { taskRequirements } from '../../ecs/resources';
+import { InstanceIndex, TaskIndex } from '../../ecs/indexes';
+import { overridesProblem, withOverrides } from '../../ecs/revisions/overrides';
+import { revisionSpec, specOfTask } from '../../ecs/revisions/revision-lookup';
 import { revisionsOfFamily } from '../taskdefinition/indexes';
-import { resolveForNewUse } from '../taskdefinition/revision-state';
-import { parseTaskDefinitionRef, type ControllerRevision } from '../taskdefinition/revisions';
-import { nextTaskStatus, placedCondition, type TaskLifecycleEvent } from './lifecycle';
+import { resolveForNewUse } from '../../ecs/revisions/revision-state';
+import { parseTaskDefinitionRef, type ControllerRevision } from '../../ecs/revisions/revisions';
+import { nextTaskStatus, placedCondition, type TaskLifecycleEvent } from '../../ecs/task-lifecycle';
 import type { PlacementMetrics } from './placement-metrics';
 
 export interface BinderDeps {

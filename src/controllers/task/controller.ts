@@ -17,14 +17,15 @@ import { keyOf, type ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { controllerRevisions } from '../../store/builtin-types';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
-import { isAdmitted, type Scheduler } from '../placement';
-import { TaskIndex } from '../shared/indexes';
+import { type Scheduler } from '../placement';
+import { isAdmitted } from '../../ecs/resources';
+import { TaskIndex } from '../../ecs/indexes';
 import { indexRevisions } from '../taskdefinition/indexes';
-import type { ControllerRevision } from '../taskdefinition/revisions';
+import type { ControllerRevision } from '../../ecs/revisions/revisions';
 import { placementMetrics } from './placement-metrics';
 import { ClusterBinder } from './binder';
 import { defaultDisconnectedInstanceGraceMs, disconnectedInstanceVerdict } from './disconnected-instance';
-import { nextTaskStatus, type TaskLifecycleEvent } from './lifecycle';
+import { nextTaskStatus, type TaskLifecycleEvent } from '../../ecs/task-lifecycle';
 
 export interface TaskControllerDeps {
   store: ObjectStore;

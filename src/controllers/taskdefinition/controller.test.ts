@@ -5,7 +5,7 @@ import { controllerRevisions, events, secrets } from '../../store/builtin-types'
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addTaskDefinitionController, taskDefinitionFinalizer } from './controller';
-import { ControllerRevision, familyLabel, revisionFinalizer } from './revisions';
+import { ControllerRevision, familyLabel, revisionFinalizer } from '../../ecs/revisions/revisions';
 import { eventually } from '../../runtime/eventually';
 import type { CoreEvent } from '../../runtime/events';
 import { CountingStore } from '../../store/testing/counting-store';

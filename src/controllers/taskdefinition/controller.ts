@@ -8,16 +8,25 @@ import type { ReconcileContext, ReconcileResult } from '../../runtime/controller
 import { configMaps, controllerRevisions, secrets, serviceAccounts } from '../../store/builtin-types';
 import { isStoreError, KubeObject, ObjectStore, ResourceType, StoreError } from '../../store/object-store';
 import { withFinalizer, withoutFinalizer } from '../shared/finalizers';
-import { Condition, DesiredCondition, setConditions } from '../shared/conditions';
+import { Condition, DesiredCondition, setConditions } from '../../ecs/conditions';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { revisionsOfFamily, revisionsRegisteredBy, taskDefinitionsOfFamily } from './indexes';
 import { familyOwner } from './ownership';
-import { referencesOf, unresolvedReferences, type Reference } from './references';
+import { referencesOf, unresolvedReferences, type Reference } from '../../ecs/revisions/references';
 import { FamilyInformers, indexFamilies, retentionOf } from './retention';
 import { addRevisionController } from './revision-controller';
-import { latestActiveRevision } from './revision-state';
+import { latestActiveRevision } from '../../ecs/revisions/revision-state';
 import { inactiveAmong, revisionsUsedByService, revisionsUsedByTask } from './revision-users';
-import { buildRevision, ControllerRevision, familyOf, isInactive, isTaskDefinitionRevision, planRevision, registrantUid, revisionRef } from './revisions';
+import {
+  buildRevision,
+  ControllerRevision,
+  familyOf,
+  isInactive,
+  isTaskDefinitionRevision,
+  planRevision,
+  registrantUid,
+  revisionRef,
+} from '../../ecs/revisions/revisions';
 
 export const taskDefinitionFinalizer = 'berth.dev/task-definition';
 

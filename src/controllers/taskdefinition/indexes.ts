@@ -1,6 +1,6 @@
 import type { TaskDefinition } from '../../api';
 import type { SharedInformer } from '../../runtime/informer';
-import { ControllerRevision, familyOf, isTaskDefinitionRevision, registrantUid } from './revisions';
+import { ControllerRevision, familyOf, isTaskDefinitionRevision, registrantUid } from '../../ecs/revisions/revisions';
 
 /**
  * Informer indexes, so that "the TaskDefinitions claiming family web" and "the revisions of web"

@@ -1,5 +1,5 @@
 import { familyOwner } from './ownership';
-import { storedRevision, storedTaskDefinition } from './testing/revisions';
+import { storedRevision, storedTaskDefinition } from '../../ecs/revisions/testing/revisions';
 
 const older = '2025-01-01T00:00:00Z';
 const newer = '2025-01-01T00:00:05Z';

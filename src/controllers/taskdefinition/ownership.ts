@@ -1,5 +1,5 @@
 import type { TaskDefinition } from '../../api';
-import { ControllerRevision, registrantUid } from './revisions';
+import { ControllerRevision, registrantUid } from '../../ecs/revisions/revisions';
 
 /**
  * Which TaskDefinition registers a family's revisions. ECS has one revision history per family; two

@@ -1,5 +1,5 @@
 import { retentionReason } from './retention';
-import { storedRevision, storedTaskDefinition } from './testing/revisions';
+import { storedRevision, storedTaskDefinition } from '../../ecs/revisions/testing/revisions';
 
 const web = storedTaskDefinition('web');
 const [one, two] = [storedRevision(web, 1, { inactive: true }), storedRevision(web, 2, { inactive: true })];

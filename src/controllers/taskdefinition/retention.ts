@@ -2,7 +2,7 @@ import type { Service, Task, TaskDefinition } from '../../api';
 import type { SharedInformer } from '../../runtime/informer';
 import { indexRevisions, indexTaskDefinitionsByFamily, revisionsOfFamily, taskDefinitionsOfFamily } from './indexes';
 import { indexRevisionUsers, usersOfRevision } from './revision-users';
-import { ControllerRevision, revisionRef } from './revisions';
+import { ControllerRevision, revisionRef } from '../../ecs/revisions/revisions';
 
 /**
  * Why a deregistered (INACTIVE) revision must stay stored, or undefined when it may go:

@@ -6,7 +6,7 @@ import type { ObjectStore } from '../../store/object-store';
 import { revisionsOfFamily } from './indexes';
 import { FamilyInformers, retentionOf } from './retention';
 import { inactiveAmong, revisionsUsedByService, revisionsUsedByTask } from './revision-users';
-import { ControllerRevision, familyOf, isInactive, isTaskDefinitionRevision, revisionFinalizer, revisionRef } from './revisions';
+import { ControllerRevision, familyOf, isInactive, isTaskDefinitionRevision, revisionFinalizer, revisionRef } from '../../ecs/revisions/revisions';
 
 export interface RevisionControllerDeps extends FamilyInformers {
   store: ObjectStore;

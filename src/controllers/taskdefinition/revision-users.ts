@@ -1,6 +1,6 @@
 import type { Service, Task } from '../../api';
 import type { SharedInformer } from '../../runtime/informer';
-import { ControllerRevision, isInactive, isTaskDefinitionRevision, parseTaskDefinitionRef, revisionName } from './revisions';
+import { ControllerRevision, isInactive, isTaskDefinitionRevision, parseTaskDefinitionRef, revisionName } from '../../ecs/revisions/revisions';
 
 /**
  * What keeps a deregistered revision: ECS lets services and tasks already on an INACTIVE revision

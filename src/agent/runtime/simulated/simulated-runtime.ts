@@ -9,7 +9,7 @@ import type { ContainerObservation, NetworkBinding, TaskLaunch, TaskObservation,
 import { startOrder, stoppedBeforeStartReason, stopWaves } from '../container-order';
 import { evaluateGate } from '../dependency-gate';
 import { taskLayout, type TaskLayout } from '../task-layout';
-import { seededRandom } from './seeded-random';
+import { seededRandom } from '../../../runtime/seeded-random';
 
 export interface SimulatedRuntimeOptions {
   /** The ContainerInstance simulated; it prefixes runtime ids, so ids stay unique across simulated instances. */

@@ -1,5 +1,6 @@
 import type { Cluster, ContainerInstance, Task } from '../../../api';
-import { holdsResources, isAdmitted, remainingResources, taskRequirements, type PlacementConstraint, type Scheduler, type SpecOf } from '../../placement';
+import { type PlacementConstraint, type Scheduler } from '../../placement';
+import { holdsResources, isAdmitted, remainingResources, taskRequirements, type SpecOf } from '../../../ecs/resources';
 import { newInstance, type ManagedNodeGroup, type TasksByInstance } from '../node-group-plan';
 import { instancesNeeded, portKey, type InstanceRoom, type TaskShape } from './instances-needed';
 import type { GroupDemand } from './decide-scaling';

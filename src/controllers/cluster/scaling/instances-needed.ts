@@ -1,4 +1,4 @@
-import type { HostPort } from '../../placement';
+import type { HostPort } from '../../../ecs/resources';
 
 /** What a task takes from an instance, for the estimate. */
 export interface TaskShape {

@@ -1,6 +1,6 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { deploymentLimits, type ServiceDeployment, type ServiceSpec } from '../../../api';
-import type { DesiredCondition } from '../../shared/conditions';
+import type { DesiredCondition } from '../../../ecs/conditions';
 import { circuitBreakerThreshold, healthCheckFailureReason } from './circuit-breaker';
 import { planDaemonStep, type DaemonInstanceState } from './daemon';
 import type { DeploymentIdGenerator } from './deployment-id';

@@ -1,4 +1,4 @@
-import { seededRandom as prng } from '../../../agent/runtime/simulated/seeded-random';
+import { seededRandom as prng } from '../../../runtime/seeded-random';
 import { hasRoom, rollingBounds } from './rolling';
 import { SimulatedService, serviceSpec } from './testing/simulated-service';
 

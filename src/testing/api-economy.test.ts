@@ -18,7 +18,7 @@ import type { KubeObject } from '../store/object-store';
 import { CountingStore } from '../store/testing/counting-store';
 import { events as eventType, leases } from '../store/builtin-types';
 import type { CoreEvent } from '../runtime/events';
-import { clusterManifest, serviceManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from '../testing/control-plane';
+import { clusterManifest, serviceManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from './control-plane';
 
 /**
  * How many writes Berth spends, on the whole control plane with simulated instances: per task from

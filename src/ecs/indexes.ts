@@ -1,7 +1,7 @@
-import { serviceLabel, type ContainerInstance, type Service, type Task } from '../../api';
-import type { SharedInformer } from '../../runtime/informer';
-import { isAdmitted } from '../placement';
-import { parseTaskDefinitionRef } from '../taskdefinition/revisions';
+import { serviceLabel, type ContainerInstance, type Service, type Task } from '../api';
+import type { SharedInformer } from '../runtime/informer';
+import { isAdmitted } from './resources';
+import { parseTaskDefinitionRef } from './revisions/revisions';
 
 /**
  * The secondary keys controllers look objects up by, registered on the shared informers (a name is

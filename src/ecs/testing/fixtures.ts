@@ -1,4 +1,4 @@
-import { admittedAnnotation, type ContainerDefinition, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../../../api';
+import { admittedAnnotation, type ContainerDefinition, type ContainerInstance, type Task, type TaskDefinitionSpec } from '../../api';
 
 /** Builders for the placement tests: the smallest objects that carry what placement reads. */
 

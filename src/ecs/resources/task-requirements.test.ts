@@ -1,5 +1,5 @@
 import { taskRequirements } from './task-requirements';
-import { container, taskSpec } from './testing/fixtures';
+import { container, taskSpec } from '../testing/fixtures';
 
 describe('taskRequirements', () => {
   test('task-level cpu and memory win over the containers', () => {

@@ -1,4 +1,4 @@
-import type { ContainerInstance } from '../../api';
+import type { ContainerInstance } from '../api';
 
 /**
  * The InstanceProvider port: what starts and stops the host behind a ContainerInstance of a managed

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { HealthState } from './observation';
-import type { TaskStatus } from '../../../api';
+import type { TaskStatus } from '../../api';
 import { assessObservation, taskHealth, type ContainersObserved } from './observation';
 
 /**

@@ -1,7 +1,7 @@
 import { transition } from 'xstate';
 import type { ContainerObservation } from './observation';
-import type { TaskContainerStatus, TaskStatus } from '../../../api';
-import { setConditions } from '../../shared/conditions';
+import type { TaskContainerStatus, TaskStatus } from '../../api';
+import { setConditions } from '../conditions';
 import {
   taskLifecycleMachine,
   taskStatusOrder,

@@ -1,6 +1,6 @@
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths, serializeSnapshot } from 'xstate/graph';
 import type { ContainerObservation } from './observation';
-import type { TaskStatus } from '../../../api';
+import type { TaskStatus } from '../../api';
 import { nextTaskStatus, type TaskTransition } from './next-task-status';
 import { taskLifecycleMachine, taskStatusOrder, type TaskEvent, type TaskLastStatus } from './task-lifecycle-machine';
 

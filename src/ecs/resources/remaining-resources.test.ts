@@ -1,6 +1,6 @@
 import type { Task, TaskDefinitionSpec } from '../../api';
 import { remainingResources } from './remaining-resources';
-import { boundTask, container, instance, taskSpec } from './testing/fixtures';
+import { boundTask, container, instance, taskSpec } from '../testing/fixtures';
 
 const specs: Record<string, TaskDefinitionSpec> = {
   'web:1': taskSpec([container('app', { cpu: 256, memory: 512, portMappings: [{ containerPort: 80, hostPort: 8080, protocol: 'tcp' }] })]),

@@ -1,5 +1,5 @@
 import type { ContainerObservation } from './observation';
-import type { TaskStatus } from '../../../api';
+import type { TaskStatus } from '../../api';
 import { nextTaskStatus } from './next-task-status';
 import type { TaskEvent } from './task-lifecycle-machine';
 
