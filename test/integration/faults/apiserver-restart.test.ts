@@ -48,7 +48,7 @@
 // ever created (100 per revision); nothing in its log about an unhandled rejection.
 //
 // Bounded: 1–2.5 minutes (four rollouts of 100 tasks and three restarts; 57 s idle, 132 s under load).
-import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random';
+import { seededRandom } from '../../../src/runtime/seeded-random';
 import { taskDefinitions } from '../../../src/api';
 import { controllerRevisions } from '../../../src/store/builtin-types';
 import type { KubeObject } from '../../../src/store/object-store';

@@ -31,7 +31,7 @@
 // a rollout of 100 tasks makes about 800.
 //
 // Bounded: about 1 minute (15–19 s of it the lease running out).
-import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random';
+import { seededRandom } from '../../../src/runtime/seeded-random';
 import { kubectlOk } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
 import { simulatedRolloutManifests, startFaultEnv, waitSteady, type FaultEnv } from './fault-env';

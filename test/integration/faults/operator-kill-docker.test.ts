@@ -31,7 +31,7 @@
 // pruned Tasks' too; the namespace goes while the operator runs; SIGTERM ends the operator with 0.
 //
 // Bounded: about 2 minutes on a busy 2-core machine (each round 15–30 s, the sweep up to 30 s).
-import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random';
+import { seededRandom } from '../../../src/runtime/seeded-random';
 import { kubectlOk, testEnv } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
 import { ContainerAudit, describeContainers } from './container-audit';

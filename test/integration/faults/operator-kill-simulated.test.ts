@@ -36,7 +36,7 @@
 // Bounded by the API server's work (about 2,400 requests a round: Task writes, Events): rounds took 13–52 s,
 // and the suite 9.5–10.5 minutes, on a 2-core machine that other test runs were loading at the same time.
 // Each round's own timeout is 3 minutes.
-import { seededRandom } from '../../../src/agent/runtime/simulated/seeded-random';
+import { seededRandom } from '../../../src/runtime/seeded-random';
 import { kubectlOk } from '../../env/env';
 import { waitFor, type CliProcess } from '../process/cli-process';
 import { describeService, simulatedRolloutManifests, startFaultEnv, steadyOn, type FaultEnv } from './fault-env';

@@ -28,7 +28,7 @@
 // and a task deleted unseen has no observed end (rollout-checks.ts says so).
 import { KubeConfig } from '@kubernetes/client-node';
 import { tasks as taskType, type Task } from '../../../src/api';
-import { taskStatusOrder } from '../../../src/controllers/task/lifecycle';
+import { taskStatusOrder } from '../../../src/ecs/task-lifecycle';
 import { eventually } from '../../../src/runtime/eventually';
 import { KubeStore } from '../../../src/store/kube/kube-store';
 import type { ListResult, Watch } from '../../../src/store/object-store';
