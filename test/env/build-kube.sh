@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager and kubectl at the Kubernetes release pinned in
-# test/env/kube/go.mod, into a cache outside git. Skips the build when all three are already there.
-# kube-controller-manager runs only its garbage-collector, namespace and service-account controllers,
-# so that ownerReferences cascade and namespaces really go away, as on a real cluster.
+# Builds the Kubernetes components the tests run, at the release pinned in test/env/kube/go.mod, into a
+# cache outside git: the control plane (kube-apiserver, kube-controller-manager, kubectl), the test node
+# (kubelet, kube-proxy) and kube-scheduler (the benchmark's reference); then kwok (fake Nodes for scale tests)
+# at the version in test/env/kube/kwok-version. Builds only what is missing from the cache.
 # The first build on a machine takes a while (2 cores: see README); later runs are instant.
 set -euo pipefail
 
@@ -18,11 +18,15 @@ minor=${kube_version#v*.}; minor=${minor%%.*}
 cache_dir=${BERTH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/berth}
 bin_dir=$cache_dir/kube-$kube_version/bin
 
-binaries=(kube-apiserver kube-controller-manager kubectl)
-missing=0
-for b in "${binaries[@]}"; do [[ -x $bin_dir/$b ]] || missing=1; done
-if (( missing == 0 )); then
-  echo "build-kube: ${binaries[*]} $kube_version already in $bin_dir"
+kwok_version=$(<"$module_dir/kwok-version")
+binaries=()
+for b in kube-apiserver kube-controller-manager kubectl kubelet kube-proxy kube-scheduler; do
+  [[ -x $bin_dir/$b ]] || binaries+=("$b")
+done
+build_kwok=0
+[[ -x $bin_dir/kwok && $(<"$bin_dir/kwok.version") == "$kwok_version" ]] 2>/dev/null || build_kwok=1
+if (( ${#binaries[@]} == 0 && build_kwok == 0 )); then
+  echo "build-kube: Kubernetes $kube_version and kwok $kwok_version already in $bin_dir"
   exit 0
 fi
 
@@ -39,17 +43,24 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 done
 
-echo "build-kube: building ${binaries[*]} $kube_version into $bin_dir (go $(go env GOVERSION)); this takes several minutes on a cold machine"
 start=$(date +%s)
 tmp_dir=$cache_dir/kube-$kube_version/bin.tmp.$$
 trap 'rm -rf "$tmp_dir"' EXIT
-mkdir -p "$tmp_dir"
-# -mod=mod: go.mod only names k8s.io/kubernetes (and pins its staging modules); go resolves the rest
-# deterministically from go.sum. One `go build` for all commands shares the compile work.
-(cd "$module_dir" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$tmp_dir/" \
-  "${binaries[@]/#/k8s.io/kubernetes/cmd/}")
-
-# Move into place only when all built, so a half-finished build never looks complete.
-mkdir -p "$bin_dir"
-for b in "${binaries[@]}"; do mv "$tmp_dir/$b" "$bin_dir/"; done
+mkdir -p "$tmp_dir" "$bin_dir"
+if (( ${#binaries[@]} > 0 )); then
+  echo "build-kube: building ${binaries[*]} $kube_version into $bin_dir (go $(go env GOVERSION)); this takes several minutes on a cold machine"
+  # -mod=mod: go.mod only names k8s.io/kubernetes (and pins its staging modules); go resolves the rest
+  # deterministically from go.sum. One `go build` for all commands shares the compile work.
+  (cd "$module_dir" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$tmp_dir/" \
+    "${binaries[@]/#/k8s.io/kubernetes/cmd/}")
+  # Move into place only when all built, so a half-finished build never looks complete.
+  for b in "${binaries[@]}"; do mv "$tmp_dir/$b" "$bin_dir/"; done
+fi
+if (( build_kwok )); then
+  echo "build-kube: building kwok $kwok_version into $bin_dir"
+  # kwok has its own module graph (no replace lines), so `go install pkg@version` builds it as released.
+  (cd "$tmp_dir" && GOFLAGS="-buildvcs=false" GOBIN="$tmp_dir" go install -trimpath "sigs.k8s.io/kwok/cmd/kwok@$kwok_version")
+  mv "$tmp_dir/kwok" "$bin_dir/kwok"
+  echo "$kwok_version" >"$bin_dir/kwok.version"
+fi
 echo "build-kube: built in $(( $(date +%s) - start ))s: $("$bin_dir/kubectl" version --client 2>/dev/null | head -1)"

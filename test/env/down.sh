@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops what test/env/up.sh started, and only that: each process by the pid recorded in the run dir,
 # after checking that the pid still belongs to the process we started. A Docker engine up.sh found
-# already running is left alone.
+# already running is left alone. The test node goes first, and what it changed on the host is undone
+# (test/env/node.sh: node_stop).
 #   down.sh            stop everything (etcd data, certs and the test image are kept for the next up.sh)
 #   down.sh --clean    stop everything, then delete the run dir (etcd data, certs, logs)
 #   down.sh --only N   stop one component (used by up.sh)
@@ -12,6 +13,8 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
 
 stop() {
   local name=$1 grace=${2:-30} pid
@@ -50,6 +53,7 @@ case ${1:-} in
     ;;
   "" | --clean)
     # Reverse order of start: clients before the servers they use.
+    node_stop
     for name in kube-controller-manager kube-apiserver etcd dockerd; do stop "$name"; done
     rm -f "$run_dir/env.json"
     if [[ ${1:-} == --clean && -d $run_dir ]]; then

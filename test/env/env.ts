@@ -17,12 +17,23 @@ export interface TestEnv {
   testImage: string;
 }
 
+/** The test node (test/env/node.sh): a real kubelet on containerd, joined to the test API server. */
+export interface TestNode {
+  name: string;
+  /** Its address (on a bridge of its own): the kubelet, hostPorts, and the API server for Pods. */
+  ip: string;
+  /** The node's containerd, for `ctr -a SOCKET -n k8s.io` (images are imported there, never pulled). */
+  containerdSocket: string;
+}
+
 /** Contents of <run dir>/env.json written by up.sh. */
 export interface EnvFile extends TestEnv {
   apiserverUrl: string;
   kubeVersion: string;
   etcdUrl: string;
   runDir: string;
+  /** null for a control plane started without the node (BERTH_NODE=0). */
+  node: TestNode | null;
 }
 
 export interface CommandResult {
@@ -72,6 +83,13 @@ export function testEnv(): TestEnv {
     dockerHost: process.env[variables.dockerHost]!,
     testImage: process.env[variables.testImage]!,
   };
+}
+
+/** The shared environment's test node; throws when the environment was started without one. */
+export function testNode(): TestNode {
+  const node = readEnvFile().node;
+  if (!node) throw new Error(`The test environment in ${runDir()} has no node: start it with test/env/up.sh (without BERTH_NODE=0).`);
+  return node;
 }
 
 /** Socket path of the Docker engine (for dockerode's socketPath). */

@@ -23,6 +23,10 @@ export default async function globalSetup(): Promise<void> {
   if (ready.code !== 0 || ready.stdout.trim() !== 'ok') {
     throw down(`kube-apiserver at ${env.apiserverUrl} is not ready`, (ready.stderr || ready.stdout).trim());
   }
+  if (env.node) {
+    const ready = await kubectl(['get', 'node', env.node.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    if (ready.stdout.trim() !== 'True') throw down(`the test node ${env.node.name} is not Ready`, (ready.stderr || ready.stdout).trim() || 'not Ready');
+  }
   const ping = await dockerPing(env.dockerHost).catch((error: Error) => error.message);
   if (ping !== 'OK') throw down(`the Docker engine at ${env.dockerHost} does not answer`, ping);
 

@@ -38,6 +38,8 @@ export async function startPrivateEnv(name: string, ports: PrivatePorts): Promis
     BERTH_ETCD_PEER_PORT: String(ports.etcdPeer),
     BERTH_APISERVER_PORT: String(ports.apiserver),
     BERTH_KCM_PORT: String(ports.controllerManager),
+    // One test node per machine (its address, bridges and kube-proxy's chains are the host's): the shared one.
+    BERTH_NODE: '0',
   };
   const script = async (file: string, args: string[]): Promise<CommandResult> => {
     // A cold API server start bootstraps RBAC and priority classes: up.sh waits up to 120 s for it.

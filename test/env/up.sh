@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs (where missing) and starts (where not running) the real parts the integration tests use:
-#   dockerd, the local test image, etcd, kube-apiserver and kube-controller-manager, all on loopback.
+#   dockerd, the local test image, etcd, kube-apiserver and kube-controller-manager on loopback, and the test
+#   node (test/env/node.sh: kubelet, its containerd and CNI, kube-proxy, kwok) on an address of its own.
+#   BERTH_NODE=0 starts a control plane without the node (a suite's private one, test/env/private-env.ts).
 # Idempotent: a second run finds everything up and only checks it. Stop with test/env/down.sh.
 # Writes <run dir>/env.json and <run dir>/kubeconfig for the tests (see test/env/env.ts).
 #   up.sh                       everything
@@ -9,14 +11,17 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
 
 as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages ---------------------------------------------------------------------------------
 # prometheus is only needed for promtool (the PrometheusRule test). curl and openssl drive the checks and certs.
+# containerd, runc and the CNI plugins run the test node (containerd and runc come with docker.io anyway).
 ensure_packages() {
   local missing=() p
-  for p in docker.io etcd-server busybox-static openssl curl prometheus; do
+  for p in docker.io etcd-server busybox-static openssl curl prometheus containerd runc containernetworking-plugins conntrack; do
     [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -117,13 +122,16 @@ ensure_etcd() {
 }
 
 # --- certificates and kubeconfig --------------------------------------------------------------------
-# A CA, the API server's serving cert (127.0.0.1, localhost and the in-cluster names), an admin client
-# cert in system:masters, and the service-account signing key pair. Made once per run dir.
+# A CA, the API server's serving cert (127.0.0.1, localhost, the node address and the in-cluster names), an
+# admin client cert in system:masters, the service-account signing key pair, and the node's certificates.
+# Made once per run dir (again when a run dir of an older up.sh lacks some).
 ensure_pki() {
   local f
-  for f in ca.crt ca.key apiserver.crt apiserver.key admin.crt admin.key sa.key sa.pub; do
+  for f in ca.crt ca.key apiserver.crt apiserver.key admin.crt admin.key sa.key sa.pub kubelet-client.crt kubelet-serving.crt \
+    apiserver-kubelet-client.crt kube-proxy.crt; do
     [[ -s $pki_dir/$f ]] || { make_pki; return 0; }
   done
+  openssl x509 -in "$pki_dir/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$node_ip\b" || make_pki
 }
 
 make_pki() {
@@ -136,7 +144,7 @@ make_pki() {
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 \
       -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
         "extendedKeyUsage=serverAuth" \
-        "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc") 2>/dev/null
+        "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,IP:$node_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local") 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=berth-test-admin" 2>/dev/null
     openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 3650 \
       -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
@@ -145,6 +153,7 @@ make_pki() {
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
     rm -f ./*.csr ca.srl
   )
+  make_node_pki
   # New certificates mean that a running API server (ours) serves the old ones: restart it.
   stop_ours kube-controller-manager
   stop_ours kube-apiserver
@@ -180,56 +189,105 @@ EOF
 # --- kube-apiserver ----------------------------------------------------------------------------------
 # RBAC (so that deploy/rbac.yaml means something; the admin is in system:masters). The ServiceAccount
 # admission plugin stays on: kube-controller-manager creates each namespace's default ServiceAccount.
-# No endpoint reconciler: it would try to publish 127.0.0.1 as the `kubernetes` Service's endpoint,
-# which the API server itself refuses (loopback), every 10 seconds into the log.
+# With the test node (kubelet-node.md §8.1): it also serves the node address, which it publishes as the
+# `kubernetes` Service's endpoint (Pods reach it through kube-proxy), authorizes the kubelet as a node, and
+# reaches the kubelet (logs, exec) with a client certificate, by its InternalIP. Without the node: loopback
+# only, and no endpoint reconciler (it would publish 127.0.0.1, which the API server itself refuses).
+apiserver_args() {
+  local args=(
+    --etcd-servers="$etcd_url" --secure-port="$apiserver_port"
+    --cert-dir="$pki_dir/generated"
+    --tls-cert-file="$pki_dir/apiserver.crt" --tls-private-key-file="$pki_dir/apiserver.key"
+    --client-ca-file="$pki_dir/ca.crt"
+    --service-account-key-file="$pki_dir/sa.pub"
+    --service-account-signing-key-file="$pki_dir/sa.key"
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local
+    --service-cluster-ip-range=10.0.0.0/24
+    --allow-privileged=true
+    --profiling=false
+    --v=1
+  )
+  if node_enabled; then
+    args+=(
+      --bind-address=0.0.0.0 --advertise-address="$node_ip" --endpoint-reconciler-type=lease
+      --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction
+      --kubelet-client-certificate="$pki_dir/apiserver-kubelet-client.crt" --kubelet-client-key="$pki_dir/apiserver-kubelet-client.key"
+      --kubelet-certificate-authority="$pki_dir/ca.crt" --kubelet-preferred-address-types=InternalIP,Hostname
+    )
+  else
+    args+=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none --authorization-mode=RBAC)
+  fi
+  printf '%s\n' "${args[@]}"
+}
+
+# restart_if_changed NAME ARGS-FILE: a daemon of ours started with other flags (an older up.sh, or a node
+# switched on) is stopped, so that the caller starts it again with the flags of now.
+restart_if_changed() {
+  local name=$1 wanted=$2
+  if pid_alive "$name" && ! cmp -s "$wanted" "$run_dir/$name.args"; then
+    log "$name: its flags changed; restarting it"
+    stop_ours "$name"
+  fi
+}
+
 ensure_apiserver() {
+  local -a args
+  mapfile -t args < <(apiserver_args)
+  printf '%s\n' "${args[@]}" >"$run_dir/kube-apiserver.args.new"
+  restart_if_changed kube-apiserver "$run_dir/kube-apiserver.args.new"
   if apiserver_ok; then
     pid_alive kube-apiserver || die "something else answers on $apiserver_url (not started from $run_dir); stop it or set BERTH_APISERVER_PORT"
+    rm -f "$run_dir/kube-apiserver.args.new"
     return 0
   fi
   if ! pid_alive kube-apiserver; then
     rm -f "$run_dir/kube-apiserver.pid"
     log "kube-apiserver: starting on $apiserver_url (log $run_dir/kube-apiserver.log)"
-    start_daemon kube-apiserver "$run_dir/kube-apiserver.log" "$kube_bin/kube-apiserver" \
-      --etcd-servers="$etcd_url" \
-      --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
-      --cert-dir="$pki_dir/generated" \
-      --tls-cert-file="$pki_dir/apiserver.crt" --tls-private-key-file="$pki_dir/apiserver.key" \
-      --client-ca-file="$pki_dir/ca.crt" \
-      --service-account-key-file="$pki_dir/sa.pub" \
-      --service-account-signing-key-file="$pki_dir/sa.key" \
-      --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-      --authorization-mode=RBAC \
-      --service-cluster-ip-range=10.0.0.0/24 \
-      --endpoint-reconciler-type=none \
-      --allow-privileged=true \
-      --profiling=false \
-      --v=1
+    mv "$run_dir/kube-apiserver.args.new" "$run_dir/kube-apiserver.args"
+    start_daemon kube-apiserver "$run_dir/kube-apiserver.log" "$kube_bin/kube-apiserver" "${args[@]}"
   fi
+  rm -f "$run_dir/kube-apiserver.args.new"
   # A cold start bootstraps RBAC roles and priority classes, which takes a while on 2 cores.
   wait_until 120 apiserver_ok || fail_with_log "kube-apiserver did not become ready" "$run_dir/kube-apiserver.log"
 }
 
-# --- kube-controller-manager (garbage collector, namespace and service-account controllers only) -----
+# --- kube-controller-manager ------------------------------------------------------------------------
+# The garbage collector, namespace and service-account controllers, so that ownerReferences cascade and
+# namespaces really go away, as on a real cluster. With the test node (kubelet-node.md §8.1) also: the root
+# CA published in every namespace (Pods mount kube-root-ca.crt), node lifecycle (it lifts the node's not-ready
+# taint, and marks a Node whose kubelet stops NotReady), endpoints for Services, and Deployments with their
+# ReplicaSets (the in-cluster operator is a Deployment).
+kcm_args() {
+  local controllers=garbagecollector,namespace,serviceaccount
+  node_enabled && controllers+=,root-ca-cert-publisher,endpoint,endpointslice,nodelifecycle,deployment,replicaset
+  printf '%s\n' --kubeconfig="$kubeconfig" \
+    --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
+    --authentication-skip-lookup=true \
+    --controllers="$controllers" --root-ca-file="$pki_dir/ca.crt" \
+    --leader-elect=false \
+    --bind-address=127.0.0.1 --secure-port="$kcm_port" \
+    --cert-dir="$pki_dir/generated-kcm" \
+    --use-service-account-credentials=false \
+    --v=1
+}
+
 ensure_kcm() {
+  local -a args
+  mapfile -t args < <(kcm_args)
+  printf '%s\n' "${args[@]}" >"$run_dir/kube-controller-manager.args.new"
+  restart_if_changed kube-controller-manager "$run_dir/kube-controller-manager.args.new"
   if kcm_ok; then
     pid_alive kube-controller-manager || die "something else answers on 127.0.0.1:$kcm_port; stop it or set BERTH_KCM_PORT"
+    rm -f "$run_dir/kube-controller-manager.args.new"
     return 0
   fi
   if ! pid_alive kube-controller-manager; then
     rm -f "$run_dir/kube-controller-manager.pid"
     log "kube-controller-manager: starting (log $run_dir/kube-controller-manager.log)"
-    start_daemon kube-controller-manager "$run_dir/kube-controller-manager.log" "$kube_bin/kube-controller-manager" \
-      --kubeconfig="$kubeconfig" \
-      --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
-      --authentication-skip-lookup=true \
-      --controllers=garbagecollector,namespace,serviceaccount \
-      --leader-elect=false \
-      --bind-address=127.0.0.1 --secure-port="$kcm_port" \
-      --cert-dir="$pki_dir/generated-kcm" \
-      --use-service-account-credentials=false \
-      --v=1
+    mv "$run_dir/kube-controller-manager.args.new" "$run_dir/kube-controller-manager.args"
+    start_daemon kube-controller-manager "$run_dir/kube-controller-manager.log" "$kube_bin/kube-controller-manager" "${args[@]}"
   fi
+  rm -f "$run_dir/kube-controller-manager.args.new"
   wait_until 60 kcm_ok || fail_with_log "kube-controller-manager did not become healthy" "$run_dir/kube-controller-manager.log"
 }
 
@@ -243,7 +301,8 @@ write_env_json() {
   "etcdUrl": "$etcd_url",
   "dockerHost": "$docker_host",
   "testImage": "$test_image",
-  "runDir": "$run_dir"
+  "runDir": "$run_dir",
+  "node": $(node_enabled && printf '{"name": "%s", "ip": "%s", "containerdSocket": "%s"}' "$node_name" "$node_ip" "$containerd_sock" || echo null)
 }
 EOF
   mv "$run_dir/env.json.tmp" "$run_dir/env.json"
@@ -261,11 +320,14 @@ main() {
   ensure_etcd
   ensure_pki
   write_kubeconfig
+  node_enabled && ensure_node_address
   ensure_apiserver
   ensure_kcm
+  ensure_node
   write_env_json
   echo "berth test env up in $((SECONDS - start))s: kube-apiserver $kube_version $apiserver_url, etcd $etcd_url," \
-    "docker $docker_host, image $test_image, kubeconfig $kubeconfig, kubectl $kube_bin/kubectl"
+    "docker $docker_host, image $test_image, kubeconfig $kubeconfig, kubectl $kube_bin/kubectl" \
+    "$(node_enabled && echo ", node $node_name on $node_ip")"
 }
 
 case ${1:-} in

@@ -1,8 +1,9 @@
 // Proves that the test environment is the real thing: a kube-apiserver of the pinned release backed by etcd,
-// kube-controller-manager's namespace controller, and a Docker engine that runs the local test image.
+// kube-controller-manager's namespace controller, a Docker engine that runs the local test image, and a real
+// kubelet node whose Pods get their own address, publish host ports and reach the API server in-cluster.
 import Docker from 'dockerode';
 import * as http from 'node:http';
-import { dockerSocketPath, kubectl, kubectlOk, testEnv } from '../env/env';
+import { dockerSocketPath, kubectl, kubectlOk, testEnv, testNode } from '../env/env';
 
 const suffix = Date.now().toString(36);
 
@@ -88,6 +89,77 @@ describe('test environment', () => {
       } finally {
         await container.remove({ force: true });
       }
+    });
+  });
+
+  describe('the test node', () => {
+    const node = testNode();
+    const namespace = `env-node-${suffix}`;
+    beforeAll(async () => {
+      await kubectlOk(['create', 'namespace', namespace]);
+    });
+    afterAll(async () => {
+      await kubectlOk(['delete', 'namespace', namespace, '--wait=true', '--timeout=90s']);
+    });
+
+    test('runs a Pod bound to it, with its own IP and a host port answering on the node address', async () => {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web', namespace },
+        spec: {
+          nodeName: node.name,
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'web',
+              image: testEnv().testImage,
+              imagePullPolicy: 'Never',
+              command: ['/bin/sh', '-c', 'echo "$HOSTNAME" > /tmp/index.html && exec httpd -f -p 8080 -h /tmp'],
+              ports: [{ containerPort: 8080, hostPort: 18091 }],
+              readinessProbe: { exec: { command: ['/bin/sh', '-c', 'nc -w 1 127.0.0.1 8080 </dev/null'] }, periodSeconds: 1 },
+            },
+          ],
+        },
+      };
+      await kubectlOk(['apply', '-f', '-'], JSON.stringify(pod));
+      await kubectlOk(['wait', '-n', namespace, '--for=condition=Ready', 'pod/web', '--timeout=90s']);
+      const podIP = await kubectlOk(['get', 'pod', 'web', '-n', namespace, '-o', 'jsonpath={.status.podIP}']);
+      expect(podIP).toMatch(/^10\.244\.0\.\d+$/);
+      expect((await httpGet(`http://${node.ip}:18091/index.html`)).trim()).toBe('web');
+      // kubectl exec and logs go through the API server to the kubelet, with its client certificate.
+      expect((await kubectlOk(['exec', '-n', namespace, 'web', '--', 'cat', '/tmp/index.html'])).trim()).toBe('web');
+    });
+
+    test('a Pod reaches the API server through the kubernetes Service, with its ServiceAccount token', async () => {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'client', namespace },
+        spec: {
+          nodeName: node.name,
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'client',
+              image: testEnv().testImage,
+              imagePullPolicy: 'Never',
+              // busybox wget does not verify TLS; the token and the namespace file prove the projected volume.
+              command: [
+                '/bin/sh',
+                '-c',
+                'dir=/var/run/secrets/kubernetes.io/serviceaccount; test -s $dir/ca.crt && ' +
+                  'timeout 10 wget -q -O - --header "Authorization: Bearer $(cat $dir/token)" ' +
+                  'https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api',
+              ],
+            },
+          ],
+        },
+      };
+      await kubectlOk(['apply', '-f', '-'], JSON.stringify(pod));
+      await kubectlOk(['wait', '-n', namespace, '--for=jsonpath={.status.phase}=Succeeded', 'pod/client', '--timeout=90s']);
+      const output = await kubectlOk(['logs', '-n', namespace, 'client']);
+      expect(JSON.parse(output.slice(output.indexOf('{')))).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     });
   });
 });

@@ -1,6 +1,6 @@
 module berth.dev/test/kube
 
-// Builds kube-apiserver and kubectl at one Kubernetes release for the integration tests.
+// Builds the Kubernetes components (control plane, kubelet, kube-proxy, kube-scheduler) at one release for the tests.
 // Every k8s.io staging module is pinned to the matching v0.x.y, as k8s.io/kubernetes
 // itself only refers to them through ./staging replace lines.
 
