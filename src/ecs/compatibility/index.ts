@@ -1,0 +1,2 @@
+/** Which data planes can run a task definition revision, and how a Pod lays out its containers. */
+export { isIncompatibility, numericUser, podContainerPlan, podIncompatibility, type Incompatibility, type PodContainerPlan } from './pod-plan';
