@@ -133,11 +133,14 @@ export class AgentHost {
     });
   }
 
-  /** Starts serving an instance (the InstanceProvider's launch). */
-  attach(instance: ContainerInstance, runtime: TaskRuntime): Promise<void> {
+  /**
+   * Starts serving an instance (the InstanceProvider's launch). `heartbeat: false` for a Node's instance,
+   * whose connection is the Node's readiness rather than a Lease of Berth's.
+   */
+  attach(instance: ContainerInstance, runtime: TaskRuntime, options: { heartbeat?: boolean } = {}): Promise<void> {
     const id = instanceId(instance.metadata.namespace!, instance.metadata.name);
     if (this.agents.has(id)) return Promise.resolve();
-    this.agents.set(id, new InstanceAgent(this.context, instanceSeat(this.context, instance), runtime));
+    this.agents.set(id, new InstanceAgent(this.context, instanceSeat(this.context, instance, options.heartbeat ?? true), runtime));
     this.log.info('agent attached', { namespace: instance.metadata.namespace, name: instance.metadata.name });
     this.scheduleSweep();
     return Promise.resolve();

@@ -64,8 +64,10 @@ export interface AgentSeat {
   namespace: string;
   /** The instance's name; the pool's, for logs. */
   name: string;
-  /** The instance whose Lease the agent renews and whose status it reports; none for Fargate. */
+  /** The instance whose status it reports (and whose Lease it renews, unless `heartbeat` is false); none for Fargate. */
   instance?: ContainerInstance;
+  /** false for a Node's instance: the kubelet's heartbeat (the Node's readiness) says whether it is connected. */
+  heartbeat?: boolean;
   /** Whether `task` is this seat's to run (or to finish stopping). */
   runs(task: Task): boolean;
   /** The tasks assigned to the seat, from the cache: what a (re)started agent steps at once. */
@@ -80,12 +82,13 @@ export interface AgentSeat {
 }
 
 /** The seat of one container instance. */
-export function instanceSeat(context: Pick<AgentContext, 'taskIndex'>, instance: ContainerInstance): AgentSeat {
+export function instanceSeat(context: Pick<AgentContext, 'taskIndex'>, instance: ContainerInstance, heartbeat = true): AgentSeat {
   const { namespace, name } = instance.metadata;
   return {
     namespace: namespace!,
     name,
     instance,
+    heartbeat,
     runs: (task) => task.spec.containerInstance === name && isAdmitted(task),
     assigned: () => context.taskIndex.onInstance(namespace, name),
   };
@@ -121,16 +124,17 @@ export class InstanceAgent {
       reconcile: (key, reconcileContext) => this.reconcile(key, reconcileContext),
     });
     this.lease =
-      seat.instance &&
-      new InstanceLease(seat.instance, {
-        store: context.store,
-        clock: context.clock,
-        log: context.log,
-        holder: context.identity,
-        engineAnswers: () => runtime.version(),
-        renewIntervalMs: context.leaseRenewIntervalMs,
-        durationSeconds: context.leaseDurationSeconds,
-      });
+      seat.instance && seat.heartbeat !== false
+        ? new InstanceLease(seat.instance, {
+            store: context.store,
+            clock: context.clock,
+            log: context.log,
+            holder: context.identity,
+            engineAnswers: () => runtime.version(),
+            renewIntervalMs: context.leaseRenewIntervalMs,
+            durationSeconds: context.leaseDurationSeconds,
+          })
+        : undefined;
     const watcher = runtime.watch((taskUid) => {
       const task = context.taskIndex.withUid(taskUid);
       // A container whose Task is gone is an orphan: the sweep removes it.

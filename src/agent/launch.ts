@@ -1,4 +1,4 @@
-import type { Task, TaskDefinitionSpec } from '../api';
+import { serviceLabel, type Task, type TaskDefinitionSpec } from '../api';
 import { overridesProblem, withOverrides } from '../ecs/revisions/overrides';
 import type { KubeObject } from '../store/object-store';
 import type { RegistryAuth, TaskLaunch } from './task-runtime';
@@ -151,5 +151,7 @@ export function buildLaunch(
     resolvedEnvironment: resolveEnvironment(spec, source),
     registryAuth: resolveRegistryAuth(spec, source),
     publishAddress,
+    ...(task.metadata.labels?.[serviceLabel] !== undefined && { service: task.metadata.labels[serviceLabel] }),
+    launchedBefore: task.status?.lastStatus !== undefined && task.status.lastStatus !== 'PROVISIONING',
   };
 }

@@ -50,6 +50,13 @@ export interface TaskLaunch {
   registryAuth: Record<string, RegistryAuth>;
   /** Host address container ports are published on; 127.0.0.1 unless configured otherwise. */
   publishAddress: string;
+  /** The service whose task this is (its berth.dev/service label), if any. */
+  service?: string;
+  /**
+   * The task reported PENDING or later: its containers (its Pod) were made before. A Pod missing now was
+   * deleted by someone else, which stops the task rather than starting it again.
+   */
+  launchedBefore?: boolean;
 }
 
 export interface TaskRuntime {

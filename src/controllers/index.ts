@@ -6,6 +6,8 @@ import type { Scheduler } from './placement';
 import { addServiceController } from './service/controller';
 import { addTaskController } from './task/controller';
 import { addTaskDefinitionController } from './taskdefinition/controller';
+import { addNodeGroupController } from './nodes/controller';
+import type { InstanceProvider } from '../ecs/instance-provider';
 
 export interface ControllerSetOptions {
   /** Watch one namespace only; all namespaces when absent. */
@@ -15,13 +17,19 @@ export interface ControllerSetOptions {
   scheduler?: Scheduler;
   /** How long the tasks of an instance whose agent stopped reporting wait before they are stopped; 5 minutes when absent. */
   disconnectedInstanceGraceMs?: number;
+  /**
+   * Node groups of Nodes (berth operator against a real cluster): mirror the Nodes their selectors match,
+   * and run each mirrored instance's tasks as Pods through this provider. Without it no Node is read.
+   */
+  nodeInstances?: InstanceProvider;
 }
 
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
   addTaskDefinitionController(manager, options.namespace);
   addClusterController(manager, options.namespace, options.instanceProviders, { scheduler: options.scheduler });
-  addContainerInstanceController(manager, options.namespace);
+  addContainerInstanceController(manager, options.namespace, options.nodeInstances !== undefined);
+  if (options.nodeInstances) addNodeGroupController(manager, options.nodeInstances, options.namespace);
   addTaskController(manager, {
     namespace: options.namespace,
     scheduler: options.scheduler,

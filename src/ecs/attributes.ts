@@ -7,3 +7,6 @@ export const availabilityZoneAttribute = 'ecs.availability-zone';
 export const instanceTypeAttribute = 'ecs.instance-type';
 export const osTypeAttribute = 'ecs.os-type';
 export const cpuArchitectureAttribute = 'ecs.cpu-architecture';
+
+/** On a Node's instance whose group allows host paths (nodes.allowHostPaths): `allowed`. Set by Berth, read by placement. */
+export const hostPathsAttribute = 'berth.dev/host-paths';

@@ -80,7 +80,7 @@ export class Manager {
   healthServer: RunningServer | undefined;
 
   private readonly rawStore: ObjectStore;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly options: ManagerOptions;
   private readonly elector: LeaderElector | undefined;
   private readonly electionAbort = new AbortController();

@@ -16,6 +16,8 @@ export const configMaps = core('ConfigMap', 'configmaps');
 export const serviceAccounts = core('ServiceAccount', 'serviceaccounts');
 export const namespaces = core('Namespace', 'namespaces', true);
 export const events = core('Event', 'events');
+export const pods = core('Pod', 'pods', true);
+export const nodes: ResourceType = { ...core('Node', 'nodes', true), namespaced: false };
 
 export const controllerRevisions: ResourceType = {
   group: 'apps',

@@ -51,3 +51,26 @@ function parseRequirement(text: string): Requirement {
   if (/^[\w./-]+$/.test(text)) return (labels) => text in labels;
   throw new Error(`invalid label selector requirement "${text}"`);
 }
+
+/** A metav1.LabelSelector: matchLabels and matchExpressions, all of which must hold; empty matches everything. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+export function labelSelectorMatcher(selector: LabelSelector): LabelMatcher {
+  return (labels = {}) =>
+    Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      switch (operator) {
+        case 'In':
+          return key in labels && values.includes(labels[key]);
+        case 'NotIn':
+          return !(key in labels) || !values.includes(labels[key]);
+        case 'Exists':
+          return key in labels;
+        case 'DoesNotExist':
+          return !(key in labels);
+      }
+    });
+}

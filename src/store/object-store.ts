@@ -107,6 +107,8 @@ export interface WatchCallbacks<T extends KubeObject> {
 export interface DeleteOptions {
   /** Refuse the delete with 409 unless the object still has this uid. */
   preconditionUid?: string;
+  /** Seconds a Pod's containers get between SIGTERM and SIGKILL (Kubernetes' graceful deletion); the kind's default when absent. */
+  gracePeriodSeconds?: number;
 }
 
 /** A JSON merge patch (RFC 7386): null removes a field, objects merge, everything else replaces. */

@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
 import { AgentHost, type AgentHostOptions } from '../../src/agent/agent-host';
+import { nodeInstanceProvider } from '../../src/agent/node-instances';
 import { inProcessInstanceProviders, runtimeFactories } from '../../src/agent/instance-providers';
 import { taskLabels } from '../../src/agent/task-runtime';
 import { addControllers } from '../../src/controllers';
@@ -65,6 +66,8 @@ export interface HarnessOptions {
   sweepIntervalMs?: number;
   /** How Fargate tasks' ephemeral storage is measured (a test cannot write 20 GiB). */
   fargateStorage?: AgentHostOptions['fargateStorage'];
+  /** Serve node groups of Nodes (tasks as Pods on the test node), as berth operator does. */
+  nodes?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -85,7 +88,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     fargateRuntime: runtimeFactories({ docker, logger: logs.logger }).docker,
     ...(options.fargateStorage ? { fargateStorage: options.fargateStorage } : {}),
   });
-  addControllers(manager, { namespace, instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }) });
+  addControllers(manager, {
+    namespace,
+    instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }),
+    ...(options.nodes && { nodeInstances: nodeInstanceProvider({ manager, host, namespace, podLevelResources: false }) }),
+  });
   const running = manager.start();
 
   const nsFilter = `${taskLabels.namespace}=${namespace}`;

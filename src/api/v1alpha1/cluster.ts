@@ -56,6 +56,53 @@ const managedScaling = s
     }),
   );
 
+const labelSelector = s
+  .object({
+    matchLabels: s
+      .map(s.string({ maxLength: 63 }), { maxProperties: 32 })
+      .describe('Labels a Node must carry, with these values.')
+      .optional(),
+    matchExpressions: s
+      .array(
+        s.object({
+          key: s.string({ minLength: 1, maxLength: 317 }).describe('The label key.'),
+          operator: s.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the label is compared with values.'),
+          values: s
+            .array(s.string({ maxLength: 63 }), { maxItems: 64 })
+            .describe('For In and NotIn.')
+            .optional(),
+        }),
+        { maxItems: 16 },
+      )
+      .describe('Requirements on Node labels, all of which must hold.')
+      .optional(),
+  })
+  .describe('A Kubernetes label selector over Nodes; empty selects every Node.');
+
+const toleration = s.object({
+  key: s.string({ maxLength: 317 }).describe('The taint key; empty with operator Exists tolerates every taint.').optional(),
+  operator: s.enum(['Exists', 'Equal']).describe('Exists: any value; Equal: the value below.').default('Equal'),
+  value: s.string({ maxLength: 63 }).describe('The taint value, for Equal.').optional(),
+  effect: s.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).describe('The taint effect; empty tolerates all.').optional(),
+  tolerationSeconds: s.integer({ minimum: 0 }).describe('For NoExecute: how long the task stays on a Node after the taint appears.').optional(),
+});
+
+const nodes = s
+  .object({
+    selector: labelSelector,
+    tolerations: s
+      .array(toleration, { maxItems: 32 })
+      .describe("Tolerations every task's Pod carries, for Nodes tainted for this group (e.g. dedicated=ecs:NoSchedule).")
+      .optional(),
+    allowHostPaths: s
+      .boolean()
+      .describe("Whether tasks may mount a path of the Node (a volume's host.sourcePath); off, such a task waits for a group that allows it.")
+      .default(false),
+  })
+  .describe(
+    'A group of Kubernetes Nodes: each Node the selector matches is mirrored as a ContainerInstance (allocatable CPU and memory, labels as attributes), and its tasks run as Pods bound to it.',
+  );
+
 const managedOnly = ['instanceType', 'scaling', 'managedScaling', 'managedTerminationProtection', 'provider'] as const;
 
 const nodeGroup = s
@@ -63,7 +110,9 @@ const nodeGroup = s
     name: dnsLabel().describe('The node group name, which is also its capacity provider name.'),
     type: s
       .enum(['managed', 'selfManaged'])
-      .describe('managed: Berth launches and terminates the instances; selfManaged: hosts register themselves by running `berth agent`.')
+      .describe(
+        'managed: Berth launches and terminates the instances; selfManaged: hosts register themselves by running `berth agent`, or, with nodes, the Nodes the selector matches are the instances.',
+      )
       .withRules(rule({ cel: 'self == oldSelf', message: 'type is immutable', check: (self, oldSelf) => self === oldSelf })),
     instanceType: s
       .object({
@@ -87,6 +136,7 @@ const nodeGroup = s
       .describe('ENABLED (the default): scale-in only removes instances without tasks, after draining.')
       .optional(),
     provider: s.enum(['local', 'simulated']).describe('What launches the instances: local Docker (default) or simulated.').optional(),
+    nodes: nodes.optional(),
   })
   .withRules(
     rule({
@@ -108,6 +158,14 @@ const nodeGroup = s
       fieldPath: '.scaling',
       reason: 'FieldValueRequired',
       check: (self) => self.type !== 'managed' || self.scaling !== undefined,
+    }),
+    rule({
+      cel: "self.type != 'managed' || !has(self.nodes)",
+      message:
+        'a managed group of Nodes, scaled through a scale target (a Cluster API MachineDeployment), is not supported yet: use type selfManaged for a group of existing Nodes',
+      fieldPath: '.nodes',
+      reason: 'FieldValueForbidden',
+      check: (self) => self.type !== 'managed' || self.nodes === undefined,
     }),
     ...managedOnly.map((field) =>
       rule<{ type: string } & Partial<Record<(typeof managedOnly)[number], unknown>>>({

@@ -32,6 +32,10 @@ export const containerInstanceSpec = s.object({
     .describe('Attributes for placement, e.g. ecs.availability-zone, ecs.instance-type, and custom ones.')
     .optional(),
   registeredResources: resources('What the instance offers to tasks; reserved ports are those tasks cannot use.'),
+  nodeName: objectName()
+    .describe("The Kubernetes Node this instance mirrors (a node group of Nodes): Berth registers it, from the Node's allocatable and labels.")
+    .withRules(rule({ cel: 'self == oldSelf', message: 'nodeName is immutable', check: (self, oldSelf) => self === oldSelf }))
+    .optional(),
   status: s
     .enum(['ACTIVE', 'DRAINING'])
     .describe('DRAINING: no new tasks are placed, and service tasks are replaced elsewhere within their deployment limits.')
@@ -44,6 +48,9 @@ export const containerInstanceStatus = s.object({
   agentConnected: s.boolean().describe('Whether the agent reports in (its Lease is fresh).').optional(),
   lastHeartbeatTime: timestamp().describe("The agent's last report.").optional(),
   remainingResources: resources('What is left after the tasks placed on the instance.').optional(),
+  reservedByOthers: resources(
+    "On a Node: what its Pods that are not this cluster's tasks request (CPU, memory, host ports). Placement counts it as taken.",
+  ).optional(),
   runningTasksCount: s.integer({ minimum: 0 }).describe('Tasks in RUNNING on the instance.').optional(),
   pendingTasksCount: s.integer({ minimum: 0 }).describe('Tasks in PENDING on the instance.').optional(),
   versionInfo: s

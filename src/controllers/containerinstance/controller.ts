@@ -6,15 +6,18 @@ import type { Lease } from '../../runtime/leader-election';
 import type { Manager } from '../../runtime/manager';
 import type { ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
-import { leases } from '../../store/builtin-types';
+import { leases, nodes as nodeType } from '../../store/builtin-types';
+import type { NodeObject } from '../../ecs/pods';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
-import { decideInstanceStatus, leaseExpiry, leaseFresh, type ControlPlaneStatus } from './instance-status';
+import { decideInstanceStatus, decideNodeInstanceStatus, leaseExpiry, leaseFresh, type ControlPlaneStatus } from './instance-status';
 
 export interface InstanceControllerDeps {
   store: ObjectStore;
   events: EventRecorder;
   instances: SharedInformer<ContainerInstance>;
   leases: SharedInformer<Lease>;
+  /** The Nodes, where node groups of Nodes are served: a Node's instance is connected while the Node is Ready. */
+  nodes?: SharedInformer<NodeObject>;
   now?: () => number;
 }
 
@@ -34,8 +37,7 @@ export class InstanceReconciler {
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const instance = this.deps.instances.get(key.namespace, key.name);
     if (!instance) return;
-    const lease = this.deps.leases.get(key.namespace, instanceLeaseName(key.name));
-    const decision = decideInstanceStatus(instance, lease, this.now());
+    const decision = instance.spec.nodeName !== undefined ? this.nodeDecision(instance, instance.spec.nodeName) : this.leaseDecision(instance);
     const current = instance.status ?? {};
     const fields = Object.keys(decision.status) as (keyof ControlPlaneStatus)[];
     if (!fields.every((field) => semanticallyEqual(decision.status[field], current[field]))) {
@@ -49,17 +51,35 @@ export class InstanceReconciler {
     }
     return decision.recheckAfterMs !== undefined ? { requeueAfterMs: decision.recheckAfterMs } : undefined;
   }
+
+  private leaseDecision(instance: ContainerInstance) {
+    const lease = this.deps.leases.get(instance.metadata.namespace, instanceLeaseName(instance.metadata.name));
+    return decideInstanceStatus(instance, lease, this.now());
+  }
+
+  /** Without a Node informer (the embedded store has no Nodes) a Node's instance is never connected. */
+  private nodeDecision(instance: ContainerInstance, nodeName: string) {
+    const ready = this.deps.nodes?.get(undefined, nodeName)?.status?.conditions?.find((c) => c.type === 'Ready');
+    return decideNodeInstanceStatus(
+      instance,
+      ready && { status: ready.status === 'True', ...(ready.lastHeartbeatTime && { heartbeatTime: String(ready.lastHeartbeatTime) }) },
+    );
+  }
 }
 
-export function addContainerInstanceController(manager: Manager, namespace?: string): void {
+const instancesByNodeIndex = 'byNodeName';
+
+/** `withNodes`: node groups of Nodes are served, so Nodes are watched for their readiness. */
+export function addContainerInstanceController(manager: Manager, namespace?: string, withNodes = false): void {
   const deps: InstanceControllerDeps = {
     store: manager.store,
     events: manager.events,
     instances: manager.informerFor<ContainerInstance>(containerInstances, namespace),
     leases: manager.informerFor<Lease>(leases, namespace, { labelSelector: containerInstanceLeaseLabel }),
+    ...(withNodes && { nodes: manager.informerFor<NodeObject>(nodeType) }),
   };
   const reconciler = new InstanceReconciler(deps);
-  manager
+  const controller = manager
     .addController({ name: 'containerinstance', workers: 2, reconcile: (key) => reconciler.reconcile(key) })
     .watch(deps.instances)
     .watch(
@@ -73,4 +93,14 @@ export function addContainerInstanceController(manager: Manager, namespace?: str
       // One after a lapse reconnects; one that moves the lapse earlier (a shorter duration) needs a new check.
       { update: (old, next) => !leaseFresh(old, Date.now()) || (leaseExpiry(next) ?? 0) < (leaseExpiry(old) ?? 0) },
     );
+  if (deps.nodes) {
+    deps.instances.addIndexer(instancesByNodeIndex, (instance) => (instance.spec.nodeName ? [instance.spec.nodeName] : []));
+    const ready = (node: NodeObject) => node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    controller.watch(
+      deps.nodes,
+      (node) => deps.instances.byIndex(instancesByNodeIndex, node.metadata.name).map((i) => ({ namespace: i.metadata.namespace, name: i.metadata.name })),
+      // Only readiness matters here, not the heartbeat timestamps.
+      { update: (old, next) => ready(old) !== ready(next) },
+    );
+  }
 }

@@ -22,13 +22,36 @@ export interface InstanceDecision {
  * instance says since when it is silent; the live heartbeat is the Lease (no status write per renewal).
  */
 export function decideInstanceStatus(instance: ContainerInstance, lease: Lease | undefined, nowMs: number): InstanceDecision {
+  const expiresMs = leaseExpiry(lease);
+  return decide(instance, {
+    fresh: leaseFresh(lease, nowMs),
+    ...(lease?.spec?.renewTime && { heartbeatMs: Date.parse(lease.spec.renewTime) }),
+    ...(leaseFresh(lease, nowMs) && expiresMs !== undefined && { recheckAfterMs: expiresMs - nowMs }),
+  });
+}
+
+/**
+ * The same for an instance that mirrors a Node: connected while the Node is Ready (its kubelet reports, and
+ * the node lifecycle controller has not marked it otherwise), the Ready condition's heartbeat as the last
+ * heartbeat. A Node's change is an event of its own, so nothing needs a recheck.
+ */
+export function decideNodeInstanceStatus(instance: ContainerInstance, ready: { status: boolean; heartbeatTime?: string } | undefined): InstanceDecision {
+  return decide(instance, { fresh: ready?.status ?? false, ...(ready?.heartbeatTime && { heartbeatMs: Date.parse(ready.heartbeatTime) }) });
+}
+
+interface Heartbeat {
+  fresh: boolean;
+  heartbeatMs?: number;
+  recheckAfterMs?: number;
+}
+
+function decide(instance: ContainerInstance, heartbeat: Heartbeat): InstanceDecision {
   const stored = instance.status ?? {};
   const registration: Registration = stored.status ?? 'ACTIVE';
   const agent: AgentState = stored.agentConnected ? 'CONNECTED' : 'DISCONNECTED';
   const before = instanceMachine.resolveState({ value: { registration, agent }, context: {} });
-  const renewedMs = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : undefined;
-  const expiresMs = leaseExpiry(lease);
-  const fresh = leaseFresh(lease, nowMs);
+  const renewedMs = heartbeat.heartbeatMs;
+  const fresh = heartbeat.fresh;
   const [after, actions] = transition(instanceMachine, before, {
     type: 'OBSERVED',
     draining: instance.spec.status === 'DRAINING',
@@ -50,7 +73,7 @@ export function decideInstanceStatus(instance: ContainerInstance, lease: Lease |
       observedGeneration: instance.metadata.generation,
     },
     events: actions.flatMap((action) => (action.type === 'recordEvent' ? [action.params] : [])),
-    ...(fresh && expiresMs !== undefined ? { recheckAfterMs: expiresMs - nowMs } : {}),
+    ...(heartbeat.recheckAfterMs !== undefined && { recheckAfterMs: heartbeat.recheckAfterMs }),
   };
 }
 

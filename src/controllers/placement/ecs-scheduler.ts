@@ -1,5 +1,5 @@
 import { MemberOfCache, type MemberOf, type MemberOfVerdicts } from './member-of';
-import { PlacementState, type Slot } from './placement-state';
+import { dataPlaneRefusal, PlacementState, type Slot } from './placement-state';
 import type { BatchRequest, PlacementCandidate, PlacementDecision, PlacementRequest, Scheduler } from './scheduler';
 import type { HostPort } from '../../ecs/resources/task-requirements';
 import { effectiveStrategy, rankSteps, type RankStep } from './strategies';
@@ -72,7 +72,7 @@ export class EcsScheduler implements Scheduler {
     const best = new Array<number>(rankedSteps);
     let tied: Slot[] = [];
     for (const slot of pool) {
-      if (slot.unavailable !== undefined || slot.cpu < cpu || slot.memory < memory) continue;
+      if (slot.unavailable !== undefined || slot.cpu < cpu || slot.memory < memory || dataPlaneRefusal(slot, request.requirements) !== undefined) continue;
       if (hostPorts.length > 0 && portTaken(slot, hostPorts)) continue;
       if (distinctGroup !== undefined && (slot.groupCounts.get(distinctGroup) ?? 0) > 0) continue;
       if (memberOf.length > 0 && !acceptedByAll(memberOf, verdicts, slot)) continue;

@@ -1,6 +1,7 @@
 import type { ContainerInstance } from '../../api';
 import type { PlacementCandidate } from './scheduler';
 import type { TaskRequirements } from '../../ecs/resources/task-requirements';
+import { hostPathsAttribute } from '../../ecs/attributes';
 
 /** Why an instance is out before its resources are even looked at (ECS's codes; AGENT: the agent is disconnected). */
 export type Unavailability = 'INACTIVE' | 'DRAINING' | 'AGENT';
@@ -14,6 +15,10 @@ export interface Slot {
   readonly name: string;
   readonly instance: ContainerInstance;
   readonly unavailable: Unavailability | undefined;
+  /** The instance mirrors a Kubernetes Node: its tasks run as Pods. */
+  readonly node: boolean;
+  /** A Node whose group allows tasks to mount its paths (nodes.allowHostPaths). */
+  readonly allowsHostPaths: boolean;
   cpu: number;
   memory: number;
   readonly tcpPorts: Set<number>;
@@ -121,6 +126,8 @@ function slotOf({ instance, remaining, tasks }: PlacementCandidate, index: numbe
     name: instance.metadata.name,
     instance,
     unavailable: unavailability(instance),
+    node: instance.spec.nodeName !== undefined,
+    allowsHostPaths: instance.spec.attributes?.[hostPathsAttribute] === 'allowed',
     cpu: remaining.cpu,
     memory: remaining.memory,
     tcpPorts: new Set(remaining.ports),
@@ -128,6 +135,19 @@ function slotOf({ instance, remaining, tasks }: PlacementCandidate, index: numbe
     taskCount: tasks.length,
     groupCounts,
   };
+}
+
+/**
+ * Why this data plane cannot run the task at all: a Node takes only what a Pod can express, and a host path
+ * only where its group allows it. Docker instances run everything.
+ */
+export function dataPlaneRefusal(slot: Slot, requirements: TaskRequirements): string | undefined {
+  if (!slot.node) return undefined;
+  const problem = requirements.podIncompatibility;
+  if (problem) return `cannot run the task as a Pod (${problem.field}: ${problem.reason})`;
+  if (requirements.usesHostPaths && !slot.allowsHostPaths)
+    return 'is a Node of a group that does not allow host paths (nodes.allowHostPaths), and the task mounts one';
+  return undefined;
 }
 
 function unavailability(instance: ContainerInstance): Unavailability | undefined {

@@ -67,6 +67,7 @@ export type WaitCode =
   | 'INACTIVE'
   | 'DRAINING'
   | 'AGENT'
+  | 'DATAPLANE'
   | 'RESOURCE:CPU'
   | 'RESOURCE:MEMORY'
   | 'RESOURCE:PORTS'

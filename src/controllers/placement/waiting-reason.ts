@@ -1,5 +1,5 @@
 import type { MemberOf, MemberOfVerdicts } from './member-of';
-import type { PlacementState, Slot } from './placement-state';
+import { dataPlaneRefusal, type PlacementState, type Slot } from './placement-state';
 import type { BatchRequest, PlacementFailure, WaitCode } from './scheduler';
 
 export const noContainerInstances = 'No Container Instances were found in your cluster';
@@ -10,6 +10,7 @@ export const noContainerInstances = 'No Container Instances were found in your c
  */
 type Verdict =
   | { stage: 0; code: 'INACTIVE' | 'DRAINING' | 'AGENT' }
+  | { stage: 0; code: 'DATAPLANE'; detail: string }
   | { stage: 1; short: ResourceCode[] }
   | { stage: 2; code: 'CONSTRAINT:distinctInstance' }
   | { stage: 2; code: 'CONSTRAINT:memberOf'; expression: string };
@@ -62,6 +63,8 @@ export function whyNoInstanceFits(
 
 function verdictOf(slot: Slot, request: BatchRequest, memberOf: readonly MemberOf[], verdicts: MemberOfVerdicts): Verdict | undefined {
   if (slot.unavailable !== undefined) return { stage: 0, code: slot.unavailable };
+  const refusal = dataPlaneRefusal(slot, request.requirements);
+  if (refusal) return { stage: 0, code: 'DATAPLANE', detail: refusal };
   const { cpu, memory, hostPorts } = request.requirements;
   const short: ResourceCode[] = [];
   if (slot.cpu < cpu) short.push('RESOURCE:CPU');
@@ -91,7 +94,7 @@ const resourceWords: Record<ResourceCode, string> = {
 function labelOf(verdict: Verdict): string {
   switch (verdict.stage) {
     case 0:
-      return verdict.code === 'AGENT' ? 'disconnected' : verdict.code;
+      return verdict.code === 'AGENT' ? 'disconnected' : verdict.code === 'DATAPLANE' ? 'Nodes that cannot run it' : verdict.code;
     case 1:
       return resourceWords[verdict.short[0]];
     case 2:
@@ -102,7 +105,7 @@ function labelOf(verdict: Verdict): string {
 function problemOf(verdict: Verdict): string {
   switch (verdict.stage) {
     case 0:
-      return verdict.code === 'AGENT' ? 'has a disconnected agent' : `is ${verdict.code}`;
+      return verdict.code === 'AGENT' ? 'has a disconnected agent' : verdict.code === 'DATAPLANE' ? verdict.detail : `is ${verdict.code}`;
     case 1: {
       const lacks = verdict.short.filter((code) => code !== 'RESOURCE:PORTS').map((code) => (code === 'RESOURCE:CPU' ? 'CPU units' : 'memory'));
       const parts = lacks.length > 0 ? [`has insufficient ${lacks.join(' and ')} available`] : [];

@@ -1,4 +1,5 @@
 import type { TaskDefinitionSpec } from '../../api';
+import { podIncompatibility, type Incompatibility } from '../compatibility';
 
 export type PortProtocol = 'tcp' | 'udp';
 
@@ -16,6 +17,10 @@ export interface TaskRequirements {
   /** Static host ports; a dynamic host port is chosen by the engine at start and never conflicts. */
   hostPorts: HostPort[];
   networkMode: TaskDefinitionSpec['networkMode'];
+  /** Why the task cannot run as a Pod, which keeps it off Nodes; undefined when it can. */
+  podIncompatibility?: Incompatibility;
+  /** It mounts a path of its host (a volume's host.sourcePath): only Node groups that allow host paths take it. */
+  usesHostPaths: boolean;
 }
 
 /**
@@ -30,7 +35,13 @@ export function taskRequirements(spec: TaskDefinitionSpec): TaskRequirements {
     memory: spec.memory ?? sum(containers.map((container) => container.memoryReservation ?? container.memory ?? 0)),
     hostPorts: staticHostPorts(spec),
     networkMode: spec.networkMode,
+    ...podFields(spec),
   };
+}
+
+function podFields(spec: TaskDefinitionSpec): Pick<TaskRequirements, 'podIncompatibility' | 'usesHostPaths'> {
+  const problem = podIncompatibility(spec);
+  return { ...(problem && { podIncompatibility: problem }), usesHostPaths: (spec.volumes ?? []).some((v) => v.host?.sourcePath !== undefined) };
 }
 
 /**

@@ -113,6 +113,7 @@ export class KubeStore implements ObjectStore {
       kind: 'DeleteOptions',
       propagationPolicy: 'Background',
       ...(options.preconditionUid ? { preconditions: { uid: options.preconditionUid } } : {}),
+      ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}),
     };
     const result = await this.rest.request<T | { kind: 'Status' }>('DELETE', objectPath(type, namespace, name), body);
     if (result.kind === 'Status') return undefined;

@@ -22,18 +22,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { V1Container, V1EnvVar, V1Pod, V1Probe, V1ResourceRequirements, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { serviceLabel, type ContainerDefinition, type TaskDefinitionSpec } from '../../../api';
+import type { ContainerDefinition, TaskDefinitionSpec } from '../../../api';
+import { podLabels } from '../../../ecs/pods';
 import { isIncompatibility, numericUser, podContainerPlan } from '../../../ecs/compatibility';
 import { boundedName, maxLabelValueLength } from '../../../store/object-names';
-
-/** Labels of every task Pod, for selectors and `kubectl get pods -l`. */
-export const podLabels = {
-  cluster: 'berth.dev/cluster',
-  service: serviceLabel,
-  family: 'berth.dev/family',
-  revision: 'berth.dev/revision',
-  taskUid: 'berth.dev/task-uid',
-} as const;
 
 /** Pod container name → ECS container name, on Pods where any of the two differ (see podName). */
 export const containerNamesAnnotation = 'berth.dev/container-names';

@@ -1,0 +1,257 @@
+/**
+ * The TaskRuntime port on a Kubernetes Node: each task is one Pod bound to the Node (`spec.nodeName`: Berth
+ * placed it, kube-scheduler is not involved), owned by its Task. The InstanceAgent drives it exactly as it
+ * drives a Docker engine: ensureRunning creates the Pod once and reports what its status shows; stop deletes
+ * it with the task's stopTimeout as grace; an essential container that exits stops the task because the
+ * agent stops it, not because the kubelet did anything.
+ *
+ * Bridge mappings without a hostPort get one from ECS's dynamic range (49153–65535) that no Pod on the Node
+ * holds, Berth's or not, nor any allocation of this runtime still on its way into the cache.
+ */
+import type { TaskDefinitionSpec } from '../../../api';
+import type { ContainerObservation } from '../../../ecs/task-lifecycle/observation';
+import { delay, type Clock } from '../../../runtime/clock';
+import type { ObjectStore } from '../../../store/object-store';
+import { isStoreError } from '../../../store/object-store';
+import { pods } from '../../../store/builtin-types';
+import type { TaskLaunch, TaskObservation, TaskRuntime } from '../../task-runtime';
+import { isActivePod, podLabels, type PodIndex, type PodObject } from '../../../ecs/pods';
+import { observePod } from './pod-observation';
+import { containerNamesAnnotation, hostPortKey, taskPod, type PodScheduling } from './pod-spec';
+
+export const dynamicHostPorts = { first: 49153, last: 65535 } as const;
+
+export interface KubernetesRuntimeOptions {
+  store: ObjectStore;
+  pods: PodIndex;
+  nodeName: string;
+  /** The ContainerInstance's uid, Berth's own identity for it (see podLabels.instanceUid). */
+  instanceUid: string;
+  clock: Clock;
+  /** Tolerations and the like of the node group, read at each launch (the group may change). */
+  scheduling(): PodScheduling;
+  podLevelResources: boolean;
+  /** The Node's container runtime, for the instance's versionInfo. */
+  version(): string;
+}
+
+const defaultStopTimeoutSeconds = 30;
+
+export class KubernetesRuntime implements TaskRuntime {
+  private readonly specs = new Map<string, TaskDefinitionSpec>();
+  private readonly everReady = new Map<string, Set<string>>();
+  private readonly lastSeen = new Map<string, TaskObservation>();
+  private readonly allocating = new Map<string, number[]>();
+
+  constructor(private readonly options: KubernetesRuntimeOptions) {}
+
+  async ensureRunning(launch: TaskLaunch): Promise<TaskObservation> {
+    this.specs.set(launch.taskUid, launch.spec);
+    const cached = this.options.pods.ofTask(launch.taskUid);
+    if (cached) return this.observation(cached);
+    // A cache miss is not proof: ask the API server before creating, or before calling the Pod gone.
+    const live = await this.options.store.get<PodObject>(pods, launch.namespace, launch.taskName);
+    if (live && live.metadata.labels?.[podLabels.taskUid] === launch.taskUid) return this.observation(live);
+    if (live) return this.pending(launch); // a Pod of an earlier task of this name is still terminating
+    if (launch.launchedBefore) return this.deletedUnderIt(launch);
+    const created = await this.create(launch);
+    return this.observation(created);
+  }
+
+  async stop(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void> {
+    const pod = this.options.pods.ofTask(taskUid);
+    if (!pod) return;
+    this.remember(pod);
+    const grace = Math.max(0, ...Object.values(stopTimeouts).map((t) => t ?? defaultStopTimeoutSeconds));
+    await this.delete(pod, grace);
+    // Until the kubelet has stopped every container (their exit codes are what the task reports) or the Pod is gone.
+    const deadline = this.options.clock.now() + (grace + 30) * 1000;
+    for (;;) {
+      const current = this.options.pods.ofTask(taskUid);
+      if (!current) return;
+      this.remember(current);
+      if (this.lastSeen.get(taskUid)?.containers.every((c) => c.lastStatus === 'STOPPED')) return;
+      if (this.options.clock.now() >= deadline) return;
+      await delay(this.options.clock, 250);
+    }
+  }
+
+  async remove(taskUid: string): Promise<void> {
+    const pod = this.options.pods.ofTask(taskUid);
+    if (pod) await this.delete(pod, 0);
+    this.specs.delete(taskUid);
+    this.everReady.delete(taskUid);
+    this.lastSeen.delete(taskUid);
+  }
+
+  observe(taskUid: string): Promise<TaskObservation | undefined> {
+    const pod = this.options.pods.ofTask(taskUid);
+    if (pod) return Promise.resolve(this.observation(pod));
+    const last = this.lastSeen.get(taskUid);
+    // Gone: whatever had not stopped when it was last seen stopped with it.
+    return Promise.resolve(
+      last && { ...last, containers: last.containers.map((c) => (c.lastStatus === 'STOPPED' ? c : { ...c, lastStatus: 'STOPPED' as const })) },
+    );
+  }
+
+  list(): Promise<TaskObservation[]> {
+    return Promise.resolve(
+      this.ownPods().map((pod) => ({
+        taskUid: pod.metadata.labels![podLabels.taskUid],
+        namespace: pod.metadata.namespace!,
+        taskName: pod.metadata.name,
+        containers: [],
+      })),
+    );
+  }
+
+  watch(onChange: (taskUid: string) => void): { stop(): void } {
+    const changed = (pod: PodObject) => {
+      const uid = pod.metadata.labels?.[podLabels.taskUid];
+      if (uid && pod.metadata.labels?.[podLabels.instanceUid] === this.options.instanceUid) onChange(uid);
+    };
+    const registration = this.options.pods.informer.addEventHandler({ onAdd: changed, onUpdate: (_old, pod) => changed(pod), onDelete: changed });
+    return { stop: () => registration.remove() };
+  }
+
+  version(): Promise<string> {
+    return Promise.resolve(this.options.version());
+  }
+
+  /** A Node instance is never Fargate: nothing measures or limits what its tasks write. */
+  ephemeralStorageUsed(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  private ownPods(): PodObject[] {
+    return this.options.pods.onNode(this.options.nodeName).filter((pod) => pod.metadata.labels?.[podLabels.instanceUid] === this.options.instanceUid);
+  }
+
+  private async create(launch: TaskLaunch): Promise<PodObject> {
+    const allocated = this.allocateHostPorts(launch);
+    try {
+      const pod = taskPod({
+        task: { namespace: launch.namespace, name: launch.taskName, uid: launch.taskUid },
+        cluster: launch.cluster,
+        ...(launch.service !== undefined && { service: launch.service }),
+        taskDefinition: launch.taskDefinition,
+        spec: launch.spec,
+        nodeName: this.options.nodeName,
+        allocatedHostPorts: allocated.byContainer,
+        podLevelResources: this.options.podLevelResources,
+        scheduling: this.options.scheduling(),
+      });
+      pod.metadata!.labels![podLabels.instanceUid] = this.options.instanceUid;
+      try {
+        return await this.options.store.create<PodObject>(pods, pod as PodObject);
+      } catch (error) {
+        if (!isStoreError(error, 'AlreadyExists')) throw error;
+        const existing = await this.options.store.get<PodObject>(pods, launch.namespace, launch.taskName);
+        if (!existing) throw error;
+        return existing;
+      }
+    } finally {
+      // Held until the informer shows the Pod (or the create failed): onNode() then counts its ports.
+      void this.releaseWhenCached(launch.taskUid);
+    }
+  }
+
+  /**
+   * The lowest free ports of the dynamic range, one per bridge mapping without a hostPort.
+   *   e.g. Pods on the node hold 49153 and 49155: two mappings get 49154 and 49156.
+   */
+  private allocateHostPorts(launch: TaskLaunch): { byContainer: Record<string, Record<string, number>> } {
+    const byContainer: Record<string, Record<string, number>> = {};
+    if (launch.spec.networkMode !== 'bridge') return { byContainer };
+    const taken = new Set<number>([...this.allocating.values()].flat());
+    for (const pod of this.options.pods.onNode(this.options.nodeName)) {
+      if (!isActivePod(pod)) continue;
+      for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])])
+        for (const p of c.ports ?? []) if (p.hostPort) taken.add(p.hostPort);
+    }
+    for (const c of launch.spec.containerDefinitions) for (const p of c.portMappings ?? []) if (p.hostPort) taken.add(p.hostPort);
+    const mine: number[] = [];
+    let next: number = dynamicHostPorts.first;
+    for (const container of launch.spec.containerDefinitions) {
+      for (const mapping of container.portMappings ?? []) {
+        if (mapping.hostPort) continue;
+        while (taken.has(next) && next <= dynamicHostPorts.last) next++;
+        if (next > dynamicHostPorts.last)
+          throw new Error(`no free host port left in ${dynamicHostPorts.first}-${dynamicHostPorts.last} on node ${this.options.nodeName}`);
+        (byContainer[container.name] ??= {})[hostPortKey(mapping.containerPort, mapping.protocol)] = next;
+        taken.add(next);
+        mine.push(next);
+      }
+    }
+    this.allocating.set(launch.taskUid, mine);
+    return { byContainer };
+  }
+
+  private async releaseWhenCached(taskUid: string): Promise<void> {
+    const deadline = this.options.clock.now() + 60_000;
+    while (!this.options.pods.ofTask(taskUid) && this.options.clock.now() < deadline) await delay(this.options.clock, 100);
+    this.allocating.delete(taskUid);
+  }
+
+  private async delete(pod: PodObject, gracePeriodSeconds: number): Promise<void> {
+    try {
+      await this.options.store.delete(pods, pod.metadata.namespace, pod.metadata.name, { preconditionUid: pod.metadata.uid!, gracePeriodSeconds });
+    } catch (error) {
+      if (!isStoreError(error, 'NotFound') && !isStoreError(error, 'Conflict')) throw error;
+    }
+  }
+
+  private observation(pod: PodObject): TaskObservation {
+    const uid = pod.metadata.labels?.[podLabels.taskUid] ?? '';
+    const spec = this.specs.get(uid) ?? specFromPod(pod);
+    const ready = this.everReady.get(uid) ?? new Set<string>();
+    const containers = observePod({ pod, spec, nowMs: this.options.clock.now(), everReady: ready });
+    for (const c of containers) if (c.healthStatus === 'HEALTHY') ready.add(c.name);
+    this.everReady.set(uid, ready);
+    const observation = { taskUid: uid, namespace: pod.metadata.namespace!, taskName: pod.metadata.name, containers };
+    this.lastSeen.set(uid, observation);
+    return observation;
+  }
+
+  private remember(pod: PodObject): void {
+    this.observation(pod);
+  }
+
+  private pending(launch: TaskLaunch): TaskObservation {
+    const containers: ContainerObservation[] = launch.spec.containerDefinitions.map((c) => ({
+      name: c.name,
+      lastStatus: 'PENDING',
+      healthStatus: 'UNKNOWN',
+      networkBindings: [],
+    }));
+    return { taskUid: launch.taskUid, namespace: launch.namespace, taskName: launch.taskName, containers };
+  }
+
+  /** The Pod went without Berth stopping it (deleted, evicted and removed): the task stops, and its service replaces it. */
+  private deletedUnderIt(launch: TaskLaunch): TaskObservation {
+    const last = this.lastSeen.get(launch.taskUid);
+    const containers: ContainerObservation[] = launch.spec.containerDefinitions.map((c) => {
+      const seen = last?.containers.find((o) => o.name === c.name);
+      return {
+        name: c.name,
+        lastStatus: 'STOPPED',
+        reason: 'the task’s Pod was deleted',
+        healthStatus: 'UNKNOWN',
+        networkBindings: [],
+        // Started before (the task got past PENDING): its exit ends the task rather than failing a launch.
+        startedAt: seen?.startedAt ?? new Date(this.options.clock.now()).toISOString(),
+      };
+    });
+    return { taskUid: launch.taskUid, namespace: launch.namespace, taskName: launch.taskName, containers };
+  }
+}
+
+/** For a Pod met before its launch (a restarted agent stopping it): its containers, by their ECS names. */
+function specFromPod(pod: PodObject): TaskDefinitionSpec {
+  const names = JSON.parse(pod.metadata.annotations?.[containerNamesAnnotation] ?? '{}') as Record<string, string>;
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  return {
+    networkMode: pod.spec?.hostNetwork ? 'host' : 'bridge',
+    containerDefinitions: all.map((c) => ({ name: names[c.name] ?? c.name, image: c.image ?? '', essential: true })),
+  };
+}
