@@ -63,6 +63,47 @@ describe('EcsScheduler: the instances a task may use', () => {
     expect(instancesOf(scheduler.placeBatch([request(spec), request(spec)], candidates))).toEqual(['i-7', 'RESOURCE:MEMORY']);
   });
 
+  test('a Node takes only what a Pod can express, and a host path only where its group allows it; the wait says why', () => {
+    const docker = host('docker-1', {});
+    const node = host('node-1', {}, {}, { nodeName: 'node-1' });
+    const nodeWithPaths = host('node-2', { 'berth.dev/host-paths': 'allowed' }, {}, { nodeName: 'node-2' });
+    const withUlimits = taskSpec([container('app', { memory: 64, ulimits: [{ name: 'nofile', softLimit: 1024, hardLimit: 2048 }] })]);
+    expect(
+      instancesOf(
+        scheduler.placeBatch(
+          [request(withUlimits)],
+          placementCandidates([node, docker], [], () => withUlimits),
+        ),
+      ),
+    ).toEqual(['docker-1']);
+    const waiting = scheduler.placeBatch(
+      [request(withUlimits)],
+      placementCandidates([node], [], () => withUlimits),
+    )[0];
+    expect(waiting).toEqual({
+      code: 'DATAPLANE',
+      reason:
+        'no container instance met all of its requirements. The closest matching container-instance node-1 cannot run the task as a Pod (spec.containerDefinitions[0].ulimits: Kubernetes sets no per-container ulimits). Of 1 instance: 1 Nodes that cannot run it.',
+    });
+    const hostPath = taskSpec([container('app', { memory: 64 })], { volumes: [{ name: 'logs', host: { sourcePath: '/var/log' } }] });
+    expect(
+      instancesOf(
+        scheduler.placeBatch(
+          [request(hostPath)],
+          placementCandidates([node, nodeWithPaths], [], () => hostPath),
+        ),
+      ),
+    ).toEqual(['node-2']);
+    expect(
+      instancesOf(
+        scheduler.placeBatch(
+          [request(app(64))],
+          placementCandidates([node], [], () => app(64)),
+        ),
+      ),
+    ).toEqual(['node-1']);
+  });
+
   test('a pinned task goes to its own instance only, and one naming a capacity provider to that node group only', () => {
     const spec = app(512);
     const instances = [host('i-a', {}, { memory: 1024 }, { nodeGroup: 'blue' }), host('i-b', {}, { memory: 1024 }, { nodeGroup: 'green' })];

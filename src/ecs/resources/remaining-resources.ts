@@ -31,7 +31,7 @@ export function reservesResources(task: Task): boolean {
  * What `instance` has left once the tasks bound to it are accounted for, and on a Node, what its other Pods
  * request. A task whose spec cannot be found reserves nothing, since its needs are unknown. CPU and memory
  * never go below 0, so an overcommitted instance (its registration shrank under running tasks) simply offers nothing.
- *   e.g. a Node of 2,048 CPU units, a DaemonSet Pod requesting 100m (103 units) and two tasks of 512: 921 left.
+ *   e.g. a Node of 2,048 CPU units, a DaemonSet Pod requesting 100m (102 units) and two tasks of 512: 922 left.
  */
 export function remainingResources(instance: ContainerInstance, tasksOnIt: readonly Task[], specOf: SpecOf): RemainingResources {
   const registered = instance.spec.registeredResources;
