@@ -56,8 +56,7 @@ describe('observePod', () => {
   });
 
   test('a pull given up is CannotPullContainerError and never started; a pull still tried is PENDING', () => {
-    const waiting = (reason: string) =>
-      running('web', false, { state: { waiting: { reason, message: 'not found' } } });
+    const waiting = (reason: string) => running('web', false, { state: { waiting: { reason, message: 'not found' } } });
     expect(observePod({ pod: pod([waiting('ImagePullBackOff')]), spec, nowMs: 0 })[0]).toMatchObject({
       lastStatus: 'STOPPED',
       reason: 'CannotPullContainerError: ImagePullBackOff: not found',
