@@ -1,8 +1,9 @@
 // A node group of Nodes on the real test node (a kubelet on containerd): the Node is mirrored as a
 // ContainerInstance (allocatable, well-known labels as attributes, connected while Ready, DRAINING while
 // cordoned, both ways), and a service's tasks run as Pods bound to it by Berth's own placement: a dynamic
-// host port answers on the node, an essential container's exit stops its task with the exit code, a Pod
-// deleted under a task stops it and the service replaces it, and scaling to zero leaves no Pod behind.
+// host port answers on the node, an exec health check that starts failing turns the task UNHEALTHY and the
+// service replaces it, an essential container's exit stops its task with the exit code, a Pod deleted under a
+// task stops it and the service replaces it, and scaling to zero leaves no Pod behind.
 import type { V1Pod } from '@kubernetes/client-node';
 import * as http from 'node:http';
 import type { ContainerInstance, Task } from '../../../src/api';
@@ -40,7 +41,7 @@ spec:
       command: [/bin/sh, -c, 'echo "$HOSTNAME" > /tmp/index.html; ${exitAfter === undefined ? 'exec httpd -f -p 8080 -h /tmp' : `httpd -p 8080 -h /tmp; sleep ${exitAfter}; exit 3`}']
       portMappings: [{ containerPort: 8080 }]
       stopTimeout: 2
-      healthCheck: { command: [CMD-SHELL, 'nc -w 1 127.0.0.1 8080 </dev/null'], interval: 5, timeout: 2, retries: 2 }
+      healthCheck: { command: [CMD-SHELL, 'test -f /tmp/index.html'], interval: 5, timeout: 2, retries: 2 }
 `;
 
 const service = (desiredCount: number) => `apiVersion: berth.dev/v1alpha1
@@ -131,6 +132,23 @@ test('a Pod deleted under its task stops the task, and the service replaces it',
     250,
     () => h.describe(),
   );
+});
+
+test('a health check that starts failing turns the task UNHEALTHY, and the service replaces it', async () => {
+  const [sick] = await running();
+  await kubectlOk(['exec', '-n', h.namespace, sick.metadata.name, '--', 'rm', '/tmp/index.html']);
+  await eventually(
+    async () => {
+      const all = await tasks();
+      const replaced = all.find((t) => t.metadata.uid === sick.metadata.uid);
+      const r = await running();
+      return replaced?.status?.lastStatus === 'STOPPED' && r.length === 2 && r.every((t) => t.status?.healthStatus === 'HEALTHY') ? replaced : undefined;
+    },
+    'the unhealthy task replaced',
+    90_000,
+    250,
+    () => h.describe(),
+  ).then((replaced) => expect(replaced.status?.stoppedReason).toMatch(/health/i));
 });
 
 test('cordoning the Node drains its instance, and draining the instance through Berth cordons the Node', async () => {
