@@ -1,5 +1,6 @@
 import type { Task, TaskDefinitionSpec } from '../api';
-import { fargateLaunchProblem, fargateSeat } from './fargate-seat';
+import { fargateLaunchProblem } from '../ecs/compatibility';
+import { fargateSeat } from './fargate-seat';
 
 const spec = (fields: Partial<TaskDefinitionSpec>): TaskDefinitionSpec => ({
   networkMode: 'awsvpc',

@@ -460,6 +460,22 @@ export const taskDefinitionStatus = s.object({
       'Deregistered revisions of the family still stored (`kubectl delete controllerrevision <family>-<N>` deregisters one): running services and tasks keep them, new ones cannot use them.',
     )
     .optional(),
+  compatibilities: s
+    .array(s.enum(['EC2', 'FARGATE']), { maxItems: 2, set: true })
+    .describe("ECS's compatibilities of the latest revision: the launch types it can use (FARGATE needs awsvpc and a Fargate size).")
+    .optional(),
+  dataPlanes: s
+    .array(
+      s.object({
+        name: s.enum(['Docker', 'Pod']).describe('Docker: a Docker engine (berth local, berth agent); Pod: a Kubernetes Node of a node group of Nodes.'),
+        compatible: s.boolean().describe('Whether the data plane runs the latest revision as it is.'),
+        field: s.string({ maxLength: 256 }).describe('The field that rules the data plane out.').optional(),
+        reason: s.string({ maxLength: 1024 }).describe('Why the field rules it out.').optional(),
+      }),
+      { maxItems: 4, mapKeys: ['name'] },
+    )
+    .describe('Which data planes can run the latest revision; a task of it never lands on an instance of one that cannot.')
+    .optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });

@@ -236,6 +236,31 @@ describe('TaskDefinition controller (embedded store)', () => {
     expect(recorded.map((e) => e.message)).toEqual(expect.arrayContaining(['registered web:1', 'registered web:2']));
   });
 
+  test('status says which launch types and data planes run the latest revision, and the field that rules one out', async () => {
+    await store.create(tds, taskDefinition('web', 'nginx:1', { ulimits: [{ name: 'nofile', softLimit: 1024, hardLimit: 2048 }] }));
+    const first = await eventually(async () => (await statusOf('web'))?.revision === 1 && statusOf('web'), 'revision 1');
+    expect(first).toMatchObject({
+      compatibilities: ['EC2'],
+      dataPlanes: [
+        { name: 'Docker', compatible: true },
+        { name: 'Pod', compatible: false, field: 'spec.containerDefinitions[0].ulimits', reason: 'Kubernetes sets no per-container ulimits' },
+      ],
+    });
+    const td = (await store.get<TaskDefinition>(tds, ns, 'web'))!;
+    await store.update(tds, {
+      ...td,
+      spec: { ...td.spec, networkMode: 'awsvpc', cpu: 256, memory: 512, containerDefinitions: [{ ...td.spec.containerDefinitions[0], ulimits: undefined }] },
+    } as TaskDefinition);
+    const second = await eventually(async () => (await statusOf('web'))?.revision === 2 && statusOf('web'), 'revision 2');
+    expect(second).toMatchObject({
+      compatibilities: ['EC2', 'FARGATE'],
+      dataPlanes: [
+        { name: 'Docker', compatible: true },
+        { name: 'Pod', compatible: true },
+      ],
+    });
+  });
+
   test('a change that leaves the spec alone registers nothing new', async () => {
     await store.create(tds, taskDefinition('api', 'busybox:1'));
     await eventually(async () => (await statusOf('api'))?.revision === 1, 'revision 1');

@@ -1,4 +1,5 @@
-import { services, taskDefinitions, tasks, type Service, type Task, type TaskDefinition, type TaskDefinitionStatus } from '../../api';
+import { services, taskDefinitions, tasks, type Service, type Task, type TaskDefinition, type TaskDefinitionSpec, type TaskDefinitionStatus } from '../../api';
+import { dataPlanesOf, ecsCompatibilities } from '../../ecs/compatibility';
 import type { EventRecorder } from '../../runtime/events';
 import { MutationCache } from '../../runtime/mutation-cache';
 import type { ReferencedObjects } from '../../runtime/referenced-objects';
@@ -43,7 +44,17 @@ export interface TaskDefinitionControllerDeps extends FamilyInformers {
   now?: () => Date;
 }
 
-type StatusFields = Pick<TaskDefinitionStatus, 'family' | 'revision' | 'status' | 'inactiveRevisions'>;
+type StatusFields = Pick<TaskDefinitionStatus, 'family' | 'revision' | 'status' | 'inactiveRevisions' | 'compatibilities' | 'dataPlanes'>;
+
+/** The fields of an object that registers nothing (yet): a family at most. */
+const unregistered = (family: string | undefined): StatusFields => ({
+  family,
+  revision: undefined,
+  status: undefined,
+  inactiveRevisions: undefined,
+  compatibilities: undefined,
+  dataPlanes: undefined,
+});
 
 /**
  * Registers task definition revisions. Each spec change of the TaskDefinition that owns a family
@@ -79,7 +90,7 @@ export class TaskDefinitionReconciler {
 
     if (!validFamily.test(family)) {
       // Only a defaulted family can be invalid: the schema checks spec.family itself.
-      await this.writeStatus(taskDefinition, { family: undefined, revision: undefined, status: undefined, inactiveRevisions: undefined }, [
+      await this.writeStatus(taskDefinition, unregistered(undefined), [
         {
           type: 'Registered',
           status: 'False',
@@ -98,11 +109,15 @@ export class TaskDefinitionReconciler {
     const { revisions, registered } = await this.register(taskDefinition, family, stored, context);
     // An INACTIVE revision nothing keeps is on its way out: listing it would only add a write.
     const kept = keptRevisions(revisions.filter(isInactive), (revision) => retentionOf(revision, this.deps, revisions));
+    const latest = latestActiveRevision(revisions, key.namespace, family);
+    const latestSpec = latest?.data.spec as TaskDefinitionSpec | undefined;
     const fields: StatusFields = {
       family,
-      revision: latestActiveRevision(revisions, key.namespace, family)?.revision,
+      revision: latest?.revision,
       status: 'ACTIVE',
       inactiveRevisions: kept.length > 0 ? kept.map(({ revision }) => revision.revision) : undefined,
+      compatibilities: latestSpec && ecsCompatibilities(latestSpec),
+      dataPlanes: latestSpec && dataPlanesOf(latestSpec),
     };
     if (await this.writeStatus(taskDefinition, fields, references ? [registered, references] : [registered])) {
       await this.announceReferences(taskDefinition, references);
@@ -130,7 +145,7 @@ export class TaskDefinitionReconciler {
       message: `family ${family} belongs to TaskDefinition ${owner.metadata.name}, ${why}: this object registers nothing while ${owner.metadata.name} exists`,
       observedGeneration: taskDefinition.metadata.generation,
     };
-    const fields = { family, revision: undefined, status: undefined, inactiveRevisions: undefined };
+    const fields = unregistered(family);
     if (!(await this.writeStatus(taskDefinition, fields, references ? [conflict, references] : [conflict]))) return;
     await this.announceReferences(taskDefinition, references);
     if (!sameCondition(conditionOf(taskDefinition, 'Registered'), conflict)) {
@@ -240,7 +255,7 @@ export class TaskDefinitionReconciler {
     // Revisions nothing keeps are being removed; their removal wakes this object again.
     if (kept.length === 0) return;
     const inactive = kept.filter(({ revision }) => revision.data.family === family).map(({ revision }) => revision.revision);
-    await this.writeStatus(taskDefinition, { family, revision: undefined, status: 'INACTIVE', inactiveRevisions: inactive.length > 0 ? inactive : undefined }, [
+    await this.writeStatus(taskDefinition, { ...unregistered(family), status: 'INACTIVE', inactiveRevisions: inactive.length > 0 ? inactive : undefined }, [
       {
         type: 'Registered',
         status: 'False',
