@@ -250,7 +250,7 @@ describe('TaskDefinition controller (embedded store)', () => {
     await store.update(tds, {
       ...td,
       spec: { ...td.spec, networkMode: 'awsvpc', cpu: 256, memory: 512, containerDefinitions: [{ ...td.spec.containerDefinitions[0], ulimits: undefined }] },
-    } as TaskDefinition);
+    });
     const second = await eventually(async () => (await statusOf('web'))?.revision === 2 && statusOf('web'), 'revision 2');
     expect(second).toMatchObject({
       compatibilities: ['EC2', 'FARGATE'],
