@@ -10,6 +10,8 @@ import { kubectl, kubectlOk } from '../../env/env';
 import { eventually, startHarness, type Harness } from '../../support/berth-harness';
 
 let h: Harness;
+// Several bounded waits in one test (each says what it waits for when it runs out).
+jest.setTimeout(300_000);
 const run = `kwok-${Date.now().toString(36)}`;
 const nodeName = (i: number) => `${run}-${i}`;
 const zones = ['zone-a', 'zone-b', 'zone-c'];

@@ -11,6 +11,8 @@ import { kubectlOk, testEnv, testNode } from '../../env/env';
 import { eventually, startHarness, type Harness } from '../../support/berth-harness';
 
 let h: Harness;
+// Several bounded waits in one test (each says what it waits for when it runs out).
+jest.setTimeout(240_000);
 const node = testNode();
 const instanceName = `nodes-${node.name}`;
 
