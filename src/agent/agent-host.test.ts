@@ -1,7 +1,8 @@
 import { clusters, services, taskDefinitions, tasks as taskType, validatorFor, type ContainerInstance, type Service, type Task } from '../api';
 import type { InstanceProviders } from '../ecs/instance-provider';
 import { eventually } from '../runtime/eventually';
-import type { Manager } from '../runtime/manager';
+import { Manager } from '../runtime/manager';
+import { silentLogger } from '../runtime/logger';
 import { clusterManifest, serviceManifest, startControlPlane, taskDefinitionManifest, type ControlPlane } from '../testing/control-plane';
 import { controllerRevisions } from '../store/builtin-types';
 import { MemoryStore } from '../store/memory/memory-store';
@@ -48,6 +49,29 @@ function bindAll(runtime: TaskRuntime): TaskRuntime {
     ephemeralStorageUsed: (uid) => runtime.ephemeralStorageUsed(uid),
   };
 }
+
+test('an instance attached after the host stopped gets no agent: a controller still reconciling at shutdown starts nothing', async () => {
+  const manager = new Manager({
+    store: new MemoryStore({ validatorFor }),
+    logger: silentLogger(),
+    metricsServer: false,
+    healthServer: false,
+    leaderElection: false,
+  });
+  const host = new AgentHost({ manager });
+  await host.stop();
+  const runtime = new SimulatedRuntime({ containerInstance: 'late', pullMs: 1, startMs: 1 });
+  let watched = false;
+  const instance = { apiVersion: 'berth.dev/v1alpha1', kind: 'ContainerInstance', metadata: { name: 'late', namespace: ns, uid: 'u-1' } } as ContainerInstance;
+  await host.attach(instance, {
+    ...bindAll(runtime),
+    watch: (onChange) => {
+      watched = true;
+      return runtime.watch(onChange);
+    },
+  });
+  expect(watched).toBe(false);
+});
 
 describe('in-process agents', () => {
   const planes: ControlPlane[] = [];

@@ -69,6 +69,7 @@ export class AgentHost {
   private readonly sweepIntervalMs: number;
   private sweepTimer: TimerHandle | undefined;
   private fargateEnabled = false;
+  private stopped = false;
 
   constructor(private readonly options: AgentHostOptions) {
     const { manager, namespace } = options;
@@ -139,7 +140,8 @@ export class AgentHost {
    */
   attach(instance: ContainerInstance, runtime: TaskRuntime, options: { heartbeat?: boolean } = {}): Promise<void> {
     const id = instanceId(instance.metadata.namespace!, instance.metadata.name);
-    if (this.agents.has(id)) return Promise.resolve();
+    // A controller still running while the host stops must not start an agent nobody would stop.
+    if (this.stopped || this.agents.has(id)) return Promise.resolve();
     this.agents.set(id, new InstanceAgent(this.context, instanceSeat(this.context, instance, options.heartbeat ?? true), runtime));
     this.log.info('agent attached', { namespace: instance.metadata.namespace, name: instance.metadata.name });
     this.scheduleSweep();
@@ -152,7 +154,7 @@ export class AgentHost {
    * name never adopts the old one's containers.
    */
   private fargatePool(task: Task): InstanceAgent | undefined {
-    if (!this.fargateEnabled || !this.options.fargateRuntime) return undefined;
+    if (this.stopped || !this.fargateEnabled || !this.options.fargateRuntime) return undefined;
     const namespace = task.metadata.namespace!;
     const cluster = task.spec.cluster;
     const id = instanceId(namespace, `${fargateCapacityProvider}/${cluster}`);
@@ -183,6 +185,7 @@ export class AgentHost {
 
   /** Stops every agent; with `removeContainers` (berth local, whose store dies with it) also removes every task's containers. */
   async stop(options: { removeContainers?: boolean } = {}): Promise<void> {
+    this.stopped = true;
     if (this.sweepTimer) this.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     await Promise.all([...this.agents.values()].map((agent) => (options.removeContainers ? this.detach(agent) : agent.stop())));
@@ -195,7 +198,7 @@ export class AgentHost {
       void this.sweepAll()
         .catch((error: Error) => this.log.warn('orphan sweep failed', { error: error.message }))
         .finally(() => {
-          if (this.agents.size > 0) this.scheduleSweep();
+          if (this.agents.size > 0 && !this.stopped) this.scheduleSweep();
         });
     }, this.sweepIntervalMs);
   }

@@ -176,3 +176,22 @@ test('placement honours memberOf and spread over zones on Node attributes', asyn
   // Nodes 1, 2, 3 are m5.large in zones b, c, a: six tasks spread two per zone.
   expect([...perZone.values()]).toEqual([2, 2, 2]);
 });
+
+test("a cordoned Node's tasks move to the other Nodes within the deployment bounds", async () => {
+  const instanceOfNode = (await instances()).find((i) => i.spec.nodeName === nodeName(1))!;
+  await kubectlOk(['cordon', nodeName(1)]);
+  const after = await eventually(
+    async () => {
+      const r = await runningOf('web');
+      return r.length === 6 && !r.some((t) => t.spec.containerInstance === instanceOfNode.metadata.name) ? r : undefined;
+    },
+    'no web task left on the cordoned Node',
+    120_000,
+    250,
+    () => h.describe(),
+  );
+  // Still never on the m5.xlarge Node: the two zones left share the six tasks.
+  const byName = new Map((await instances()).map((i) => [i.metadata.name, i]));
+  expect(after.every((t) => byName.get(t.spec.containerInstance!)?.spec.attributes?.['ecs.instance-type'] === 'm5.large')).toBe(true);
+  expect((await instances()).find((i) => i.spec.nodeName === nodeName(1))?.spec.status).toBe('DRAINING');
+});
