@@ -13,7 +13,7 @@
 import { compileClusterQuery, type CompiledClusterQuery, type InstanceFacts } from '../../src/api/cluster-query';
 import type { ContainerInstance, Task } from '../../src/api';
 import { EcsScheduler, placementCandidates, type BatchRequest, type PlacementCandidate, type PlacementDecision } from '../../src/controllers/placement';
-import { taskRequirements } from '../../src/ecs/resources';
+import { placementRequirements } from '../../src/ecs/resources';
 import type { BenchCase } from '../support/bench-case';
 import { log, round, type Measurement } from '../support/report';
 
@@ -26,7 +26,7 @@ const spec = {
   containerDefinitions: [{ name: 'app', image: 'web', essential: true, cpu: 64, memory: 96 }],
 };
 const request: BatchRequest = {
-  requirements: taskRequirements(spec),
+  requirements: placementRequirements(spec),
   group,
   placementConstraints: [{ type: 'memberOf', expression }],
   placementStrategy: [

@@ -82,10 +82,17 @@ export class ServiceIndex {
   }
 }
 
-/** Container instances by cluster. */
+const instancesByNodeIndex = 'byNodeName';
+
+/** Container instances by cluster, and by the Node they mirror (every cluster's instance of it). */
 export class InstanceIndex {
   constructor(private readonly informer: SharedInformer<ContainerInstance>) {
     informer.addIndexer(byClusterIndex, (instance) => [inNamespace(instance.metadata.namespace, instance.spec.cluster)]);
+    informer.addIndexer(instancesByNodeIndex, (instance) => (instance.spec.nodeName ? [instance.spec.nodeName] : []));
+  }
+
+  ofNode(nodeName: string): ContainerInstance[] {
+    return this.informer.byIndex(instancesByNodeIndex, nodeName);
   }
 
   inCluster(namespace: string | undefined, cluster: string): ContainerInstance[] {

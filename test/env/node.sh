@@ -47,42 +47,10 @@ ensure_node_address() {
 # The certificates the node needs, signed by the run's CA (§8): the kubelet's client and serving certs, the API
 # server's client cert for the kubelet (logs, exec), and kube-proxy's client cert.
 make_node_pki() {
-  (
-    cd "$pki_dir"
-    sign() { # sign NAME SUBJECT EXTENSIONS...
-      local name=$1 subject=$2; shift 2
-      openssl req -newkey rsa:2048 -nodes -keyout "$name.key" -out "$name.csr" -subj "$subject" 2>/dev/null
-      openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$name.crt" -days 3650 \
-        -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" "$@") 2>/dev/null
-      rm -f "$name.csr"
-    }
-    sign kubelet-client "/O=system:nodes/CN=system:node:$node_name" "extendedKeyUsage=clientAuth"
-    sign kubelet-serving "/CN=$node_name" "extendedKeyUsage=serverAuth" "subjectAltName=IP:$node_ip,DNS:$node_name"
-    sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
-    sign kube-proxy "/CN=system:kube-proxy" "extendedKeyUsage=clientAuth"
-    rm -f ca.srl
-  )
-}
-
-write_node_kubeconfig() { # write_node_kubeconfig FILE CERT-NAME
-  write_if_changed "$1" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: berth-test
-  cluster:
-    server: $apiserver_url
-    certificate-authority: $pki_dir/ca.crt
-users:
-- name: $2
-  user:
-    client-certificate: $pki_dir/$2.crt
-    client-key: $pki_dir/$2.key
-contexts:
-- name: berth-test
-  context: {cluster: berth-test, user: $2}
-current-context: berth-test
-EOF
+  sign_cert kubelet-client "/O=system:nodes/CN=system:node:$node_name" "extendedKeyUsage=clientAuth"
+  sign_cert kubelet-serving "/CN=$node_name" "extendedKeyUsage=serverAuth" "subjectAltName=IP:$node_ip,DNS:$node_name"
+  sign_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
+  sign_cert kube-proxy "/CN=system:kube-proxy" "extendedKeyUsage=clientAuth"
 }
 
 # write_if_changed FILE < CONTENT: kube-proxy exits when its configuration file changes, so an up.sh that
@@ -156,8 +124,8 @@ EOF
 }
 EOF
 
-  write_node_kubeconfig "$node_dir/kubelet/kubeconfig" kubelet-client
-  write_node_kubeconfig "$node_dir/kube-proxy.kubeconfig" kube-proxy
+  write_kubeconfig "$node_dir/kubelet/kubeconfig" kubelet-client "system:node:$node_name"
+  write_kubeconfig "$node_dir/kube-proxy.kubeconfig" kube-proxy system:kube-proxy
   # §8, in full. resolvConf "": no cluster DNS, and the host's resolver stays out of Pods.
   write_if_changed "$node_dir/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1

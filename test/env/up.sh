@@ -134,25 +134,26 @@ ensure_pki() {
   openssl x509 -in "$pki_dir/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$node_ip\b" || make_pki
 }
 
+# sign_cert NAME SUBJECT EXTENSIONS...: <pki>/NAME.key and NAME.crt, signed by the run's CA for 10 years.
+sign_cert() {
+  local name=$1 subject=$2
+  shift 2
+  openssl req -newkey rsa:2048 -nodes -keyout "$pki_dir/$name.key" -out "$pki_dir/$name.csr" -subj "$subject" 2>/dev/null
+  openssl x509 -req -in "$pki_dir/$name.csr" -CA "$pki_dir/ca.crt" -CAkey "$pki_dir/ca.key" -CAcreateserial -CAserial "$pki_dir/ca.srl" \
+    -out "$pki_dir/$name.crt" -days 3650 \
+    -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" "$@") 2>/dev/null
+  rm -f "$pki_dir/$name.csr" "$pki_dir/ca.srl"
+}
+
 make_pki() {
   log "generating certificates in $pki_dir"
   rm -rf "$pki_dir" && mkdir -p "$pki_dir" && chmod 700 "$pki_dir"
-  (
-    cd "$pki_dir"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=berth-test-ca" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
-    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 \
-      -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
-        "extendedKeyUsage=serverAuth" \
-        "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,IP:$node_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local") 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=berth-test-admin" 2>/dev/null
-    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 3650 \
-      -extfile <(printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature,keyEncipherment" \
-        "extendedKeyUsage=clientAuth") 2>/dev/null
-    openssl genrsa -out sa.key 2048 2>/dev/null
-    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-    rm -f ./*.csr ca.srl
-  )
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki_dir/ca.key" -out "$pki_dir/ca.crt" -days 3650 -subj "/CN=berth-test-ca" 2>/dev/null
+  sign_cert apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth" \
+    "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,IP:$node_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  sign_cert admin "/O=system:masters/CN=berth-test-admin" "extendedKeyUsage=clientAuth"
+  openssl genrsa -out "$pki_dir/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$pki_dir/sa.key" -pubout -out "$pki_dir/sa.pub" 2>/dev/null
   make_node_pki
   # New certificates mean that a running API server (ours) serves the old ones: restart it.
   stop_ours kube-controller-manager
@@ -161,9 +162,12 @@ make_pki() {
 
 stop_ours() { bash "$env_dir/down.sh" --only "$1" >/dev/null; }
 
+# write_kubeconfig [FILE CERT USER]: a kubeconfig for the client certificate <pki>/CERT.crt (the admin's by
+# default; the test node's kubelet and kube-proxy get theirs from node.sh).
 write_kubeconfig() {
+  local file=${1:-$kubeconfig} cert=${2:-admin} user=${3:-berth-test-admin}
   local b64='base64 -w0'
-  cat >"$kubeconfig.tmp" <<EOF
+  cat >"$file.tmp" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -172,18 +176,18 @@ clusters:
     server: $apiserver_url
     certificate-authority-data: $($b64 "$pki_dir/ca.crt")
 users:
-- name: berth-test-admin
+- name: $user
   user:
-    client-certificate-data: $($b64 "$pki_dir/admin.crt")
-    client-key-data: $($b64 "$pki_dir/admin.key")
+    client-certificate-data: $($b64 "$pki_dir/$cert.crt")
+    client-key-data: $($b64 "$pki_dir/$cert.key")
 contexts:
 - name: berth-test
   context:
     cluster: berth-test
-    user: berth-test-admin
+    user: $user
 current-context: berth-test
 EOF
-  chmod 600 "$kubeconfig.tmp" && mv "$kubeconfig.tmp" "$kubeconfig"
+  chmod 600 "$file.tmp" && mv "$file.tmp" "$file"
 }
 
 # --- kube-apiserver ----------------------------------------------------------------------------------

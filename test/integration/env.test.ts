@@ -2,7 +2,7 @@
 // kube-controller-manager's namespace controller, a Docker engine that runs the local test image, and a real
 // kubelet node whose Pods get their own address, publish host ports and reach the API server in-cluster.
 import Docker from 'dockerode';
-import * as http from 'node:http';
+import { httpGet } from '../support/http';
 import { dockerSocketPath, kubectl, kubectlOk, testEnv, testNode } from '../env/env';
 
 const suffix = Date.now().toString(36);
@@ -84,7 +84,7 @@ describe('test environment', () => {
         const info = await container.inspect();
         const binding = info.NetworkSettings.Ports['8000/tcp']?.[0];
         expect(binding?.HostIp).toBe('127.0.0.1');
-        const body = await retry(() => httpGet(`http://127.0.0.1:${binding.HostPort}/index.html`));
+        const body = await retry(() => httpGet(`http://127.0.0.1:${binding.HostPort}/index.html`, 2000));
         expect(body.trim()).toBe('berth');
       } finally {
         await container.remove({ force: true });
@@ -163,18 +163,6 @@ describe('test environment', () => {
     });
   });
 });
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { timeout: 2000 }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${response.statusCode}`))));
-      })
-      .on('error', reject);
-  });
-}
 
 async function retry<T>(action: () => Promise<T>, attempts = 40): Promise<T> {
   for (let attempt = 1; ; attempt++) {

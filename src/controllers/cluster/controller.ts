@@ -18,7 +18,7 @@ import type { ControllerRevision } from '../../ecs/revisions/revisions';
 import { InstanceIndex, ServiceIndex, TaskIndex } from '../../ecs/indexes';
 import { clusterCounts, deletingCondition, readyCondition, type ClusterContents, type PlannedChange } from './cluster-status';
 import { noopInstanceProviders, type InstanceProviders } from '../../ecs/instance-provider';
-import { LaunchedInstances } from './launched-instances';
+import { LaunchedInstances } from '../../ecs/launched-instances';
 import {
   capacityProviderMetrics,
   decideScaling,
@@ -38,6 +38,7 @@ import {
   isManagedNodeGroup,
   planNodeGroupInstances,
   planRetiredInstances,
+  providerAttribute,
   reactivatedInstance,
   type RetirementCause,
   type TasksByInstance,
@@ -97,7 +98,7 @@ export class ClusterReconciler {
   constructor(private readonly deps: ClusterControllerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.scheduler = deps.scheduler ?? new EcsScheduler();
-    this.launched = new LaunchedInstances(deps.providers);
+    this.launched = new LaunchedInstances((instance) => deps.providers[instance.spec.attributes?.[providerAttribute] === 'simulated' ? 'simulated' : 'local']);
     this.clusters = new MutationCache(deps.clusters);
     this.taskIndex = new TaskIndex(deps.tasks);
     this.serviceIndex = new ServiceIndex(deps.services);

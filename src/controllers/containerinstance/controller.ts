@@ -7,6 +7,7 @@ import type { Manager } from '../../runtime/manager';
 import type { ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { leases, nodes as nodeType } from '../../store/builtin-types';
+import { InstanceIndex } from '../../ecs/indexes';
 import type { NodeObject } from '../../ecs/pods';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { decideInstanceStatus, decideNodeInstanceStatus, leaseExpiry, leaseFresh, type ControlPlaneStatus } from './instance-status';
@@ -67,8 +68,6 @@ export class InstanceReconciler {
   }
 }
 
-const instancesByNodeIndex = 'byNodeName';
-
 /** `withNodes`: node groups of Nodes are served, so Nodes are watched for their readiness. */
 export function addContainerInstanceController(manager: Manager, namespace?: string, withNodes = false): void {
   const deps: InstanceControllerDeps = {
@@ -94,11 +93,11 @@ export function addContainerInstanceController(manager: Manager, namespace?: str
       { update: (old, next) => !leaseFresh(old, Date.now()) || (leaseExpiry(next) ?? 0) < (leaseExpiry(old) ?? 0) },
     );
   if (deps.nodes) {
-    deps.instances.addIndexer(instancesByNodeIndex, (instance) => (instance.spec.nodeName ? [instance.spec.nodeName] : []));
+    const byNode = new InstanceIndex(deps.instances);
     const ready = (node: NodeObject) => node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     controller.watch(
       deps.nodes,
-      (node) => deps.instances.byIndex(instancesByNodeIndex, node.metadata.name).map((i) => ({ namespace: i.metadata.namespace, name: i.metadata.name })),
+      (node) => byNode.ofNode(node.metadata.name).map((i) => ({ namespace: i.metadata.namespace, name: i.metadata.name })),
       // Only readiness matters here, not the heartbeat timestamps.
       { update: (old, next) => ready(old) !== ready(next) },
     );

@@ -1,18 +1,19 @@
 import { clusters as clusterType, containerInstances, type Cluster, type ContainerInstance, type NodeGroup } from '../../api';
 import { InstanceIndex } from '../../ecs/indexes';
 import type { InstanceProvider } from '../../ecs/instance-provider';
+import { LaunchedInstances } from '../../ecs/launched-instances';
 import { podLabels, PodIndex, type NodeObject, type PodObject } from '../../ecs/pods';
 import type { ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
 import type { Manager } from '../../runtime/manager';
-import type { ObjectKey } from '../../runtime/object-key';
+import { formatKey, type ObjectKey } from '../../runtime/object-key';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { nodes as nodeType, pods as podType } from '../../store/builtin-types';
 import { labelSelectorMatcher } from '../../store/label-selector';
 import { boundedName, maxLabelValueLength } from '../../store/object-names';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
-import { cordonSync, mirroredInstance, nodeCordonedAnnotation, reservedByOthers, selectNodes, type PodFacts } from './node-instance';
+import { cordonSync, mirroredInstance, nodeCordonedAnnotation, nodeInstanceName, reservedByOthers, selectNodes, type PodFacts } from './node-instance';
 
 export interface NodeGroupControllerDeps {
   store: ObjectStore;
@@ -33,21 +34,23 @@ export interface NodeGroupControllerDeps {
  * tasks are then lost to their services, which replace them). Keyed by Cluster.
  */
 export class NodeGroupReconciler {
-  constructor(private readonly deps: NodeGroupControllerDeps) {}
+  private readonly launched: LaunchedInstances;
+
+  constructor(private readonly deps: NodeGroupControllerDeps) {
+    this.launched = new LaunchedInstances(() => deps.provider);
+  }
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const { deps } = this;
     const cluster = deps.clusters.get(key.namespace, key.name);
     const mirrors = deps.instanceIndex.inCluster(key.namespace, key.name).filter((instance) => instance.spec.nodeName !== undefined);
     const groups = cluster && !cluster.metadata.deletionTimestamp ? (cluster.spec.nodeGroups ?? []) : [];
-    const selected = selectNodes(groups, deps.nodes.list(), (group, node) => labelSelectorMatcher(group.nodes!.selector)(node.metadata.labels));
-    for (const [nodeName, group] of selected) {
-      const node = deps.nodes.get(undefined, nodeName)!;
-      await this.mirror(cluster!, group, node);
-    }
+    const matchers = new Map(groups.flatMap((group) => (group.nodes ? [[group.name, labelSelectorMatcher(group.nodes.selector)] as const] : [])));
+    const selected = selectNodes(groups, deps.nodes.list(), (group, node) => matchers.get(group.name)!(node.metadata.labels));
+    const kept: ContainerInstance[] = [];
+    for (const [nodeName, group] of selected) kept.push(await this.mirror(cluster!, group, deps.nodes.get(undefined, nodeName)!));
     for (const instance of mirrors) {
-      if (selected.has(instance.spec.nodeName!) && cluster && !cluster.metadata.deletionTimestamp) continue;
-      await deps.provider.terminate(instance.metadata.name, instance.metadata.namespace!);
+      if (selected.has(instance.spec.nodeName!)) continue;
       await deps.store.delete(containerInstances, instance.metadata.namespace, instance.metadata.name).catch((error: unknown) => {
         if (!isStoreError(error, 'NotFound')) throw error;
       });
@@ -60,12 +63,14 @@ export class NodeGroupReconciler {
         );
       }
     }
+    // The agents of the mirrors kept (started once), none for those deregistered (their Pods go with them).
+    await this.launched.sync(formatKey(key), kept);
   }
 
-  private async mirror(cluster: Cluster, group: NodeGroup, node: NodeObject): Promise<void> {
+  private async mirror(cluster: Cluster, group: NodeGroup, node: NodeObject): Promise<ContainerInstance> {
     const { deps } = this;
     const namespace = cluster.metadata.namespace!;
-    const existing = deps.instances.get(namespace, mirroredInstance(cluster, group, node, 'ACTIVE').metadata.name);
+    const existing = deps.instances.get(namespace, nodeInstanceName(cluster.metadata.name, node.metadata.name));
     const cordon = cordonSync(node, existing);
     const desired = mirroredInstance(cluster, group, node, cordon.instanceStatus);
     desired.metadata.annotations = { ...existing?.metadata.annotations, [nodeCordonedAnnotation]: cordon.seen };
@@ -100,7 +105,7 @@ export class NodeGroupReconciler {
     if (!semanticallyEqual(instance.status?.reservedByOthers, reserved)) {
       await deps.store.patch(containerInstances, namespace, instance.metadata.name, { status: { reservedByOthers: reserved } }, 'status');
     }
-    await deps.provider.launch(instance);
+    return instance;
   }
 }
 
@@ -133,12 +138,9 @@ function podFacts(pod: PodObject): PodFacts {
   };
 }
 
-const instancesByNodeIndex = 'byNodeName';
-
 /** Adds the controller of node groups of Nodes; `provider` runs each mirrored instance's tasks as Pods. */
 export function addNodeGroupController(manager: Manager, provider: InstanceProvider, namespace?: string): void {
   const instances = manager.informerFor<ContainerInstance>(containerInstances, namespace);
-  instances.addIndexer(instancesByNodeIndex, (instance) => (instance.spec.nodeName ? [instance.spec.nodeName] : []));
   const deps: NodeGroupControllerDeps = {
     store: manager.store,
     events: manager.events,
@@ -156,7 +158,7 @@ export function addNodeGroupController(manager: Manager, provider: InstanceProvi
       .filter((cluster) => cluster.spec.nodeGroups?.some((group) => group.nodes !== undefined))
       .map((cluster) => ({ namespace: cluster.metadata.namespace, name: cluster.metadata.name }));
   const clustersOnNode = (nodeName: string | undefined) =>
-    nodeName ? instances.byIndex(instancesByNodeIndex, nodeName).map((i) => ({ namespace: i.metadata.namespace, name: i.spec.cluster })) : [];
+    nodeName ? deps.instanceIndex.ofNode(nodeName).map((i) => ({ namespace: i.metadata.namespace, name: i.spec.cluster })) : [];
   manager
     .addController({ name: 'nodegroup', workers: 2, reconcile: (key) => reconciler.reconcile(key) })
     .watch(deps.clusters)

@@ -60,11 +60,6 @@ export function nodeResources(node: NodeObject): InstanceResources {
   return { cpu: cpuUnits(allocatable.cpu), memory: mebibytes(allocatable.memory) };
 }
 
-/** Connected: the Node's Ready condition is True (the kubelet reports, the node lifecycle controller agrees). */
-export function nodeReady(node: NodeObject): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 /** The instance as it should be, given its Node and group; `status` is the instance's ACTIVE / DRAINING, decided by cordonSync. */
 export function mirroredInstance(cluster: Cluster, group: NodeGroup, node: NodeObject, status: 'ACTIVE' | 'DRAINING'): ContainerInstance {
   return {

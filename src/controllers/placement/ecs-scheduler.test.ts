@@ -3,7 +3,7 @@ import { admittedAnnotation, type ContainerInstance, type Task, type TaskDefinit
 import { seededRandom } from '../../runtime/seeded-random';
 import { EcsScheduler } from './ecs-scheduler';
 import { placementCandidates, type BatchRequest, type PlacementConstraint, type PlacementDecision, type PlacementStrategy } from './scheduler';
-import { taskRequirements } from '../../ecs/resources/task-requirements';
+import { placementRequirements } from '../../ecs/resources/task-requirements';
 import { boundTask, container, instance, taskSpec } from '../../ecs/testing/fixtures';
 
 function pendingTask(name: string, taskDefinition: string, group?: string): Task {
@@ -33,7 +33,7 @@ function request(
   fields: { group?: string; constraints?: PlacementConstraint[]; strategy?: PlacementStrategy[]; pinnedTo?: string; capacityProvider?: string } = {},
 ): BatchRequest {
   return {
-    requirements: taskRequirements(spec),
+    requirements: placementRequirements(spec),
     group: fields.group ?? 'service:web',
     placementConstraints: fields.constraints ?? [],
     placementStrategy: fields.strategy ?? [{ type: 'binpack', field: 'memory' }],

@@ -1,6 +1,6 @@
 import type { ContainerInstance } from '../../api';
 import type { PlacementCandidate } from './scheduler';
-import type { TaskRequirements } from '../../ecs/resources/task-requirements';
+import type { PlacementRequirements, TaskRequirements } from '../../ecs/resources/task-requirements';
 import { hostPathsAttribute } from '../../ecs/attributes';
 
 /** Why an instance is out before its resources are even looked at (ECS's codes; AGENT: the agent is disconnected). */
@@ -141,7 +141,7 @@ function slotOf({ instance, remaining, tasks }: PlacementCandidate, index: numbe
  * Why this data plane cannot run the task at all: a Node takes only what a Pod can express, and a host path
  * only where its group allows it. Docker instances run everything.
  */
-export function dataPlaneRefusal(slot: Slot, requirements: TaskRequirements): string | undefined {
+export function dataPlaneRefusal(slot: Slot, requirements: PlacementRequirements): string | undefined {
   if (!slot.node) return undefined;
   const problem = requirements.podIncompatibility;
   if (problem) return `cannot run the task as a Pod (${problem.field}: ${problem.reason})`;

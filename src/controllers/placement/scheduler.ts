@@ -1,6 +1,6 @@
 import type { ContainerInstance, ServiceSpec, Task } from '../../api';
 import { remainingResources, reservesResources, type RemainingResources, type SpecOf } from '../../ecs/resources/remaining-resources';
-import type { TaskRequirements } from '../../ecs/resources/task-requirements';
+import type { PlacementRequirements } from '../../ecs/resources/task-requirements';
 
 /**
  * The scheduler port: where tasks go, given the instances of their cluster. Implementations are pure,
@@ -37,7 +37,7 @@ export interface PlacementCandidate {
 }
 
 export interface PlacementRequest {
-  requirements: TaskRequirements;
+  requirements: PlacementRequirements;
   /**
    * The node group (capacity provider) the task was given, when its capacity provider strategy chose
    * one: only that group's instances are candidates. Undefined: any instance of the cluster.

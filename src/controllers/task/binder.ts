@@ -9,7 +9,7 @@ import { MutationCache } from '../../runtime/mutation-cache';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
 import { EcsScheduler, placementCandidates, taskPlacement, type BatchRequest, type PlacementDecision, type Scheduler, type WaitCode } from '../placement';
-import { taskRequirements } from '../../ecs/resources';
+import { placementRequirements } from '../../ecs/resources';
 import { InstanceIndex, TaskIndex } from '../../ecs/indexes';
 import { overridesProblem, withOverrides } from '../../ecs/revisions/overrides';
 import { revisionSpec, specOfTask } from '../../ecs/revisions/revision-lookup';
@@ -122,7 +122,7 @@ export class ClusterBinder {
       }
       requests.push({
         task,
-        requirements: taskRequirements(spec),
+        requirements: placementRequirements(spec),
         group: task.spec.group,
         ...taskPlacement(task, service, spec),
         ...(capacityProvider !== undefined ? { capacityProvider } : {}),

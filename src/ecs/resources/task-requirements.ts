@@ -17,6 +17,10 @@ export interface TaskRequirements {
   /** Static host ports; a dynamic host port is chosen by the engine at start and never conflicts. */
   hostPorts: HostPort[];
   networkMode: TaskDefinitionSpec['networkMode'];
+}
+
+/** What placement checks besides resources: which data planes can take the task. */
+export interface PlacementRequirements extends TaskRequirements {
   /** Why the task cannot run as a Pod, which keeps it off Nodes; undefined when it can. */
   podIncompatibility?: Incompatibility;
   /** It mounts a path of its host (a volume's host.sourcePath): only Node groups that allow host paths take it. */
@@ -35,13 +39,20 @@ export function taskRequirements(spec: TaskDefinitionSpec): TaskRequirements {
     memory: spec.memory ?? sum(containers.map((container) => container.memoryReservation ?? container.memory ?? 0)),
     hostPorts: staticHostPorts(spec),
     networkMode: spec.networkMode,
-    ...podFields(spec),
   };
 }
 
-function podFields(spec: TaskDefinitionSpec): Pick<TaskRequirements, 'podIncompatibility' | 'usesHostPaths'> {
+/**
+ * A task's requirements for placing it: its resources and the data planes it can use. Worked out once per
+ * task placed, not with the resource accounting that runs for every task on every instance.
+ */
+export function placementRequirements(spec: TaskDefinitionSpec): PlacementRequirements {
   const problem = podIncompatibility(spec);
-  return { ...(problem && { podIncompatibility: problem }), usesHostPaths: (spec.volumes ?? []).some((v) => v.host?.sourcePath !== undefined) };
+  return {
+    ...taskRequirements(spec),
+    ...(problem && { podIncompatibility: problem }),
+    usesHostPaths: (spec.volumes ?? []).some((v) => v.host?.sourcePath !== undefined),
+  };
 }
 
 /**

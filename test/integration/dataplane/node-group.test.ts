@@ -5,7 +5,7 @@
 // service replaces it, an essential container's exit stops its task with the exit code, a Pod deleted under a
 // task stops it and the service replaces it, and scaling to zero leaves no Pod behind.
 import type { V1Pod } from '@kubernetes/client-node';
-import * as http from 'node:http';
+import { httpGet } from '../../support/http';
 import type { ContainerInstance, Task } from '../../../src/api';
 import { kubectlOk, testEnv, testNode } from '../../env/env';
 import { eventually, startHarness, type Harness } from '../../support/berth-harness';
@@ -187,15 +187,3 @@ test("an essential container's exit stops its task with the exit code; scaling t
     () => h.describe(),
   );
 });
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { timeout: 5000 }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${response.statusCode}`))));
-      })
-      .on('error', reject);
-  });
-}

@@ -3,7 +3,7 @@
 // (server-side dry run, nothing dropped), and a task of init container, native sidecar, health check, dynamic
 // host port, Secret reference and volumesFrom really runs on the kubelet as ECS would run it.
 import { readFileSync, readdirSync } from 'node:fs';
-import * as http from 'node:http';
+import { httpGet } from '../../support/http';
 import * as path from 'node:path';
 import { loadAll } from 'js-yaml';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -133,15 +133,3 @@ test('on the node: an init container, a health-gated sidecar, a health check, a 
   // The Secret's value is in the container, never in the Pod.
   expect(JSON.stringify(running)).not.toContain('hello from a secret');
 });
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { timeout: 5000 }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${response.statusCode}`))));
-      })
-      .on('error', reject);
-  });
-}

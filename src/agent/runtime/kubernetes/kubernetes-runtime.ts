@@ -61,7 +61,7 @@ export class KubernetesRuntime implements TaskRuntime {
   async stop(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void> {
     const pod = this.options.pods.ofTask(taskUid);
     if (!pod) return;
-    this.remember(pod);
+    this.observation(pod);
     const grace = Math.max(0, ...Object.values(stopTimeouts).map((t) => t ?? defaultStopTimeoutSeconds));
     await this.delete(pod, grace);
     // Until the kubelet has stopped every container (their exit codes are what the task reports) or the Pod is gone.
@@ -69,7 +69,7 @@ export class KubernetesRuntime implements TaskRuntime {
     for (;;) {
       const current = this.options.pods.ofTask(taskUid);
       if (!current) return;
-      this.remember(current);
+      this.observation(current);
       if (this.lastSeen.get(taskUid)?.containers.every((c) => c.lastStatus === 'STOPPED')) return;
       if (this.options.clock.now() >= deadline) return;
       await delay(this.options.clock, 250);
@@ -82,6 +82,7 @@ export class KubernetesRuntime implements TaskRuntime {
     this.specs.delete(taskUid);
     this.everReady.delete(taskUid);
     this.lastSeen.delete(taskUid);
+    this.allocating.delete(taskUid);
   }
 
   observe(taskUid: string): Promise<TaskObservation | undefined> {
@@ -129,30 +130,25 @@ export class KubernetesRuntime implements TaskRuntime {
 
   private async create(launch: TaskLaunch): Promise<PodObject> {
     const allocated = this.allocateHostPorts(launch);
+    const pod = taskPod({
+      task: { namespace: launch.namespace, name: launch.taskName, uid: launch.taskUid },
+      cluster: launch.cluster,
+      ...(launch.service !== undefined && { service: launch.service }),
+      taskDefinition: launch.taskDefinition,
+      spec: launch.spec,
+      nodeName: this.options.nodeName,
+      allocatedHostPorts: allocated,
+      podLevelResources: this.options.podLevelResources,
+      scheduling: this.options.scheduling(),
+    });
+    pod.metadata!.labels![podLabels.instanceUid] = this.options.instanceUid;
     try {
-      const pod = taskPod({
-        task: { namespace: launch.namespace, name: launch.taskName, uid: launch.taskUid },
-        cluster: launch.cluster,
-        ...(launch.service !== undefined && { service: launch.service }),
-        taskDefinition: launch.taskDefinition,
-        spec: launch.spec,
-        nodeName: this.options.nodeName,
-        allocatedHostPorts: allocated.byContainer,
-        podLevelResources: this.options.podLevelResources,
-        scheduling: this.options.scheduling(),
-      });
-      pod.metadata!.labels![podLabels.instanceUid] = this.options.instanceUid;
-      try {
-        return await this.options.store.create<PodObject>(pods, pod as PodObject);
-      } catch (error) {
-        if (!isStoreError(error, 'AlreadyExists')) throw error;
-        const existing = await this.options.store.get<PodObject>(pods, launch.namespace, launch.taskName);
-        if (!existing) throw error;
-        return existing;
-      }
-    } finally {
-      // Held until the informer shows the Pod (or the create failed): onNode() then counts its ports.
-      void this.releaseWhenCached(launch.taskUid);
+      return await this.options.store.create<PodObject>(pods, pod as PodObject);
+    } catch (error) {
+      const existing = isStoreError(error, 'AlreadyExists') ? await this.options.store.get<PodObject>(pods, launch.namespace, launch.taskName) : undefined;
+      if (existing) return existing;
+      this.allocating.delete(launch.taskUid);
+      throw error;
     }
   }
 
@@ -160,9 +156,11 @@ export class KubernetesRuntime implements TaskRuntime {
    * The lowest free ports of the dynamic range, one per bridge mapping without a hostPort.
    *   e.g. Pods on the node hold 49153 and 49155: two mappings get 49154 and 49156.
    */
-  private allocateHostPorts(launch: TaskLaunch): { byContainer: Record<string, Record<string, number>> } {
+  private allocateHostPorts(launch: TaskLaunch): Record<string, Record<string, number>> {
     const byContainer: Record<string, Record<string, number>> = {};
-    if (launch.spec.networkMode !== 'bridge') return { byContainer };
+    if (launch.spec.networkMode !== 'bridge') return byContainer;
+    // An allocation is held until the informer shows its Pod, whose ports onNode() then counts.
+    for (const uid of this.allocating.keys()) if (this.options.pods.ofTask(uid)) this.allocating.delete(uid);
     const taken = new Set<number>([...this.allocating.values()].flat());
     for (const pod of this.options.pods.onNode(this.options.nodeName)) {
       if (!isActivePod(pod)) continue;
@@ -184,13 +182,7 @@ export class KubernetesRuntime implements TaskRuntime {
       }
     }
     this.allocating.set(launch.taskUid, mine);
-    return { byContainer };
-  }
-
-  private async releaseWhenCached(taskUid: string): Promise<void> {
-    const deadline = this.options.clock.now() + 60_000;
-    while (!this.options.pods.ofTask(taskUid) && this.options.clock.now() < deadline) await delay(this.options.clock, 100);
-    this.allocating.delete(taskUid);
+    return byContainer;
   }
 
   private async delete(pod: PodObject, gracePeriodSeconds: number): Promise<void> {
@@ -211,10 +203,6 @@ export class KubernetesRuntime implements TaskRuntime {
     const observation = { taskUid: uid, namespace: pod.metadata.namespace!, taskName: pod.metadata.name, containers };
     this.lastSeen.set(uid, observation);
     return observation;
-  }
-
-  private remember(pod: PodObject): void {
-    this.observation(pod);
   }
 
   private pending(launch: TaskLaunch): TaskObservation {

@@ -1,6 +1,6 @@
 import type { Cluster, ContainerInstance, Task } from '../../../api';
 import { type PlacementConstraint, type Scheduler } from '../../placement';
-import { holdsResources, isAdmitted, remainingResources, taskRequirements, type SpecOf } from '../../../ecs/resources';
+import { holdsResources, isAdmitted, placementRequirements, remainingResources, type SpecOf } from '../../../ecs/resources';
 import { newInstance, type ManagedNodeGroup, type TasksByInstance } from '../node-group-plan';
 import { instancesNeeded, portKey, type InstanceRoom, type TaskShape } from './instances-needed';
 import type { GroupDemand } from './decide-scaling';
@@ -45,7 +45,7 @@ export function waitingTasksByGroup(
     if (task.status?.lastStatus === 'STOPPED' || task.spec.desiredStatus === 'STOPPED') continue;
     const spec = sources.specOf(task);
     if (!spec) continue;
-    const requirements = taskRequirements(spec);
+    const requirements = placementRequirements(spec);
     const placementConstraints = sources.constraintsOf(task);
     const eligible = task.spec.capacityProviderName !== undefined ? groups.filter((group) => group.name === task.spec.capacityProviderName) : groups;
     const group = eligible.find((candidate) => {
