@@ -8,6 +8,8 @@ import { addControllers } from '../controllers';
 import { createLogger } from '../runtime/logger';
 import { LeaderElectionLostError, Manager } from '../runtime/manager';
 import { KubeStore } from '../store/kube/kube-store';
+import { RestClient } from '../store/kube/rest-client';
+import { KubeScaleTargets } from '../store/kube/scale-targets';
 import { parseBindAddress } from './bind-address';
 
 export interface OperatorFlags {
@@ -67,6 +69,7 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     disconnectedInstanceGraceMs: flags.disconnectedInstanceGraceMs,
     instanceProviders: inProcessInstanceProviders(agents, { logger: runtimeLogger }),
     nodeInstances: nodeInstanceProvider({ manager, host: agents, namespace: flags.namespace, podLevelResources }),
+    scaleTargets: new KubeScaleTargets(new RestClient(config), manager.store),
   });
 
   // Every replica serves the webhook, leader or not: the API server calls whichever the Service picks.

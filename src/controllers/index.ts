@@ -8,6 +8,7 @@ import { addTaskController } from './task/controller';
 import { addTaskDefinitionController } from './taskdefinition/controller';
 import { addNodeGroupController } from './nodes/controller';
 import type { InstanceProvider } from '../ecs/instance-provider';
+import type { ScaleTargets } from './cluster/scale-targets';
 
 export interface ControllerSetOptions {
   /** Watch one namespace only; all namespaces when absent. */
@@ -22,12 +23,14 @@ export interface ControllerSetOptions {
    * and run each mirrored instance's tasks as Pods through this provider. Without it no Node is read.
    */
   nodeInstances?: InstanceProvider;
+  /** What adds and removes the Nodes of managed groups of Nodes (their scaleTarget); none without a cluster. */
+  scaleTargets?: ScaleTargets;
 }
 
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
   addTaskDefinitionController(manager, options.namespace);
-  addClusterController(manager, options.namespace, options.instanceProviders, { scheduler: options.scheduler });
+  addClusterController(manager, options.namespace, options.instanceProviders, { scheduler: options.scheduler, scaleTargets: options.scaleTargets });
   addContainerInstanceController(manager, options.namespace, options.nodeInstances !== undefined);
   if (options.nodeInstances) addNodeGroupController(manager, options.nodeInstances, options.namespace);
   addTaskController(manager, {

@@ -17,6 +17,7 @@ import {
   Watch,
   WatchCallbacks,
   WatchOptions,
+  type Subresource,
 } from '../store/object-store';
 
 export class LeadershipLostError extends StoreError {
@@ -59,7 +60,7 @@ export class LeaderGuardedStore implements ObjectStore {
     return this.inner.updateStatus<T>(type, object);
   }
 
-  async patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T> {
+  async patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: Subresource): Promise<T> {
     this.ensureLeader('patch', type);
     return this.inner.patch<T>(type, namespace, name, patch, subresource);
   }

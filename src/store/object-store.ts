@@ -111,6 +111,9 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
 }
 
+/** The subresources Berth writes: status, and the /scale of a node group's scale target. */
+export type Subresource = 'status' | 'scale';
+
 /** A JSON merge patch (RFC 7386): null removes a field, objects merge, everything else replaces. */
 export type MergePatch = Record<string, unknown>;
 
@@ -124,8 +127,8 @@ export interface ObjectStore {
   update<T extends KubeObject>(type: ResourceType, object: T): Promise<T>;
   /** Writes only status; 409 Conflict when metadata.resourceVersion is stale. */
   updateStatus<T extends KubeObject>(type: ResourceType, object: T): Promise<T>;
-  /** Merge patch of the main resource, or of status when `subresource` is 'status'. */
-  patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T>;
+  /** Merge patch of the main resource, or of the subresource named (status; a scale target's scale). */
+  patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: Subresource): Promise<T>;
   /** Removes at once, or sets deletionTimestamp while finalizers remain. Resolves with the object as it stands after the call (undefined once gone). */
   delete<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<T | undefined>;
 }

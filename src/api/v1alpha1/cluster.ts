@@ -87,6 +87,18 @@ const toleration = s.object({
   tolerationSeconds: s.integer({ minimum: 0 }).describe('For NoExecute: how long the task stays on a Node after the taint appears.').optional(),
 });
 
+const scaleTarget = s
+  .object({
+    apiVersion: s
+      .string({ minLength: 1, maxLength: 253, pattern: '^([a-z0-9.-]+/)?v[0-9]+[a-z0-9]*$' })
+      .describe('API version of the target, e.g. cluster.x-k8s.io/v1beta1.'),
+    kind: s.string({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$' }).describe('Its kind, e.g. MachineDeployment or MachinePool.'),
+    name: dnsLabel().describe("Its name, in the Cluster's namespace."),
+  })
+  .describe(
+    "What adds and removes this group's Nodes: any object with a /scale subresource in the Cluster's namespace, whose replicas Berth sets within scaling.minSize..maxSize. On scale-in Berth drains and cordons an empty Node, marks its Machine (the Node's cluster.x-k8s.io/machine annotation) with cluster.x-k8s.io/delete-machine, and only then lowers replicas.",
+  );
+
 const nodes = s
   .object({
     selector: labelSelector,
@@ -98,10 +110,14 @@ const nodes = s
       .boolean()
       .describe("Whether tasks may mount a path of the Node (a volume's host.sourcePath); off, such a task waits for a group that allows it.")
       .default(false),
+    scaleTarget: scaleTarget.optional(),
   })
   .describe(
     'A group of Kubernetes Nodes: each Node the selector matches is mirrored as a ContainerInstance (allocatable CPU and memory, labels as attributes), and its tasks run as Pods bound to it.',
   );
+
+/** What a group's Nodes bring themselves (their labels, what launches them), so a group of Nodes takes none. */
+const nodeLabelFields = ['availabilityZones', 'attributes', 'provider'] as const;
 
 const managedOnly = ['instanceType', 'scaling', 'managedScaling', 'managedTerminationProtection', 'provider'] as const;
 
@@ -119,7 +135,9 @@ const nodeGroup = s
         cpu: s.integer({ minimum: 128 }).describe('CPU units per instance (1024 = one vCPU).'),
         memory: s.integer({ minimum: 128 }).describe('Memory per instance in MiB.'),
       })
-      .describe('Capacity of each instance of a managed node group.')
+      .describe(
+        "Capacity of each instance of a managed node group; for a group of Nodes, the allocatable of a Node its scale target adds (managed scaling estimates the Nodes that waiting tasks need from it, as cluster-autoscaler's capacity annotations do when a group is at zero).",
+      )
       .optional(),
     scaling: scaling.optional(),
     availabilityZones: s
@@ -160,13 +178,28 @@ const nodeGroup = s
       check: (self) => self.type !== 'managed' || self.scaling !== undefined,
     }),
     rule({
-      cel: "self.type != 'managed' || !has(self.nodes)",
-      message:
-        'a managed group of Nodes, scaled through a scale target (a Cluster API MachineDeployment), is not supported yet: use type selfManaged for a group of existing Nodes',
-      fieldPath: '.nodes',
-      reason: 'FieldValueForbidden',
-      check: (self) => self.type !== 'managed' || self.nodes === undefined,
+      cel: "self.type != 'managed' || !has(self.nodes) || has(self.nodes.scaleTarget)",
+      message: 'a managed group of Nodes needs a scaleTarget (e.g. a Cluster API MachineDeployment): Berth adds and removes its Nodes through it',
+      fieldPath: '.nodes.scaleTarget',
+      reason: 'FieldValueRequired',
+      check: (self) => self.type !== 'managed' || self.nodes === undefined || self.nodes.scaleTarget !== undefined,
     }),
+    rule({
+      cel: "self.type != 'selfManaged' || !has(self.nodes) || !has(self.nodes.scaleTarget)",
+      message: 'a selfManaged group of Nodes takes no scaleTarget: Berth never scales it (use type managed)',
+      fieldPath: '.nodes.scaleTarget',
+      reason: 'FieldValueForbidden',
+      check: (self) => self.type !== 'selfManaged' || self.nodes?.scaleTarget === undefined,
+    }),
+    ...nodeLabelFields.map((field) =>
+      rule<{ nodes?: unknown } & Partial<Record<(typeof nodeLabelFields)[number], unknown>>>({
+        cel: `!has(self.nodes) || !has(self.${field})`,
+        message: `a group of Nodes takes no ${field}: its instances are the Nodes, with their labels as attributes`,
+        fieldPath: `.${field}`,
+        reason: 'FieldValueForbidden',
+        check: (self) => self.nodes === undefined || self[field] === undefined,
+      }),
+    ),
     ...managedOnly.map((field) =>
       rule<{ type: string } & Partial<Record<(typeof managedOnly)[number], unknown>>>({
         cel: `self.type != 'selfManaged' || !has(self.${field})`,

@@ -40,10 +40,13 @@ import {
   planRetiredInstances,
   providerAttribute,
   reactivatedInstance,
+  type ManagedNodeGroup,
   type RetirementCause,
   type TasksByInstance,
 } from './node-group-plan';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
+import { machineDeletionAnnotation, planScaleTarget } from './scale-target-plan';
+import { noScaleTargets, type ScaleTargetRef, type ScaleTargets } from './scale-targets';
 
 export const clusterFinalizer = 'berth.dev/cluster';
 
@@ -57,6 +60,8 @@ export interface ClusterControllerDeps {
   /** Task definition revisions: what a waiting task needs, for managed scaling. */
   revisions: SharedInformer<ControllerRevision>;
   providers: InstanceProviders;
+  /** What adds and removes the Nodes of managed groups of Nodes; none outside Kubernetes. */
+  scaleTargets?: ScaleTargets;
   /** Whether a waiting task could run on a new instance of a group; first-fit by default. */
   scheduler?: Scheduler;
   metrics?: CapacityProviderMetrics;
@@ -133,22 +138,33 @@ export class ClusterReconciler {
     // would keep every instance, and their service stops them on an instance that drains anyway.
     const protectedBy = tasksByInstance(contents.tasks, (task) => !this.isDaemonTask(task));
     const managedGroups = (cluster.spec.nodeGroups ?? []).filter(isManagedNodeGroup);
-    const ofGroup = (name: string) => launched.filter((instance) => instance.spec.nodeGroup === name);
+    // A managed group's instances: those the cluster launched, or for a group of Nodes the Nodes' mirrors.
+    const mirrors = contents.instances.filter((instance) => instance.spec.nodeName !== undefined);
+    const nodeGroups = new Set(managedGroups.filter((group) => group.nodes !== undefined).map((group) => group.name));
+    const ofGroup = (name: string) => (nodeGroups.has(name) ? mirrors : launched).filter((instance) => instance.spec.nodeGroup === name);
     const scaling = this.decideScaling(cluster, managedGroups.filter(isScalingNodeGroup), contents.tasks, onInstances, ofGroup);
     const scaled = await this.writeScalingDecisions(cluster, scaling, context);
     if (!scaled) return { requeue: true };
     const current = scaled.cluster;
+    const desired = (group: ManagedNodeGroup) => scaling.get(group.name)?.status.desiredSize ?? desiredSizeOf(group);
     const changes: PlannedChange[] = managedGroups.map((group) => ({
       subject: `node group ${group.name}`,
-      plan: planNodeGroupInstances(current, group, ofGroup(group.name), protectedBy, scaling.get(group.name)?.status.desiredSize ?? desiredSizeOf(group)),
+      plan: group.nodes?.scaleTarget
+        ? planScaleTarget(group, `${group.nodes.scaleTarget.kind} ${group.nodes.scaleTarget.name}`, ofGroup(group.name), protectedBy, desired(group))
+        : planNodeGroupInstances(current, group, ofGroup(group.name), protectedBy, desired(group)),
     }));
     const wanted = new Set(managedGroups.map((group) => group.name));
     const orphaned = launched.filter((instance) => !wanted.has(instance.spec.nodeGroup ?? ''));
     if (orphaned.length > 0) changes.push({ subject: 'removed node groups', plan: planRetiredInstances(orphaned, 'node-group-removed', onInstances) });
 
-    for (const change of changes) await this.carryOut(current, change, context);
+    let retryAfterMs: number | undefined;
+    for (const [i, change] of changes.entries()) {
+      const target = managedGroups[i]?.nodes?.scaleTarget;
+      if (!target) await this.carryOut(current, change, context);
+      else if (!(await this.carryOutOnScaleTarget(current, { ...target, namespace: current.metadata.namespace! }, change, context))) retryAfterMs = 30_000;
+    }
     const written = await this.writeStatus(current, contents, readyCondition(current.metadata.generation, changes), scaling);
-    return soonest([written?.requeueAfterMs, ...[...scaling.values()].map((decision) => decision.requeueAfterMs)]);
+    return soonest([written?.requeueAfterMs, retryAfterMs, ...[...scaling.values()].map((decision) => decision.requeueAfterMs)]);
   }
 
   /**
@@ -165,7 +181,7 @@ export class ClusterReconciler {
     const now = this.now();
     const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
     const constraintsOf = (task: Task) => taskPlacement(task, this.serviceOf(task), specOf(task)).placementConstraints;
-    const waiting = waitingTasksByGroup(cluster, groups, clusterTasks, { specOf, constraintsOf, scheduler: this.scheduler });
+    const waiting = waitingTasksByGroup(cluster, groups, clusterTasks, { specOf, constraintsOf, scheduler: this.scheduler, instancesOf: ofGroup });
     const stored = new Map((cluster.status?.nodeGroups ?? []).map((entry) => [entry.name, entry]));
     const decisions = new Map<string, ScalingDecision>();
     for (const group of groups) {
@@ -328,6 +344,63 @@ export class ClusterReconciler {
     }
   }
 
+  /**
+   * Carries out a plan for a group of Nodes (scale-target-plan.ts): drains and reactivates as for launched
+   * instances; for each Node to remove, marks its Machine for deletion and then the mirror as leaving; and
+   * last sets the target's replicas. A Node whose Machine cannot be named keeps its place in replicas, so
+   * the infrastructure never picks a Node Berth did not choose. False when the scale target cannot be
+   * reached (its message then stands in the plan, for the Ready condition).
+   */
+  private async carryOutOnScaleTarget(cluster: Cluster, target: ScaleTargetRef, change: PlannedChange, context: ReconcileContext): Promise<boolean> {
+    const { plan } = change;
+    const scaleTargets = this.deps.scaleTargets ?? noScaleTargets;
+    await this.carryOut(cluster, { ...change, plan: { ...plan, create: [], delete: [], scaleTarget: undefined } }, context);
+    let unmarked = 0;
+    for (const instance of plan.delete) {
+      const nodeName = instance.spec.nodeName!;
+      if (!(await scaleTargets.markMachineForDeletion(nodeName))) {
+        unmarked++;
+        await this.deps.events.event(
+          cluster,
+          'Warning',
+          'NodeNotRemovable',
+          `node group ${instance.spec.nodeGroup}: Node ${nodeName} is empty and drained, but names no Cluster API Machine (annotation cluster.x-k8s.io/machine): ${target.kind} ${target.name} keeps it`,
+        );
+        continue;
+      }
+      await this.deps.store.patch(containerInstances, instance.metadata.namespace, instance.metadata.name, {
+        metadata: { annotations: { [machineDeletionAnnotation]: this.now().toISOString() } },
+      });
+      context.log.info('marked machine for deletion', { instance: instance.metadata.name, node: nodeName });
+      await this.deps.events.event(
+        cluster,
+        'Normal',
+        'InstanceTerminating',
+        `node group ${instance.spec.nodeGroup}: Node ${nodeName} is empty and drained; its Machine is marked for deletion`,
+      );
+    }
+    const wanted = plan.scaleTarget!.replicas + unmarked;
+    try {
+      const replicas = await scaleTargets.replicas(target);
+      if (replicas !== wanted) {
+        await scaleTargets.setReplicas(target, wanted);
+        context.log.info('scaled the node group', { target: `${target.kind}/${target.name}`, from: replicas, to: wanted });
+        await this.deps.events.event(
+          cluster,
+          'Normal',
+          'NodeGroupResized',
+          `node group ${change.subject.replace(/^node group /, '')}: ${target.kind} ${target.name} replicas ${replicas} → ${wanted}`,
+        );
+      }
+      return true;
+    } catch (error) {
+      const message = `${target.kind} ${target.name} cannot be scaled: ${(error as Error).message}`;
+      plan.scaleTarget = { ...plan.scaleTarget!, problem: message };
+      await this.deps.events.event(cluster, 'Warning', 'ScaleTargetUnavailable', `node group ${change.subject.replace(/^node group /, '')}: ${message}`);
+      return false;
+    }
+  }
+
   private async drain(cluster: Cluster, instance: ContainerInstance, cause: RetirementCause, context: ReconcileContext): Promise<void> {
     await this.deps.store.update(containerInstances, drainedInstance(instance, cause));
     context.log.info('draining instance', { instance: instance.metadata.name, cause });
@@ -417,7 +490,7 @@ export function addClusterController(
   manager: Manager,
   namespace?: string,
   providers: InstanceProviders = noopInstanceProviders,
-  options: Pick<ClusterControllerDeps, 'taskCountsReportIntervalMs' | 'scheduler'> = {},
+  options: Pick<ClusterControllerDeps, 'taskCountsReportIntervalMs' | 'scheduler' | 'scaleTargets'> = {},
 ): void {
   const informer = <T extends KubeObject>(type: ResourceType) => manager.informerFor<T>(type, namespace);
   const deps: ClusterControllerDeps = {

@@ -44,6 +44,8 @@ export interface NodeGroupPlan {
   delete: ContainerInstance[];
   /** Drained instances kept by termination protection until their tasks stop. */
   waiting: { instance: ContainerInstance; activeTasks: number }[];
+  /** A group of Nodes: the replicas its scale target is set to, and the Nodes still to join to reach them. */
+  scaleTarget?: { description: string; replicas: number; joining: number; problem?: string };
 }
 
 /** The schema makes instanceType and scaling required on managed groups; this lets the types know. */
@@ -146,7 +148,7 @@ export function reactivatedInstance(instance: ContainerInstance): ContainerInsta
   return { ...instance, metadata: { ...instance.metadata, annotations }, spec: { ...instance.spec, status: 'ACTIVE' } };
 }
 
-function retire(
+export function retire(
   victims: readonly ContainerInstance[],
   cause: RetirementCause,
   protection: 'ENABLED' | 'DISABLED',
@@ -163,7 +165,7 @@ function retire(
 }
 
 /** Already draining first (so the choice holds from one reconcile to the next), then empty, then the highest index. */
-function rankForRetirement(members: readonly ContainerInstance[], prefix: string, tasksByInstance: TasksByInstance): ContainerInstance[] {
+export function rankForRetirement(members: readonly ContainerInstance[], prefix: string, tasksByInstance: TasksByInstance): ContainerInstance[] {
   const draining = (instance: ContainerInstance) => (instance.spec.status === 'DRAINING' ? 0 : 1);
   const busy = (instance: ContainerInstance) => (activeTaskCount(instance, tasksByInstance) === 0 ? 0 : 1);
   const index = (instance: ContainerInstance) => indexOf(instance, prefix) ?? -1;

@@ -13,6 +13,7 @@ import {
   Watch,
   WatchCallbacks,
   WatchOptions,
+  type Subresource,
 } from '../object-store';
 import { RestClient, toStoreError } from './rest-client';
 
@@ -102,7 +103,7 @@ export class KubeStore implements ObjectStore {
     return this.rest.request<T>('PUT', withQuery(objectPath(type, namespace, name) + '/status', this.writeQuery()), withTypeMeta(type, object));
   }
 
-  patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T> {
+  patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: Subresource): Promise<T> {
     const path = objectPath(type, namespace, name) + (subresource ? `/${subresource}` : '');
     return this.rest.request<T>('PATCH', withQuery(path, this.writeQuery()), patch, 'application/merge-patch+json');
   }

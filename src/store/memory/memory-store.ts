@@ -21,6 +21,7 @@ import {
   WatchEvent,
   WatchEventType,
   WatchOptions,
+  type Subresource,
 } from '../object-store';
 
 /** What the API server does with a CRD's schema: defaulting, then validation (including CEL rules). */
@@ -168,7 +169,9 @@ export class MemoryStore implements ObjectStore {
     return this.write(type, current, this.validated(type, next, current)) as T;
   }
 
-  async patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: 'status'): Promise<T> {
+  async patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: MergePatch, subresource?: Subresource): Promise<T> {
+    // No kind of the embedded store has replicas to scale (Services scale through desiredCount, by update).
+    if (subresource === 'scale') throw new StoreError('NotFound', `${type.plural} has no scale subresource`);
     const current = this.bucket(type).get(objectKey(type, namespace, name));
     if (!current) throw notFound(type, name);
     const patched = applyMergePatch(current, patch);

@@ -1,6 +1,7 @@
 import type { Cluster, ContainerInstance, Task } from '../../../api';
 import { type PlacementConstraint, type Scheduler } from '../../placement';
 import { holdsResources, isAdmitted, placementRequirements, remainingResources, type SpecOf } from '../../../ecs/resources';
+import { hostPathsAttribute } from '../../../ecs/attributes';
 import { newInstance, type ManagedNodeGroup, type TasksByInstance } from '../node-group-plan';
 import { instancesNeeded, portKey, type InstanceRoom, type TaskShape } from './instances-needed';
 import type { GroupDemand } from './decide-scaling';
@@ -18,6 +19,8 @@ export interface DemandSources {
   /** The placement constraints a task is placed with (its service's). */
   constraintsOf: (task: Task) => readonly PlacementConstraint[];
   scheduler: Scheduler;
+  /** A group of Nodes' current instances, whose attributes a Node its scale target adds will share. */
+  instancesOf?: (group: string) => readonly ContainerInstance[];
 }
 
 /**
@@ -39,7 +42,7 @@ export function waitingTasksByGroup(
   sources: DemandSources,
 ): Map<string, TaskShape[]> {
   const byGroup = new Map<string, TaskShape[]>(groups.map((group) => [group.name, []]));
-  const prototypes = new Map(groups.map((group) => [group.name, emptyInstancesOf(cluster, group)]));
+  const prototypes = new Map(groups.map((group) => [group.name, emptyInstancesOf(cluster, group, sources.instancesOf?.(group.name) ?? [])]));
   for (const task of tasks) {
     if (isAdmitted(task) || task.spec.containerInstance !== undefined) continue;
     if (task.status?.lastStatus === 'STOPPED' || task.spec.desiredStatus === 'STOPPED') continue;
@@ -121,17 +124,25 @@ export function groupDemand(
   };
 }
 
-/** Candidates standing for a new, empty, connected instance of the group, one per availability zone. */
-function emptyInstancesOf(cluster: Cluster, group: ManagedNodeGroup) {
-  const zones = Math.max(group.availabilityZones?.length ?? 0, 1);
-  return Array.from({ length: zones }, (_, index) => {
-    const instance = newInstance(cluster, group, index);
-    return {
-      instance: { ...instance, status: { status: 'ACTIVE' as const, agentConnected: true } },
-      remaining: { cpu: group.instanceType.cpu, memory: group.instanceType.memory, ports: [], udpPorts: [] },
-      tasks: [],
-    };
+/**
+ * Candidates standing for a new, empty, connected instance of the group, one per availability zone. A
+ * group of Nodes has no zones of its own: a new Node is its instanceType in size, with the labels of one
+ * of the group's Nodes (one candidate per distinct set, at most 16), else those its selector requires.
+ */
+function emptyInstancesOf(cluster: Cluster, group: ManagedNodeGroup, current: readonly ContainerInstance[]) {
+  const empty = (instance: ContainerInstance) => ({
+    instance: { ...instance, status: { status: 'ACTIVE' as const, agentConnected: true } },
+    remaining: { cpu: group.instanceType.cpu, memory: group.instanceType.memory, ports: [], udpPorts: [] },
+    tasks: [],
   });
+  if (group.nodes) {
+    const prototype = newInstance(cluster, group, 0);
+    const labelled = new Map(current.map((instance) => [JSON.stringify(instance.spec.attributes ?? {}), instance.spec.attributes ?? {}]));
+    const attributeSets = labelled.size > 0 ? [...labelled.values()].slice(0, 16) : [{ ...group.nodes.selector.matchLabels, ...(group.nodes.allowHostPaths && { [hostPathsAttribute]: 'allowed' }) }];
+    return attributeSets.map((attributes) => empty({ ...prototype, spec: { ...prototype.spec, nodeName: '', attributes } }));
+  }
+  const zones = Math.max(group.availabilityZones?.length ?? 0, 1);
+  return Array.from({ length: zones }, (_, index) => empty(newInstance(cluster, group, index)));
 }
 
 /** The group's instances by state, for the metrics: DRAINING, or ACTIVE and still WARMING up, or ACTIVE past it. */
