@@ -15,6 +15,12 @@ export const podLabels = {
   instanceUid: 'berth.dev/container-instance-uid',
 } as const;
 
+/**
+ * On a Node's mirrored instance: the cordon state of the Node last seen ('true' / 'false'), so a change
+ * tells who moved (see controllers/nodes), and scale-in knows the Node is cordoned before it is removed.
+ */
+export const nodeCordonedAnnotation = 'berth.dev/node-cordoned';
+
 /** A Node as the store hands it over. */
 export type NodeObject = KubeObject & Pick<V1Node, 'spec' | 'status'>;
 

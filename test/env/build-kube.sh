@@ -2,7 +2,7 @@
 # Builds the Kubernetes components the tests run, at the release pinned in test/env/kube/go.mod, into a
 # cache outside git: the control plane (kube-apiserver, kube-controller-manager, kubectl), the test node
 # (kubelet, kube-proxy) and kube-scheduler (the benchmark's reference); then kwok (fake Nodes for scale tests)
-# at the version in test/env/kube/kwok-version. Builds only what is missing from the cache.
+# at the version in test/env/kube/kwok-version, and the Cluster API CRDs. Builds only what is missing from the cache.
 # The first build on a machine takes a while (2 cores: see README); later runs are instant.
 set -euo pipefail
 
@@ -19,21 +19,41 @@ cache_dir=${BERTH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/berth}
 bin_dir=$cache_dir/kube-$kube_version/bin
 
 kwok_version=$(<"$module_dir/kwok-version")
+
+# The Cluster API CRDs (MachineDeployment, Machine) that managed groups of Nodes scale through, from the
+# sigs.k8s.io/cluster-api module at the version in test/env/kube/cluster-api-version (the Go module proxy
+# serves it; no other download). Only the CRD YAML is kept, in <cache>/cluster-api-<version>/crds.
+ensure_cluster_api_crds() {
+  local version dir module
+  version=$(<"$module_dir/cluster-api-version")
+  dir=$cache_dir/cluster-api-$version/crds
+  [[ -f $dir/cluster.x-k8s.io_machines.yaml && -f $dir/cluster.x-k8s.io_machinedeployments.yaml ]] && return 0
+  command -v go >/dev/null 2>&1 || { echo "build-kube: Go toolchain not found (needed to fetch the Cluster API CRDs)" >&2; exit 1; }
+  module=$(cd "$cache_dir" && GOFLAGS= go mod download -json "sigs.k8s.io/cluster-api@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -d $module/config/crd/bases ]] || { echo "build-kube: sigs.k8s.io/cluster-api@$version has no config/crd/bases" >&2; exit 1; }
+  mkdir -p "$dir.tmp.$$"
+  cp "$module"/config/crd/bases/cluster.x-k8s.io_{machines,machinedeployments}.yaml "$dir.tmp.$$/"
+  chmod u+w "$dir.tmp.$$"/*.yaml
+  rm -rf "$dir" && mv "$dir.tmp.$$" "$dir"
+  echo "build-kube: Cluster API $version CRDs in $dir"
+}
 binaries=()
 for b in kube-apiserver kube-controller-manager kubectl kubelet kube-proxy kube-scheduler; do
   [[ -x $bin_dir/$b ]] || binaries+=("$b")
 done
 build_kwok=0
 [[ -x $bin_dir/kwok && $(<"$bin_dir/kwok.version") == "$kwok_version" ]] 2>/dev/null || build_kwok=1
+# CI's environment may not have Go's bin directory on PATH.
+if ! command -v go >/dev/null 2>&1; then
+  for d in /usr/local/go/bin /usr/lib/go/bin; do [[ -x $d/go ]] && PATH=$d:$PATH && break; done
+fi
+mkdir -p "$cache_dir"
+ensure_cluster_api_crds
 if (( ${#binaries[@]} == 0 && build_kwok == 0 )); then
   echo "build-kube: Kubernetes $kube_version and kwok $kwok_version already in $bin_dir"
   exit 0
 fi
 
-# CI's environment may not have Go's bin directory on PATH.
-if ! command -v go >/dev/null 2>&1; then
-  for d in /usr/local/go/bin /usr/lib/go/bin; do [[ -x $d/go ]] && PATH=$d:$PATH && break; done
-fi
 command -v go >/dev/null 2>&1 || { echo "build-kube: Go toolchain not found (needed to build kube-apiserver)" >&2; exit 1; }
 
 # Without these stamps both binaries report v0.0.0-master, and kubectl then prints

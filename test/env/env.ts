@@ -32,6 +32,8 @@ export interface EnvFile extends TestEnv {
   kubeVersion: string;
   etcdUrl: string;
   runDir: string;
+  /** Directory of the Cluster API CRDs (MachineDeployment, Machine), for scale-target tests to apply. */
+  clusterApiCrds: string;
   /** null for a control plane started without the node (BERTH_NODE=0). */
   node: TestNode | null;
 }

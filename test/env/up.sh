@@ -306,6 +306,7 @@ write_env_json() {
   "dockerHost": "$docker_host",
   "testImage": "$test_image",
   "runDir": "$run_dir",
+  "clusterApiCrds": "$cache_dir/cluster-api-$(<"$env_dir/kube/cluster-api-version")/crds",
   "node": $(node_enabled && printf '{"name": "%s", "ip": "%s", "containerdSocket": "%s"}' "$node_name" "$node_ip" "$containerd_sock" || echo null)
 }
 EOF

@@ -2,11 +2,14 @@
 // RBAC authorizer through `kubectl auth can-i --as` (a SubjectAccessReview per line).
 import * as path from 'node:path';
 import { kubectl, kubectlOk } from '../env/env';
+import { installClusterApiCrds } from '../support/machine-deployments';
 
 const deployDir = path.resolve(__dirname, '..', '..', 'deploy');
 const operator = 'system:serviceaccount:berth-system:berth-operator';
 
 beforeAll(async () => {
+  // kubectl resolves the resources it is asked about: the Cluster API kinds must be served.
+  await installClusterApiCrds();
   await kubectlOk([
     'apply',
     '--server-side',
@@ -65,6 +68,10 @@ const allowed: Check[] = [
   ['list', 'pods'],
   ['create', 'pods', 'team-a'],
   ['delete', 'pods', 'team-a'],
+  ['get', 'machinedeployments.cluster.x-k8s.io', 'team-a', 'scale'],
+  ['patch', 'machinedeployments.cluster.x-k8s.io', 'team-a', 'scale'],
+  ['get', 'machines.cluster.x-k8s.io', 'team-a'],
+  ['patch', 'machines.cluster.x-k8s.io', 'team-a'],
 ];
 
 const denied: Check[] = [
@@ -81,6 +88,9 @@ const denied: Check[] = [
   ['create', 'pods', 'default', 'exec'],
   ['create', 'serviceaccounts', 'default'],
   ['update', 'services.berth.dev', 'default', 'scale'],
+  ['patch', 'machinedeployments.cluster.x-k8s.io', 'team-a'],
+  ['delete', 'machines.cluster.x-k8s.io', 'team-a'],
+  ['list', 'machines.cluster.x-k8s.io', 'team-a'],
   ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
   ['delete', 'leases.coordination.k8s.io', 'berth-system'],
   ['delete', 'leases.coordination.k8s.io', 'team-a'],

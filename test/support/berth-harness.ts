@@ -17,6 +17,8 @@ import { addControllers } from '../../src/controllers';
 import { createLogger, type Logger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
+import { RestClient } from '../../src/store/kube/rest-client';
+import { KubeScaleTargets } from '../../src/store/kube/scale-targets';
 import { controllerRevisions } from '../../src/store/builtin-types';
 import type { KubeObject } from '../../src/store/object-store';
 import { services as serviceType, tasks as taskType, type Service, type Task } from '../../src/api';
@@ -91,7 +93,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   addControllers(manager, {
     namespace,
     instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }),
-    ...(options.nodes && { nodeInstances: nodeInstanceProvider({ manager, host, namespace, podLevelResources: false }) }),
+    ...(options.nodes && {
+      nodeInstances: nodeInstanceProvider({ manager, host, namespace, podLevelResources: false }),
+      scaleTargets: new KubeScaleTargets(new RestClient(config), manager.store),
+    }),
   });
   const running = manager.start();
 

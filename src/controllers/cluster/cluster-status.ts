@@ -90,7 +90,11 @@ function describe({ subject, plan }: PlannedChange): string[] {
     plan.reactivate.length > 0 ? `reactivating ${names(plan.reactivate)}` : undefined,
     plan.drain.length > 0 ? `draining ${names(plan.drain)}` : undefined,
     plan.delete.length > 0 ? `terminating ${names(plan.delete)}` : undefined,
-    ...plan.waiting.map(({ instance, activeTasks }) => `${instance.metadata.name} drains, ${activeTasks} task${activeTasks === 1 ? '' : 's'} still on it`),
+    ...plan.waiting.map(({ instance, activeTasks }) =>
+      activeTasks === 0
+        ? `${instance.metadata.name} waits for its Node to be cordoned`
+        : `${instance.metadata.name} drains, ${activeTasks} task${activeTasks === 1 ? '' : 's'} still on it`,
+    ),
     plan.scaleTarget?.problem,
     plan.scaleTarget && plan.scaleTarget.joining > 0
       ? `${plan.scaleTarget.description} at ${plan.scaleTarget.replicas} replicas, ${plan.scaleTarget.joining} Node${plan.scaleTarget.joining === 1 ? '' : 's'} still to join`

@@ -45,6 +45,7 @@ import {
   type TasksByInstance,
 } from './node-group-plan';
 import { semanticallyEqual } from '../../runtime/semantic-equal';
+import { nodeCordonedAnnotation } from '../../ecs/pods';
 import { machineDeletionAnnotation, planScaleTarget } from './scale-target-plan';
 import { noScaleTargets, type ScaleTargetRef, type ScaleTargets } from './scale-targets';
 
@@ -515,7 +516,9 @@ export function addClusterController(
       update: (old, next) =>
         old.metadata.generation !== next.metadata.generation ||
         old.metadata.deletionTimestamp !== next.metadata.deletionTimestamp ||
-        old.status?.status !== next.status?.status,
+        old.status?.status !== next.status?.status ||
+        // A Node's mirror shows its Node cordoned: scale-in may now name it for removal.
+        old.metadata.annotations?.[nodeCordonedAnnotation] !== next.metadata.annotations?.[nodeCordonedAnnotation],
     })
     // Tasks matter to a cluster as they start, stop, wait or land on an instance (its counts, termination
     // protection, the demand managed scaling meets); a second's batching turns a rollout's thousands of

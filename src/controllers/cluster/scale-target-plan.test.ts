@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { ContainerInstance, Task } from '../../api';
+import { nodeCordonedAnnotation } from '../../ecs/pods';
 import { drainedInstance, type ManagedNodeGroup, type TasksByInstance } from './node-group-plan';
 import { isLeaving, machineDeletionAnnotation, planScaleTarget } from './scale-target-plan';
 
@@ -11,11 +12,17 @@ const group: ManagedNodeGroup = {
   nodes: { selector: {}, allowHostPaths: false, scaleTarget: { apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'MachineDeployment', name: 'workers' } },
 };
 
-function mirror(node: string, fields: { draining?: boolean; leaving?: boolean } = {}): ContainerInstance {
+/** A Node's mirror; a DRAINING one has its Node cordoned unless `cordoned` is false. */
+function mirror(node: string, fields: { draining?: boolean; leaving?: boolean; cordoned?: boolean } = {}): ContainerInstance {
+  const cordoned = fields.cordoned ?? fields.draining ?? false;
   const instance: ContainerInstance = {
     apiVersion: 'berth.dev/v1alpha1',
     kind: 'ContainerInstance',
-    metadata: { name: `prod-${node}`, namespace: 'ns', ...(fields.leaving && { annotations: { [machineDeletionAnnotation]: 'marked' } }) },
+    metadata: {
+      name: `prod-${node}`,
+      namespace: 'ns',
+      annotations: { [nodeCordonedAnnotation]: String(cordoned), ...(fields.leaving && { [machineDeletionAnnotation]: 'marked' }) },
+    },
     spec: { cluster: 'prod', nodeGroup: 'workers', nodeName: node, status: 'ACTIVE', registeredResources: { cpu: 2048, memory: 4096 } },
   };
   return fields.draining ? drainedInstance(instance, 'scale-in') : instance;
@@ -65,6 +72,13 @@ describe('planScaleTarget', () => {
     expect(unprotected.scaleTarget?.replicas).toBe(1);
   });
 
+  test('an empty DRAINING Node is named for removal only once its Node shows cordoned', () => {
+    const plan = planScaleTarget(group, 'md', [mirror('a'), mirror('b', { draining: true, cordoned: false })], new Map(), 1);
+    expect(plan.delete).toEqual([]);
+    expect(plan.waiting.map(({ instance, activeTasks }) => [instance.metadata.name, activeTasks])).toEqual([['prod-b', 0]]);
+    expect(plan.scaleTarget?.replicas).toBe(2);
+  });
+
   test('leaving Nodes (Machine marked) count nowhere, and a Node drained to scale in is reactivated when wanted again', () => {
     const mirrors = [mirror('a', { leaving: true }), mirror('b', { draining: true }), mirror('c')];
     const plan = planScaleTarget(group, 'md', mirrors, new Map(), 2);
@@ -76,7 +90,7 @@ describe('planScaleTarget', () => {
 /**
  * A model of the loop: Berth plans and acts, a MachineSet (deleting marked Machines first, then those
  * with no Node, as Cluster API's does) follows replicas, Nodes join, and tasks leave DRAINING Nodes.
- * Whatever the sequence of desired sizes, no Node is removed while a task runs on it, and once desired
+ * Whatever the sequence of desired sizes, no Node is removed uncordoned or while a task runs on it, and once desired
  * holds still the group settles at exactly that many Nodes.
  */
 describe('planScaleTarget in a loop with a MachineSet', () => {
@@ -102,6 +116,12 @@ describe('planScaleTarget in a loop with a MachineSet', () => {
             const tasks = new Map(machines.flatMap((m) => (m.node ? [[m.node.instance.metadata.name, tasksOn({ x: m.node.tasks }).get('x')!] as const] : [])));
             const plan = planScaleTarget(group, 'md', mirrors, tasks, desired);
             const withNode = (instance: ContainerInstance) => machines.find((m) => m.node?.instance.metadata.name === instance.metadata.name)!;
+            // The node-group controller cordons a DRAINING instance's Node, seen from the next reconcile on.
+            for (const m of machines) {
+              const node = m.node?.instance;
+              if (node?.spec.status === 'DRAINING')
+                m.node!.instance = { ...node, metadata: { ...node.metadata, annotations: { ...node.metadata.annotations, [nodeCordonedAnnotation]: 'true' } } };
+            }
             for (const instance of plan.drain) withNode(instance).node!.instance = drainedInstance(instance, 'scale-in');
             for (const instance of plan.reactivate) withNode(instance).node!.instance = { ...instance, spec: { ...instance.spec, status: 'ACTIVE' } };
             for (const instance of plan.delete) {
@@ -109,7 +129,10 @@ describe('planScaleTarget in a loop with a MachineSet', () => {
               machine.marked = true;
               machine.node!.instance = {
                 ...machine.node!.instance,
-                metadata: { ...machine.node!.instance.metadata, annotations: { [machineDeletionAnnotation]: 'now' } },
+                metadata: {
+                  ...machine.node!.instance.metadata,
+                  annotations: { ...machine.node!.instance.metadata.annotations, [machineDeletionAnnotation]: 'now' },
+                },
               };
             }
             replicas = plan.scaleTarget!.replicas;
@@ -118,6 +141,8 @@ describe('planScaleTarget in a loop with a MachineSet', () => {
             while (machines.length > replicas) {
               const victim = [...machines].sort((a, b) => order(a) - order(b))[0];
               if (victim.node && victim.node.tasks > 0) throw new Error(`${victim.name} removed with ${victim.node.tasks} tasks`);
+              if (victim.node && victim.node.instance.metadata.annotations?.[nodeCordonedAnnotation] !== 'true')
+                throw new Error(`${victim.name} removed uncordoned`);
               machines = machines.filter((m) => m !== victim);
             }
             while (machines.length < replicas) machines.push({ name: `m${serial++}`, marked: false });
@@ -129,7 +154,7 @@ describe('planScaleTarget in a loop with a MachineSet', () => {
           };
           for (const { desired, tasks } of phases) {
             machines.forEach((m, i) => m.node && !isLeaving(m.node.instance) && m.node.instance.spec.status === 'ACTIVE' && (m.node.tasks = tasks[i] ?? 0));
-            for (let i = 0; i < 4; i++) step(desired);
+            for (let i = 0; i < 5; i++) step(desired);
             const staying = machines.filter((m) => !m.marked);
             expect(staying).toHaveLength(desired);
             expect(machines).toHaveLength(desired);

@@ -1,4 +1,5 @@
 import type { ContainerInstance } from '../../api';
+import { nodeCordonedAnnotation } from '../../ecs/pods';
 import { rankForRetirement, retire, drainReasonAnnotation, type ManagedNodeGroup, type NodeGroupPlan, type TasksByInstance } from './node-group-plan';
 
 /**
@@ -15,7 +16,8 @@ import { rankForRetirement, retire, drainReasonAnnotation, type ManagedNodeGroup
  * where the victims are the Nodes beyond `desired` among those staying (not yet marked), ranked as for
  * launched instances (already DRAINING, then empty). A victim is drained, which cordons its Node; once
  * it holds no task (or protection is DISABLED) its Machine is marked and the instance annotated as
- * leaving, after which it counts in neither term:
+ * leaving, after which it counts in neither term (its Node must show cordoned first, which the node-group
+ * controller does as it sees the instance DRAINING):
  *   e.g. desired 2, five Nodes staying, one of them empty and DRAINING, two busy: three victims, the
  *   empty one is marked now and the busy two drain: replicas = 2 + 2 = 4, so the MachineSet (at 5)
  *   deletes exactly the marked Machine. When the busy two are empty and marked, replicas = 2.
@@ -45,6 +47,11 @@ export function planScaleTarget(
   const surplus = staying.length - desiredSize;
   const victims = surplus > 0 ? rankForRetirement(staying, '', tasksByInstance).slice(0, surplus) : [];
   const plan = retire(victims, 'scale-in', group.managedTerminationProtection ?? 'ENABLED', tasksByInstance);
+  // The Node is cordoned (by the node-group controller, once its instance is DRAINING) before it is named
+  // for removal: until then it waits, with no task to wait for.
+  const uncordoned = plan.delete.filter((instance) => instance.metadata.annotations?.[nodeCordonedAnnotation] !== 'true');
+  plan.delete = plan.delete.filter((instance) => !uncordoned.includes(instance));
+  plan.waiting.push(...uncordoned.map((instance) => ({ instance, activeTasks: 0 })));
   plan.reactivate = staying.filter((instance) => !victims.includes(instance) && instance.metadata.annotations?.[drainReasonAnnotation] !== undefined);
   const replicas = desiredSize + victims.length - plan.delete.length;
   plan.scaleTarget = { description, replicas, joining: Math.max(0, replicas - (staying.length - plan.delete.length)) };

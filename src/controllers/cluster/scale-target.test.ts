@@ -7,6 +7,7 @@ import type { KubeObject } from '../../store/object-store';
 import { eventually } from '../../runtime/eventually';
 import { addClusterController } from './controller';
 import { machineDeletionAnnotation } from './scale-target-plan';
+import { nodeCordonedAnnotation } from '../../ecs/pods';
 import { FakeScaleTargets, scaleTargetKey } from './testing/fake-scale-targets';
 
 const ns = 'team-a';
@@ -57,6 +58,14 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
   const instance = async (name: string) => (await store.get<ContainerInstance>(containerInstances, ns, name))!;
   const eventMessages = async () => (await store.list<KubeObject & { message: string }>(events, ns)).items.map((event) => event.message);
 
+  /** What the node-group controller does as an instance turns DRAINING: cordon its Node, and mark the mirror so. */
+  async function cordonDrainingNodes(): Promise<void> {
+    for (const instance of (await store.list<ContainerInstance>(containerInstances, ns)).items) {
+      if (instance.spec.status === 'DRAINING' && instance.metadata.annotations?.[nodeCordonedAnnotation] !== 'true')
+        await store.patch(containerInstances, ns, instance.metadata.name, { metadata: { annotations: { [nodeCordonedAnnotation]: 'true' } } });
+    }
+  }
+
   async function setDesiredSize(size: number): Promise<void> {
     const cluster = await clusterNow();
     await store.update(clusters, { ...cluster, spec: { ...cluster.spec, nodeGroups: [workers(size)] } });
@@ -105,6 +114,12 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
     await runTask('web-1', 'demo-node-a');
 
     await setDesiredSize(1);
+    await eventually(async () => (await instance('demo-node-b')).spec.status === 'DRAINING', 'node-b DRAINING');
+    // Drained but not yet cordoned: its Machine is not named yet.
+    const cordonWait = await eventually(async () => (await clusterNow()).status?.conditions?.find((c) => c.message.includes('cordoned')), 'the condition');
+    expect(cordonWait.message).toBe('node group workers: demo-node-b waits for its Node to be cordoned');
+    expect(targets.marked.size).toBe(0);
+    await cordonDrainingNodes();
     await eventually(() => targets.marked.has('node-b'), 'the Machine of node-b marked');
     expect((await instance('demo-node-b')).spec.status).toBe('DRAINING');
     expect((await instance('demo-node-b')).metadata.annotations?.[machineDeletionAnnotation]).toBeDefined();
@@ -121,6 +136,7 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
     expect(targets.marked.has('node-a')).toBe(false);
 
     await store.patch(tasks, ns, 'web-1', { status: { lastStatus: 'STOPPED' } }, 'status');
+    await cordonDrainingNodes();
     await eventually(() => replicas() === 0 && targets.marked.has('node-a'), 'node-a marked, replicas 0');
     expect(await eventMessages()).toEqual(
       expect.arrayContaining([
@@ -142,6 +158,8 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
     await eventually(() => replicas() === 2, 'replicas 2');
     await runTask('web-1', 'demo-node-a');
     await setDesiredSize(1);
+    await eventually(async () => (await instance('demo-node-b')).spec.status === 'DRAINING', 'node-b DRAINING');
+    await cordonDrainingNodes();
     await eventually(
       async () => (await eventMessages()).some((m) => m.includes('Node node-b is empty and drained, but names no Cluster API Machine')),
       'the warning',

@@ -2,7 +2,7 @@ import { clusters as clusterType, containerInstances, type Cluster, type Contain
 import { InstanceIndex } from '../../ecs/indexes';
 import type { InstanceProvider } from '../../ecs/instance-provider';
 import { LaunchedInstances } from '../../ecs/launched-instances';
-import { podLabels, PodIndex, type NodeObject, type PodObject } from '../../ecs/pods';
+import { nodeCordonedAnnotation, podLabels, PodIndex, type NodeObject, type PodObject } from '../../ecs/pods';
 import type { ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
@@ -13,7 +13,7 @@ import { nodes as nodeType, pods as podType } from '../../store/builtin-types';
 import { labelSelectorMatcher } from '../../store/label-selector';
 import { boundedName, maxLabelValueLength } from '../../store/object-names';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
-import { cordonSync, mirroredInstance, nodeCordonedAnnotation, nodeInstanceName, reservedByOthers, selectNodes, type PodFacts } from './node-instance';
+import { cordonSync, mirroredInstance, nodeInstanceName, reservedByOthers, selectNodes, type PodFacts } from './node-instance';
 
 export interface NodeGroupControllerDeps {
   store: ObjectStore;
@@ -74,6 +74,10 @@ export class NodeGroupReconciler {
     const cordon = cordonSync(node, existing);
     const desired = mirroredInstance(cluster, group, node, cordon.instanceStatus);
     desired.metadata.annotations = { ...existing?.metadata.annotations, [nodeCordonedAnnotation]: cordon.seen };
+    // The Node first: the mirror's annotation then says "cordoned" only once it is (scale-in waits for that).
+    if (cordon.cordonNode !== undefined) {
+      await deps.store.patch(nodeType, undefined, node.metadata.name, { spec: { unschedulable: cordon.cordonNode ? true : null } });
+    }
     let instance: ContainerInstance;
     if (!existing) {
       instance = await deps.store.create(containerInstances, desired);
@@ -93,7 +97,6 @@ export class NodeGroupReconciler {
       instance = existing;
     }
     if (cordon.cordonNode !== undefined) {
-      await deps.store.patch(nodeType, undefined, node.metadata.name, { spec: { unschedulable: cordon.cordonNode ? true : null } });
       await deps.events.event(
         instance,
         'Normal',

@@ -1,10 +1,10 @@
+import { nodeCordonedAnnotation } from '../../ecs/pods';
 import type { Cluster, ContainerInstance, NodeGroup } from '../../api';
 import type { NodeObject } from '../../ecs/pods';
 import {
   cordonSync,
   mirroredInstance,
   nodeAttributes,
-  nodeCordonedAnnotation,
   nodeResources,
   reservedByOthers,
   selectNodes,

@@ -12,7 +12,7 @@
 import type { Cluster, ContainerInstance, InstanceResources, NodeGroup } from '../../api';
 import { availabilityZoneAttribute, cpuArchitectureAttribute, hostPathsAttribute, instanceTypeAttribute, osTypeAttribute } from '../../ecs/attributes';
 import { boundedName } from '../../store/object-names';
-import type { NodeObject } from '../../ecs/pods';
+import { nodeCordonedAnnotation, type NodeObject } from '../../ecs/pods';
 import { cpuUnits, mebibytes } from './quantity';
 
 /** The Pod fields mirroring reads. */
@@ -97,8 +97,6 @@ export function selectNodes(
   return chosen;
 }
 
-/** Marks on a mirrored instance the cordon state of its Node last seen, so a change tells who moved. */
-export const nodeCordonedAnnotation = 'berth.dev/node-cordoned';
 
 export interface CordonDecision {
   /** The instance's spec.status from now on. */
