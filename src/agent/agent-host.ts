@@ -16,10 +16,12 @@ import type { Logger } from '../runtime/logger';
 import type { Manager } from '../runtime/manager';
 import { MutationCache } from '../runtime/mutation-cache';
 import { configMaps, controllerRevisions, secrets } from '../store/builtin-types';
-import { fargateSeat, type FargateSeatOptions } from './fargate-seat';
+import { fargateSeat, type FargatePoolKind, type FargateSeatOptions } from './fargate-seat';
+import { fargateProfileAnnotation } from '../ecs/compatibility';
+import type { PodScheduling } from './runtime/kubernetes/pod-spec';
 import { InstanceAgent, instanceSeat, referenceOwner, type AgentContext } from './instance-agent';
 import { instanceLeaseDurationSeconds, instanceLeaseRenewIntervalMs } from './instance-lease';
-import type { TaskRuntime } from './task-runtime';
+import type { TaskLaunch, TaskRuntime } from './task-runtime';
 
 /**
  * Runs the in-process agents of one operator process: one InstanceAgent per container instance it
@@ -54,6 +56,12 @@ export interface AgentHostOptions {
    * (berth agent), it runs none.
    */
   fargateRuntime?: (scope: string) => TaskRuntime;
+  /**
+   * The runtime of a cluster's Fargate tasks that run as Pods (those a profile with pod settings selected),
+   * given the pool's identity and each launch's scheduling: with it (berth operator on a cluster) they run as
+   * unbound Pods; without it they run on `fargateRuntime` like the others.
+   */
+  fargatePods?: (pool: { namespace: string; cluster: string; uid: string }, scheduling: (launch: TaskLaunch) => PodScheduling) => TaskRuntime;
   /** How Fargate tasks' ephemeral storage is measured; every 10 s, in GiB of 2^30 bytes, by default. */
   fargateStorage?: Partial<FargateSeatOptions>;
 }
@@ -85,7 +93,7 @@ export class AgentHost {
       options.instanceName ? { fieldSelector: `metadata.name=${options.instanceName}` } : {},
     );
     // Only a host with Fargate pools reads Clusters (berth agent's credentials do not list them).
-    this.clusters = options.fargateRuntime ? manager.informerFor<Cluster>(clusterType, namespace) : undefined;
+    this.clusters = options.fargateRuntime || options.fargatePods ? manager.informerFor<Cluster>(clusterType, namespace) : undefined;
     const read: { waitForSync(): Promise<boolean> }[] = [this.tasks, revisions, instances];
     this.context = {
       store: manager.store,
@@ -116,7 +124,7 @@ export class AgentHost {
       agent?.enqueue(task.metadata.name);
     };
     // Fargate pools run on the leader only, as the instance agents of managed groups do: they start with the controllers.
-    if (options.fargateRuntime) {
+    if (options.fargateRuntime || options.fargatePods) {
       manager.onControllersStart(() => {
         this.fargateEnabled = true;
         for (const task of this.tasks.list()) if (task.spec.capacityProviderName === fargateCapacityProvider) route(task);
@@ -154,23 +162,48 @@ export class AgentHost {
    * name never adopts the old one's containers.
    */
   private fargatePool(task: Task): InstanceAgent | undefined {
-    if (this.stopped || !this.fargateEnabled || !this.options.fargateRuntime) return undefined;
+    if (this.stopped || !this.fargateEnabled) return undefined;
+    const kind = this.fargatePoolKind(task);
+    const { fargateRuntime, fargatePods } = this.options;
+    if (kind === 'engine' ? !fargateRuntime : !fargatePods) return undefined;
     const namespace = task.metadata.namespace!;
     const cluster = task.spec.cluster;
-    const id = instanceId(namespace, `${fargateCapacityProvider}/${cluster}`);
+    const id = instanceId(namespace, `${fargateCapacityProvider}/${cluster}${kind === 'pods' ? '/pods' : ''}`);
     const running = this.agents.get(id);
     if (running) return running;
     const uid = this.clusters?.get(namespace, cluster)?.metadata.uid;
     if (uid === undefined) return undefined;
-    const pool = new InstanceAgent(
+    const runtime =
+      kind === 'engine'
+        ? fargateRuntime!(`fargate.${namespace}.${cluster}.${uid}`)
+        : fargatePods!({ namespace, cluster, uid }, (launch) => this.profilePodSettings(namespace, cluster, launch.taskName));
+    const seat = fargateSeat(
       this.context,
-      fargateSeat(this.context, namespace, cluster, { storageCheckIntervalMs: 10_000, ...this.options.fargateStorage }),
-      this.options.fargateRuntime(`fargate.${namespace}.${cluster}.${uid}`),
+      namespace,
+      cluster,
+      { storageCheckIntervalMs: 10_000, ...this.options.fargateStorage },
+      {
+        kind,
+        kindOf: (t) => this.fargatePoolKind(t),
+      },
     );
+    const pool = new InstanceAgent(this.context, seat, runtime);
     this.agents.set(id, pool);
-    this.log.info('Fargate pool started', { namespace, cluster });
+    this.log.info('Fargate pool started', { namespace, cluster, kind });
     this.scheduleSweep();
     return pool;
+  }
+
+  /** Pods where the task was admitted under a profile's pod settings and this host can make Pods; the engine otherwise. */
+  private fargatePoolKind(task: Task): FargatePoolKind {
+    return this.options.fargatePods && task.metadata.annotations?.[fargateProfileAnnotation] !== undefined ? 'pods' : 'engine';
+  }
+
+  /** The pod settings of the profile the task was admitted under, as the cluster states them now. */
+  private profilePodSettings(namespace: string, cluster: string, taskName: string): PodScheduling {
+    const profileName = this.tasks.get(namespace, taskName)?.metadata.annotations?.[fargateProfileAnnotation];
+    const profile = this.clusters?.get(namespace, cluster)?.spec.fargateProfiles?.find((p) => p.name === profileName);
+    return profile?.pod ?? {};
   }
 
   /** Stops serving an instance (the InstanceProvider's terminate); its containers are removed. */

@@ -28,6 +28,20 @@ describe('the Fargate seat', () => {
     expect(seat.instance).toBeUndefined();
   });
 
+  test("a cluster's two pools split its tasks: Pods for those admitted under a profile's pod settings, the engine for the rest", () => {
+    const kindOf = (t: Task) => (t.metadata.annotations?.['berth.dev/fargate-profile'] ? ('pods' as const) : ('engine' as const));
+    const context = { taskIndex: { inCluster: () => [] } as never };
+    const pods = fargateSeat(context, 'ns', 'demo', { storageCheckIntervalMs: 1000 }, { kind: 'pods', kindOf });
+    const engine = fargateSeat(context, 'ns', 'demo', { storageCheckIntervalMs: 1000 }, { kind: 'engine', kindOf });
+    const profiled = task({});
+    profiled.metadata.annotations = { ...profiled.metadata.annotations, 'berth.dev/fargate-profile': 'batch' };
+    expect([pods.runs(profiled), engine.runs(profiled)]).toEqual([true, false]);
+    expect([pods.runs(task({})), engine.runs(task({}))]).toEqual([false, true]);
+    // The kubelet limits a Pod's ephemeral storage; only the engine pool measures it.
+    expect(pods.ephemeralStorage).toBeUndefined();
+    expect(pods.name).toBe('FARGATE/demo/pods');
+  });
+
   test('ephemeral storage: 20 GiB unless the task definition names its size', () => {
     const seat = fargateSeat({ taskIndex: { inCluster: () => [] } as never }, 'ns', 'demo', { storageCheckIntervalMs: 1000 });
     expect(seat.ephemeralStorage?.limitBytes(spec({}))).toBe(20 * 2 ** 30);

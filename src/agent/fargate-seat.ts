@@ -1,4 +1,4 @@
-import { fargateCapacityProvider } from '../api';
+import { fargateCapacityProvider, type Task, type TaskDefinitionSpec } from '../api';
 import { fargateLaunchProblem } from '../ecs/compatibility';
 import { isAdmitted } from '../ecs/resources';
 import type { AgentContext, AgentSeat } from './instance-agent';
@@ -19,22 +19,38 @@ export interface FargateSeatOptions {
   bytesPerGiB?: number;
 }
 
-export function fargateSeat(context: Pick<AgentContext, 'taskIndex'>, namespace: string, cluster: string, options: FargateSeatOptions): AgentSeat {
-  const runs = (task: Parameters<AgentSeat['runs']>[0]) =>
+/**
+ * A cluster has up to two Fargate pools: `pods` runs the tasks a profile with pod settings selected, as
+ * unbound Pods (the kubelet limits their ephemeral storage); `engine` runs the others on the Docker engine,
+ * where the seat measures what each task writes.
+ */
+export type FargatePoolKind = 'engine' | 'pods';
+
+export function fargateSeat(
+  context: Pick<AgentContext, 'taskIndex'>,
+  namespace: string,
+  cluster: string,
+  options: FargateSeatOptions,
+  pool: { kind: FargatePoolKind; kindOf(task: Task): FargatePoolKind } = { kind: 'engine', kindOf: () => 'engine' },
+): AgentSeat {
+  const runs = (task: Task) =>
     task.metadata.namespace === namespace &&
     task.spec.cluster === cluster &&
     task.spec.capacityProviderName === fargateCapacityProvider &&
     task.spec.containerInstance === undefined &&
-    isAdmitted(task);
+    isAdmitted(task) &&
+    pool.kindOf(task) === pool.kind;
   return {
     namespace,
-    name: `${fargateCapacityProvider}/${cluster}`,
+    name: pool.kind === 'engine' ? `${fargateCapacityProvider}/${cluster}` : `${fargateCapacityProvider}/${cluster}/pods`,
     runs,
     assigned: () => context.taskIndex.inCluster(namespace, cluster).filter(runs),
     launchProblem: fargateLaunchProblem,
-    ephemeralStorage: {
-      limitBytes: (spec) => (spec.ephemeralStorage?.sizeInGiB ?? defaultEphemeralStorageGiB) * (options.bytesPerGiB ?? gibibyte),
-      checkIntervalMs: options.storageCheckIntervalMs,
-    },
+    ...(pool.kind === 'engine' && {
+      ephemeralStorage: {
+        limitBytes: (spec: TaskDefinitionSpec) => (spec.ephemeralStorage?.sizeInGiB ?? defaultEphemeralStorageGiB) * (options.bytesPerGiB ?? gibibyte),
+        checkIntervalMs: options.storageCheckIntervalMs,
+      },
+    }),
   };
 }

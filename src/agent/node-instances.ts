@@ -3,7 +3,7 @@ import type { InstanceProvider } from '../ecs/instance-provider';
 import { PodIndex, type NodeObject, type PodObject } from '../ecs/pods';
 import type { Manager } from '../runtime/manager';
 import { nodes as nodeType, pods as podType } from '../store/builtin-types';
-import type { AgentHost } from './agent-host';
+import type { AgentHost, AgentHostOptions } from './agent-host';
 import { KubernetesRuntime } from './runtime/kubernetes/kubernetes-runtime';
 
 export interface NodeInstanceOptions {
@@ -46,4 +46,25 @@ export function nodeInstanceProvider(options: NodeInstanceOptions): InstanceProv
     },
     terminate: (name, namespace) => host.detach({ namespace, name }),
   };
+}
+
+/**
+ * The runtime of a cluster's Fargate Pods (AgentHost's fargatePods): unbound Pods, placed by the scheduler
+ * the profile names onto the Nodes it selects, in its runtime class. Their own identity label is the pool's
+ * (`fargate-<cluster uid>`), so a cluster created again under the same name never adopts the old one's Pods.
+ */
+export function fargatePodRuntimes(options: Pick<NodeInstanceOptions, 'manager' | 'podLevelResources'>): NonNullable<AgentHostOptions['fargatePods']> {
+  const { manager } = options;
+  const pods = new PodIndex(manager.informerFor<PodObject>(podType));
+  return (pool, scheduling) =>
+    new KubernetesRuntime({
+      store: manager.store,
+      pods,
+      instanceUid: `fargate-${pool.uid}`,
+      clock: manager.clock,
+      podLevelResources: options.podLevelResources,
+      scheduling,
+      fargate: true,
+      version: () => 'Kubernetes Pods',
+    });
 }

@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { serveWebhook, validatePath } from '../admission/webhook-server';
 import { AgentHost } from '../agent/agent-host';
 import { inProcessInstanceProviders, runtimeFactories } from '../agent/instance-providers';
-import { nodeInstanceProvider } from '../agent/node-instances';
+import { fargatePodRuntimes, nodeInstanceProvider } from '../agent/node-instances';
 import { podLevelResourcesKept } from '../agent/runtime/kubernetes/pod-level-resources';
 import { addControllers } from '../controllers';
 import { createLogger } from '../runtime/logger';
@@ -58,11 +58,17 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   });
   // Managed node groups with provider local or simulated get in-process agents on this replica (the leader).
   const runtimeLogger = logger.child({ component: 'runtime' });
-  const agents = new AgentHost({ manager, namespace: flags.namespace, fargateRuntime: runtimeFactories({ logger: runtimeLogger }).docker });
-  // Node groups of Nodes: their tasks run as Pods. Task-level cpu and memory go on the Pod itself where the API server keeps them.
+  // Node groups of Nodes and Fargate profiles with pod settings: their tasks run as Pods. Task-level cpu and
+  // memory go on the Pod itself where the API server keeps them.
   const podLevelResources = await podLevelResourcesKept(config, flags.namespace ?? 'default').catch((error: Error) => {
     logger.warn('could not tell whether the API server keeps pod-level resources; spreading task sizes over containers', { error: error.message });
     return false;
+  });
+  const agents = new AgentHost({
+    manager,
+    namespace: flags.namespace,
+    fargateRuntime: runtimeFactories({ logger: runtimeLogger }).docker,
+    fargatePods: fargatePodRuntimes({ manager, podLevelResources }),
   });
   addControllers(manager, {
     namespace: flags.namespace,

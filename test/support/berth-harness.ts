@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
 import { AgentHost, type AgentHostOptions } from '../../src/agent/agent-host';
-import { nodeInstanceProvider } from '../../src/agent/node-instances';
+import { fargatePodRuntimes, nodeInstanceProvider } from '../../src/agent/node-instances';
 import { inProcessInstanceProviders, runtimeFactories } from '../../src/agent/instance-providers';
 import { taskLabels } from '../../src/agent/task-runtime';
 import { addControllers } from '../../src/controllers';
@@ -89,6 +89,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     sweepIntervalMs: options.sweepIntervalMs ?? 2000,
     fargateRuntime: runtimeFactories({ docker, logger: logs.logger }).docker,
     ...(options.fargateStorage ? { fargateStorage: options.fargateStorage } : {}),
+    ...(options.nodes && { fargatePods: fargatePodRuntimes({ manager, podLevelResources: false }) }),
   });
   addControllers(manager, {
     namespace,

@@ -4,7 +4,12 @@ const validator = validatorFor(clusters)!;
 
 function refusals(nodeGroup: Record<string, unknown>): string[] {
   return validator.validate(
-    validator.applyDefaults({ apiVersion: 'berth.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'prod', namespace: 'default' }, spec: { nodeGroups: [nodeGroup] } }),
+    validator.applyDefaults({
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'prod', namespace: 'default' },
+      spec: { nodeGroups: [nodeGroup] },
+    }),
   );
 }
 
@@ -44,6 +49,14 @@ describe('Cluster node groups of Nodes', () => {
   });
 
   it('refuses a scale target whose kind or apiVersion is not one', () => {
-    expect(refusals({ name: 'w', type: 'managed', instanceType: { cpu: 2048, memory: 4096 }, scaling: { maxSize: 1 }, nodes: { selector, scaleTarget: { ...machineDeployment, kind: 'machine deployment', apiVersion: 'x' } } })).toHaveLength(2);
+    expect(
+      refusals({
+        name: 'w',
+        type: 'managed',
+        instanceType: { cpu: 2048, memory: 4096 },
+        scaling: { maxSize: 1 },
+        nodes: { selector, scaleTarget: { ...machineDeployment, kind: 'machine deployment', apiVersion: 'x' } },
+      }),
+    ).toHaveLength(2);
   });
 });

@@ -225,6 +225,23 @@ const fargateProfile = s.object({
       { minItems: 1, maxItems: 5 },
     )
     .describe('A task runs on Fargate when any selector matches it.'),
+  pod: s
+    .object({
+      schedulerName: s.string({ minLength: 1, maxLength: 253 }).describe('The scheduler that places the Pods, e.g. fargate-scheduler on EKS.').optional(),
+      nodeSelector: s
+        .map(s.string({ maxLength: 63 }), { maxProperties: 32 })
+        .describe('Labels of the Nodes the Pods may run on, e.g. those of virtual-kubelet Nodes.')
+        .optional(),
+      tolerations: s.array(toleration, { maxItems: 32 }).describe('Tolerations of the Pods, for Nodes tainted for serverless Pods.').optional(),
+      runtimeClassName: s
+        .string({ minLength: 1, maxLength: 253 })
+        .describe('The RuntimeClass that isolates each Pod, e.g. a sandboxed runtime such as gVisor or Kata.')
+        .optional(),
+    })
+    .describe(
+      "How the cluster isolates the tasks this profile selects, as Pods that Berth does not bind (as EKS runs Fargate Pods): the scheduler, Nodes and runtime that take them. Present, the profile's tasks run as Pods whose address is the Pod IP; absent, they run on Berth's own Fargate pool (a network namespace per task on the Docker engine).",
+    )
+    .optional(),
 });
 
 export const clusterSpec = s

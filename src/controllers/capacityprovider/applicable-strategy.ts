@@ -1,5 +1,6 @@
 import { fargateCapacityProvider, type Cluster, type Service, type Task } from '../../api';
 import type { CapacityProviderStrategy } from './strategy';
+import { fargateProfileOf } from '../../ecs/compatibility';
 
 /** FARGATE alone: what `launchType: FARGATE` and a matching Fargate profile ask for. */
 const fargateOnly: CapacityProviderStrategy = [{ capacityProvider: fargateCapacityProvider, base: 0, weight: 1 }];
@@ -17,15 +18,6 @@ export function applicableStrategy(task: Task, service: Service | undefined, clu
   if (source.launchType === 'EC2') return undefined;
   if (source.launchType === 'FARGATE') return fargateOnly;
   if (source.capacityProviderStrategy?.length) return source.capacityProviderStrategy;
-  if (cluster && selectedByFargateProfile(task, service, cluster)) return fargateOnly;
+  if (cluster && fargateProfileOf(task, service?.metadata.labels, cluster)) return fargateOnly;
   return cluster?.spec.defaultCapacityProviderStrategy?.length ? cluster.spec.defaultCapacityProviderStrategy : undefined;
-}
-
-function selectedByFargateProfile(task: Task, service: Service | undefined, cluster: Cluster): boolean {
-  const labels = { ...service?.metadata.labels, ...task.metadata.labels };
-  return (cluster.spec.fargateProfiles ?? []).some((profile) =>
-    profile.selectors.some(
-      (selector) => selector.namespace === task.metadata.namespace && Object.entries(selector.labels ?? {}).every(([key, value]) => labels[key] === value),
-    ),
-  );
 }

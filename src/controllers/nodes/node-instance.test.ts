@@ -1,15 +1,7 @@
 import { nodeCordonedAnnotation } from '../../ecs/pods';
 import type { Cluster, ContainerInstance, NodeGroup } from '../../api';
 import type { NodeObject } from '../../ecs/pods';
-import {
-  cordonSync,
-  mirroredInstance,
-  nodeAttributes,
-  nodeResources,
-  reservedByOthers,
-  selectNodes,
-  type PodFacts,
-} from './node-instance';
+import { cordonSync, mirroredInstance, nodeAttributes, nodeResources, reservedByOthers, selectNodes, type PodFacts } from './node-instance';
 import { cpuUnits, mebibytes, parseQuantity } from './quantity';
 
 const node = (name: string, fields: { labels?: Record<string, string>; unschedulable?: boolean; cpu?: string; memory?: string } = {}): NodeObject => ({

@@ -97,7 +97,6 @@ export function selectNodes(
   return chosen;
 }
 
-
 export interface CordonDecision {
   /** The instance's spec.status from now on. */
   instanceStatus: 'ACTIVE' | 'DRAINING';

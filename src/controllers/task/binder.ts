@@ -1,5 +1,6 @@
 import { admittedAnnotation, fargateCapacityProvider, tasks as taskType, type Cluster, type ContainerInstance, type Service, type Task } from '../../api';
 import { applicableStrategy, CapacityProviderChooser } from '../capacityprovider';
+import { fargateProfileAnnotation, fargateProfileOf } from '../../ecs/compatibility';
 import { settleAll } from '../../runtime/concurrency';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller';
 import type { EventRecorder } from '../../runtime/events';
@@ -117,7 +118,10 @@ export class ClusterBinder {
       const capacityProvider = task.spec.capacityProviderName ?? chosenProvider;
       if (capacityProvider === fargateCapacityProvider) {
         // No instance to place on: admitted as it is, the cluster's Fargate pool runs it with capacity of its own.
-        outcomes.push({ task, fargate: true, ...(chosenProvider !== undefined ? { chosenProvider } : {}) });
+        // Selected by a profile with pod settings, it runs as a Pod under them (kept from now on, whatever the profile becomes).
+        const selecting = clusterObject && fargateProfileOf(task, service?.metadata.labels, clusterObject);
+        const profile = selecting?.pod ? selecting.name : undefined;
+        outcomes.push({ task, fargate: true, ...(profile !== undefined && { profile }), ...(chosenProvider !== undefined ? { chosenProvider } : {}) });
         continue;
       }
       requests.push({
@@ -167,7 +171,7 @@ export class ClusterBinder {
       this.assumed.set(keyString(task), '');
       try {
         await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, {
-          metadata: { annotations: { [admittedAnnotation]: 'true' } },
+          metadata: { annotations: { [admittedAnnotation]: 'true', ...(outcome.profile !== undefined && { [fargateProfileAnnotation]: outcome.profile }) } },
           spec: provider,
         });
       } catch (error) {
@@ -272,7 +276,7 @@ type Outcome = (
   | { task: Task; instance: string; admitOnly: boolean }
   | { task: Task; failure: string; code: WaitCode }
   | { task: Task; refusal: string }
-  | { task: Task; fargate: true }
+  | { task: Task; fargate: true; profile?: string }
 ) & { chosenProvider?: string };
 
 function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | undefined, chosenProvider: string | undefined): Outcome {

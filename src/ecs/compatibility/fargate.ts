@@ -1,4 +1,4 @@
-import { fargateSizeProblem, type TaskDefinitionSpec } from '../../api';
+import { fargateSizeProblem, type Cluster, type Task, type TaskDefinitionSpec } from '../../api';
 
 /**
  * What keeps a revision off Fargate, as ECS refuses RunTask with launchType FARGATE: its network mode
@@ -14,4 +14,22 @@ export function fargateLaunchProblem(spec: TaskDefinitionSpec): string | undefin
         ? 'Fargate needs the task-level cpu and memory'
         : fargateSizeProblem(spec.cpu, spec.memory);
   return why && `Task definition does not support launch_type FARGATE: ${why}`;
+}
+
+export type FargateProfile = NonNullable<Cluster['spec']['fargateProfiles']>[number];
+
+/** On an admitted Fargate task selected by a profile with pod settings: that profile, under whose settings it runs as a Pod. */
+export const fargateProfileAnnotation = 'berth.dev/fargate-profile';
+
+/**
+ * The cluster's first Fargate profile whose selector matches the task: its namespace, and its labels with
+ * those of its service (which its tasks stand for), as EKS profiles select pods.
+ */
+export function fargateProfileOf(task: Task, serviceLabels: Record<string, string> | undefined, cluster: Cluster): FargateProfile | undefined {
+  const labels = { ...serviceLabels, ...task.metadata.labels };
+  return (cluster.spec.fargateProfiles ?? []).find((profile) =>
+    profile.selectors.some(
+      (selector) => selector.namespace === task.metadata.namespace && Object.entries(selector.labels ?? {}).every(([key, value]) => labels[key] === value),
+    ),
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * The TaskRuntime port on a Kubernetes Node: each task is one Pod bound to the Node (`spec.nodeName`: Berth
- * placed it, kube-scheduler is not involved), owned by its Task. The InstanceAgent drives it exactly as it
+ * placed it, kube-scheduler is not involved), owned by its Task. A cluster's Fargate pool uses it unbound:
+ * its Pods go to the scheduler, Nodes and runtime class the Fargate profile names. The InstanceAgent drives it exactly as it
  * drives a Docker engine: ensureRunning creates the Pod once and reports what its status shows; stop deletes
  * it with the task's stopTimeout as grace; an essential container that exits stops the task because the
  * agent stops it, not because the kubelet did anything.
@@ -24,13 +25,16 @@ export const dynamicHostPorts = { first: 49153, last: 65535 } as const;
 export interface KubernetesRuntimeOptions {
   store: ObjectStore;
   pods: PodIndex;
-  nodeName: string;
-  /** The ContainerInstance's uid, Berth's own identity for it (see podLabels.instanceUid). */
+  /** The Node every Pod is bound to; absent for a Fargate pool, whose Pods the profile's scheduler places. */
+  nodeName?: string;
+  /** The ContainerInstance's uid, Berth's own identity for it (see podLabels.instanceUid); a Fargate pool's own. */
   instanceUid: string;
   clock: Clock;
-  /** Tolerations and the like of the node group, read at each launch (the group may change). */
-  scheduling(): PodScheduling;
+  /** Tolerations and the like of the node group or Fargate profile, read at each launch (they may change). */
+  scheduling(launch: TaskLaunch): PodScheduling;
   podLevelResources: boolean;
+  /** Fargate tasks: ephemeralStorage becomes the containers' ephemeral-storage limits (the kubelet evicts past them). */
+  fargate?: boolean;
   /** The Node's container runtime, for the instance's versionInfo. */
   version(): string;
 }
@@ -125,7 +129,9 @@ export class KubernetesRuntime implements TaskRuntime {
   }
 
   private ownPods(): PodObject[] {
-    return this.options.pods.onNode(this.options.nodeName).filter((pod) => pod.metadata.labels?.[podLabels.instanceUid] === this.options.instanceUid);
+    const { nodeName, instanceUid } = this.options;
+    const candidates = nodeName !== undefined ? this.options.pods.onNode(nodeName) : this.options.pods.informer.list();
+    return candidates.filter((pod) => pod.metadata.labels?.[podLabels.instanceUid] === instanceUid);
   }
 
   private async create(launch: TaskLaunch): Promise<PodObject> {
@@ -136,10 +142,11 @@ export class KubernetesRuntime implements TaskRuntime {
       ...(launch.service !== undefined && { service: launch.service }),
       taskDefinition: launch.taskDefinition,
       spec: launch.spec,
-      nodeName: this.options.nodeName,
+      ...(this.options.nodeName !== undefined && { nodeName: this.options.nodeName }),
       allocatedHostPorts: allocated,
       podLevelResources: this.options.podLevelResources,
-      scheduling: this.options.scheduling(),
+      scheduling: this.options.scheduling(launch),
+      ...(this.options.fargate && { fargate: true }),
     });
     pod.metadata!.labels![podLabels.instanceUid] = this.options.instanceUid;
     try {
@@ -158,11 +165,13 @@ export class KubernetesRuntime implements TaskRuntime {
    */
   private allocateHostPorts(launch: TaskLaunch): Record<string, Record<string, number>> {
     const byContainer: Record<string, Record<string, number>> = {};
-    if (launch.spec.networkMode !== 'bridge') return byContainer;
+    const nodeName = this.options.nodeName;
+    // Only bridge mappings take host ports, and only on a Node Berth chose (a Fargate task is awsvpc).
+    if (launch.spec.networkMode !== 'bridge' || nodeName === undefined) return byContainer;
     // An allocation is held until the informer shows its Pod, whose ports onNode() then counts.
     for (const uid of this.allocating.keys()) if (this.options.pods.ofTask(uid)) this.allocating.delete(uid);
     const taken = new Set<number>([...this.allocating.values()].flat());
-    for (const pod of this.options.pods.onNode(this.options.nodeName)) {
+    for (const pod of this.options.pods.onNode(nodeName)) {
       if (!isActivePod(pod)) continue;
       for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])])
         for (const p of c.ports ?? []) if (p.hostPort) taken.add(p.hostPort);
@@ -174,8 +183,7 @@ export class KubernetesRuntime implements TaskRuntime {
       for (const mapping of container.portMappings ?? []) {
         if (mapping.hostPort) continue;
         while (taken.has(next) && next <= dynamicHostPorts.last) next++;
-        if (next > dynamicHostPorts.last)
-          throw new Error(`no free host port left in ${dynamicHostPorts.first}-${dynamicHostPorts.last} on node ${this.options.nodeName}`);
+        if (next > dynamicHostPorts.last) throw new Error(`no free host port left in ${dynamicHostPorts.first}-${dynamicHostPorts.last} on node ${nodeName}`);
         (byContainer[container.name] ??= {})[hostPortKey(mapping.containerPort, mapping.protocol)] = next;
         taken.add(next);
         mine.push(next);

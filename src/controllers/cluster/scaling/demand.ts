@@ -138,7 +138,10 @@ function emptyInstancesOf(cluster: Cluster, group: ManagedNodeGroup, current: re
   if (group.nodes) {
     const prototype = newInstance(cluster, group, 0);
     const labelled = new Map(current.map((instance) => [JSON.stringify(instance.spec.attributes ?? {}), instance.spec.attributes ?? {}]));
-    const attributeSets = labelled.size > 0 ? [...labelled.values()].slice(0, 16) : [{ ...group.nodes.selector.matchLabels, ...(group.nodes.allowHostPaths && { [hostPathsAttribute]: 'allowed' }) }];
+    const attributeSets =
+      labelled.size > 0
+        ? [...labelled.values()].slice(0, 16)
+        : [{ ...group.nodes.selector.matchLabels, ...(group.nodes.allowHostPaths && { [hostPathsAttribute]: 'allowed' }) }];
     return attributeSets.map((attributes) => empty({ ...prototype, spec: { ...prototype.spec, nodeName: '', attributes } }));
   }
   const zones = Math.max(group.availabilityZones?.length ?? 0, 1);
