@@ -1,8 +1,14 @@
 # syntax=docker/dockerfile:1
 # Berth operator image: `docker build -t berth:dev .`, then deploy/ (kubectl apply -k deploy/).
+#
+# BASE is the image both stages build on: the public Node image by default, or any image with Node.js 20
+# and npm (the tests build one from this machine's Node runtime, as no image registry is reachable there;
+# see test/env/operator-image.sh). BUILD_BASE, the build stage's, defaults to BASE.
+ARG BASE=node:20-bookworm-slim
+ARG BUILD_BASE=${BASE}
 
 # --- build: compile TypeScript, then drop the dev dependencies -----------------------------------------
-FROM node:20-bookworm-slim AS build
+FROM ${BUILD_BASE} AS build
 WORKDIR /src
 # Dependencies first, so that a source change does not reinstall them. No install scripts are needed:
 # the only native add-on in the tree (ssh2's optional cpu-features) is optional.
@@ -14,7 +20,7 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- runtime ------------------------------------------------------------------------------------------
-FROM node:20-bookworm-slim
+FROM ${BASE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
