@@ -221,7 +221,8 @@ ensure_node() {
     start_daemon kubelet "$node_dir/kubelet.log" "$kube_bin/kubelet" \
       --config="$node_dir/kubelet/config.yaml" --kubeconfig="$node_dir/kubelet/kubeconfig" \
       --root-dir="$node_dir/kubelet/root" --cert-dir="$node_dir/kubelet/pki" \
-      --hostname-override="$node_name" --node-ip="$node_ip" --v=1
+      --hostname-override="$node_name" --node-ip="$node_ip" --v=1 \
+      --node-labels=topology.kubernetes.io/zone=zone-a # a zone, as cloud nodes have (the examples spread over zones)
   fi
   if ! kube_proxy_ok && ! pid_alive kube-proxy; then
     log "node: starting kube-proxy (log $node_dir/kube-proxy.log)"

@@ -106,11 +106,17 @@ function health(
 
 /** Host ports on the node's address; awsvpc ports on the Pod's own. */
 function bindings(pod: PodObservationInput['pod'], spec: TaskDefinitionSpec, definition: ContainerDefinition): NetworkBinding[] {
-  const declared = pod.spec?.containers.concat(pod.spec.initContainers ?? []).find((c) => c.name === podName(definition.name))?.ports ?? [];
+  const all = pod.spec?.containers.concat(pod.spec.initContainers ?? []) ?? [];
+  const declared = all.find((c) => c.name === podName(definition.name))?.ports ?? [];
   const address = spec.networkMode === 'awsvpc' ? pod.status?.podIP : pod.status?.hostIP;
   if (!address) return [];
+  // A sidecar's host ports are declared on a regular container (see pod-spec.ts): found by port and protocol.
+  const published = (port: (typeof declared)[number]) =>
+    port.hostPort ??
+    pod.spec?.containers.flatMap((c) => c.ports ?? []).find((p) => p.containerPort === port.containerPort && p.protocol === port.protocol && p.hostPort)
+      ?.hostPort;
   return declared.flatMap((port) => {
-    const hostPort = spec.networkMode === 'bridge' ? port.hostPort : port.containerPort;
+    const hostPort = spec.networkMode === 'bridge' ? published(port) : port.containerPort;
     if (hostPort === undefined) return [];
     return [{ bindIP: address, containerPort: port.containerPort, hostPort, protocol: port.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const) }];
   });

@@ -1,5 +1,6 @@
 import { container, taskSpec } from '../../../ecs/testing/fixtures';
 import { containerNamesAnnotation, millicores, podName, taskPod, type PodLaunch } from './pod-spec';
+import { observePod } from './pod-observation';
 
 const launch = (spec: PodLaunch['spec'], fields: Partial<PodLaunch> = {}): PodLaunch => ({
   task: { namespace: 'shop', name: 'web-1a2b-0', uid: 'uid-1' },
@@ -114,6 +115,24 @@ describe('taskPod', () => {
     expect(() => taskPod(launch(taskSpec([container('a', { dependsOn: [{ containerName: 'b', condition: 'COMPLETE' }] }), container('b')])))).toThrow(
       'spec.containerDefinitions[1].essential',
     );
+  });
+
+  test("a sidecar's host ports are published from the first regular container, as the kubelet maps only those", () => {
+    const spec = taskSpec([
+      container('web', { memory: 64, portMappings: [{ containerPort: 8080, hostPort: 0, protocol: 'tcp' }] }),
+      container('shipper', { memory: 32, essential: false, dependsOn: [{ containerName: 'web', condition: 'START' }] }),
+    ]);
+    const pod = taskPod(launch(spec, { allocatedHostPorts: { web: { '8080/tcp': 49153 } } })).spec!;
+    expect(pod.initContainers?.[0]).toMatchObject({ name: 'web', restartPolicy: 'Always', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect(pod.initContainers?.[0].ports?.[0].hostPort).toBeUndefined();
+    expect(pod.containers[0]).toMatchObject({ name: 'shipper', ports: [{ containerPort: 8080, protocol: 'TCP', hostPort: 49153 }] });
+    // And observed as the sidecar's own binding.
+    const [web] = observePod({
+      pod: { ...taskPod(launch(spec, { allocatedHostPorts: { web: { '8080/tcp': 49153 } } })), status: { phase: 'Running', hostIP: '10.250.0.1' } },
+      spec,
+      nowMs: 0,
+    });
+    expect(web.networkBindings).toEqual([{ bindIP: '10.250.0.1', containerPort: 8080, hostPort: 49153, protocol: 'tcp' }]);
   });
 
   test('environment, secrets by reference only, environment files, command and the rest of a container', () => {

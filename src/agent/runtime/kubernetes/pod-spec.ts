@@ -131,11 +131,32 @@ export function taskPod(launch: PodLaunch): V1Pod {
       ...(scheduling.schedulerName !== undefined && { schedulerName: scheduling.schedulerName }),
       ...(scheduling.runtimeClassName !== undefined && { runtimeClassName: scheduling.runtimeClassName }),
       ...(launch.podLevelResources && taskLevelResources(spec)),
-      ...(plan.initContainers.length > 0 && { initContainers: plan.initContainers.map((c) => container(c.name, c.role, c.healthGated)) }),
-      containers: plan.containers.map((name) => container(name, 'container')),
+      ...publishedFromContainers(
+        plan.initContainers.map((c) => container(c.name, c.role, c.healthGated)),
+        plan.containers.map((name) => container(name, 'container')),
+      ),
       ...((spec.volumes ?? []).length > 0 && { volumes: (spec.volumes ?? []).map(podVolume) }),
     },
   };
+}
+
+/**
+ * The kubelet publishes the host ports of a Pod's regular containers only (the sandbox's port mappings
+ * are made from spec.containers), never those of init containers, native sidecars included. A sidecar's
+ * host ports (a dependsOn START/HEALTHY target in bridge mode) are therefore declared on the first regular
+ * container, which shares the Pod's network namespace, so the same DNAT reaches the sidecar's port; the
+ * sidecar keeps the container port alone, and observation finds its host port by port and protocol:
+ *   e.g. web (sidecar) 8080 → host 49153, log-shipper regular: log-shipper declares 8080/TCP → 49153.
+ */
+function publishedFromContainers(initContainers: V1Container[], containers: V1Container[]): Pick<V1Pod['spec'] & object, 'initContainers' | 'containers'> {
+  const moved: NonNullable<V1Container['ports']> = [];
+  const init = initContainers.map((c) => {
+    if (c.restartPolicy !== 'Always' || !c.ports?.some((p) => p.hostPort !== undefined)) return c;
+    moved.push(...c.ports.filter((p) => p.hostPort !== undefined));
+    return { ...c, ports: c.ports.map(({ hostPort: _hostPort, ...port }) => port) };
+  });
+  const regular = moved.length > 0 ? [{ ...containers[0], ports: [...(containers[0].ports ?? []), ...moved] }, ...containers.slice(1)] : containers;
+  return { ...(init.length > 0 && { initContainers: init }), containers: regular };
 }
 
 /** Pod-level requests and limits from the task-level cpu and memory. */
