@@ -54,7 +54,10 @@ if ! docker image inspect "$build_base-$lock_hash" >/dev/null 2>&1; then
   log "building $build_base-$lock_hash with npm's cache of package-lock.json"
   mkdir -p "$stage/cache"
   npm_cache=$(npm config get cache)
-  (cd "$repo_dir" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --cache "$npm_cache" >/dev/null)
+  # npm ci in a copy of the lockfile, never in the checkout: other tests are using its node_modules.
+  mkdir -p "$stage/fill"
+  cp "$repo_dir/package.json" "$repo_dir/package-lock.json" "$stage/fill/"
+  (cd "$stage/fill" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --cache "$npm_cache" >/dev/null)
   cp -r "$npm_cache/_cacache" "$stage/cache/_cacache"
   cat >"$stage/cache/Dockerfile" <<DOCKERFILE
 FROM $base

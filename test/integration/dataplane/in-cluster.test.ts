@@ -168,7 +168,16 @@ test('the examples run as Pods on the node; a dynamic host port answers; a rolli
     path.join(repo, 'examples', '20-service-web.yaml'),
   ]);
   const healthy = async () => (await webTasks()).filter((t) => t.status?.lastStatus === 'RUNNING' && t.status.healthStatus === 'HEALTHY');
-  const first = await eventually(async () => ((await healthy()).length === 3 ? await healthy() : undefined), 'three healthy web tasks', 300_000, 500, report);
+  const first = await eventually(
+    async () => {
+      const now = await healthy();
+      return now.length === 3 ? now : undefined;
+    },
+    'three healthy web tasks',
+    300_000,
+    500,
+    report,
+  );
   const pods = await webPods();
   expect(pods.map((p) => p.spec?.nodeName)).toEqual([node.name, node.name, node.name]);
   const port = first[0].status?.containers?.find((c) => c.name === 'web')?.networkBindings?.[0]?.hostPort;
