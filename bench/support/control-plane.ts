@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import { AgentHost } from '../../src/agent/agent-host';
 import { inProcessInstanceProviders, type InstanceProviderOptions } from '../../src/agent/instance-providers';
 import { addControllers } from '../../src/controllers';
+import { nodeInstanceProvider } from '../../src/agent/node-instances';
 import { eventually } from '../../src/runtime/eventually';
 import { createLogger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   docker?: Dockerode;
   /** How often each instance's agent renews its heartbeat Lease; the agent's own default (10 s) when absent. */
   leaseRenewIntervalMs?: number;
+  /** Serve node groups of Nodes (tasks as Pods), as berth operator does on a cluster. */
+  nodes?: boolean;
   /** Runs before the manager starts: where a case adds its own handlers or controllers beside Berth's. */
   configure?: (manager: Manager, store: CountingStore) => void;
 }
@@ -54,7 +57,11 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     ...(options.simulated ? { simulated: options.simulated } : {}),
     logger,
   });
-  addControllers(manager, { namespace: options.namespace, instanceProviders: providers });
+  addControllers(manager, {
+    namespace: options.namespace,
+    instanceProviders: providers,
+    ...(options.nodes && { nodeInstances: nodeInstanceProvider({ manager, host, namespace: options.namespace, podLevelResources: false }) }),
+  });
   options.configure?.(manager, store);
   const running = manager.start();
 

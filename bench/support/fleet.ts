@@ -50,7 +50,7 @@ export function controlPlaneFor(
   context: CaseContext,
   store: ObjectStore,
   namespace: string,
-  extra: Pick<ControlPlaneOptions, 'leaseRenewIntervalMs' | 'configure' | 'docker'> = {},
+  extra: Pick<ControlPlaneOptions, 'leaseRenewIntervalMs' | 'configure' | 'docker' | 'nodes'> = {},
 ): ControlPlane {
   const plane = startControlPlane({
     store,

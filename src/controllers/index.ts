@@ -30,7 +30,11 @@ export interface ControllerSetOptions {
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
   addTaskDefinitionController(manager, options.namespace);
-  addClusterController(manager, options.namespace, options.instanceProviders, { scheduler: options.scheduler, scaleTargets: options.scaleTargets });
+  addClusterController(manager, options.namespace, options.instanceProviders, {
+    scheduler: options.scheduler,
+    scaleTargets: options.scaleTargets,
+    nodesServed: options.nodeInstances !== undefined,
+  });
   addContainerInstanceController(manager, options.namespace, options.nodeInstances !== undefined);
   if (options.nodeInstances) addNodeGroupController(manager, options.nodeInstances, options.namespace);
   addTaskController(manager, {

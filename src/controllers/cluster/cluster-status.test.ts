@@ -107,3 +107,16 @@ describe('readyCondition', () => {
     });
   });
 });
+
+describe('readyCondition of groups of Nodes nobody serves', () => {
+  test('berth local has no Nodes to mirror: the cluster says so instead of a group silently empty', () => {
+    expect(readyCondition(3, [], ['workers'])).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'NoKubernetesNodes',
+      message:
+        'node group workers selects Kubernetes Nodes, and this control plane has no cluster to read them from (berth local): run berth operator against a cluster, or use a managed group',
+      observedGeneration: 3,
+    });
+  });
+});

@@ -50,8 +50,20 @@ export interface PlannedChange {
   plan: NodeGroupPlan;
 }
 
-/** Ready once no managed node group has anything left to do; otherwise what is under way, per group. */
-export function readyCondition(generation: number | undefined, changes: readonly PlannedChange[]): DesiredCondition {
+/**
+ * Ready once no managed node group has anything left to do; otherwise what is under way, per group.
+ * `unserved`: groups of Nodes where no Kubernetes cluster serves them (berth local), which never get an instance.
+ */
+export function readyCondition(generation: number | undefined, changes: readonly PlannedChange[], unserved: readonly string[] = []): DesiredCondition {
+  if (unserved.length > 0) {
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'NoKubernetesNodes',
+      message: `node group${unserved.length === 1 ? '' : 's'} ${unserved.join(', ')} select${unserved.length === 1 ? 's' : ''} Kubernetes Nodes, and this control plane has no cluster to read them from (berth local): run berth operator against a cluster, or use a managed group`,
+      observedGeneration: generation,
+    };
+  }
   const underWay = changes.flatMap(describe);
   return underWay.length === 0
     ? {

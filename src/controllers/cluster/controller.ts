@@ -63,6 +63,8 @@ export interface ClusterControllerDeps {
   providers: InstanceProviders;
   /** What adds and removes the Nodes of managed groups of Nodes; none outside Kubernetes. */
   scaleTargets?: ScaleTargets;
+  /** Whether groups of Nodes are served (their Nodes mirrored): false under berth local, whose store has no Nodes. */
+  nodesServed?: boolean;
   /** Whether a waiting task could run on a new instance of a group; first-fit by default. */
   scheduler?: Scheduler;
   metrics?: CapacityProviderMetrics;
@@ -164,7 +166,8 @@ export class ClusterReconciler {
       if (!target) await this.carryOut(current, change, context);
       else if (!(await this.carryOutOnScaleTarget(current, { ...target, namespace: current.metadata.namespace! }, change, context))) retryAfterMs = 30_000;
     }
-    const written = await this.writeStatus(current, contents, readyCondition(current.metadata.generation, changes), scaling);
+    const unserved = this.deps.nodesServed ? [] : (current.spec.nodeGroups ?? []).filter((group) => group.nodes !== undefined).map((group) => group.name);
+    const written = await this.writeStatus(current, contents, readyCondition(current.metadata.generation, changes, unserved), scaling);
     return soonest([written?.requeueAfterMs, retryAfterMs, ...[...scaling.values()].map((decision) => decision.requeueAfterMs)]);
   }
 
@@ -491,7 +494,7 @@ export function addClusterController(
   manager: Manager,
   namespace?: string,
   providers: InstanceProviders = noopInstanceProviders,
-  options: Pick<ClusterControllerDeps, 'taskCountsReportIntervalMs' | 'scheduler' | 'scaleTargets'> = {},
+  options: Pick<ClusterControllerDeps, 'taskCountsReportIntervalMs' | 'scheduler' | 'scaleTargets' | 'nodesServed'> = {},
 ): void {
   const informer = <T extends KubeObject>(type: ResourceType) => manager.informerFor<T>(type, namespace);
   const deps: ClusterControllerDeps = {

@@ -44,7 +44,7 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
     targets = new FakeScaleTargets();
     targets.replicasOf.set(scaleTargetKey(target), 1);
     manager = new Manager({ store, logger: silentLogger(), metricsServer: false, healthServer: false, leaderElection: false });
-    addClusterController(manager, undefined, undefined, { taskCountsReportIntervalMs: 50, scaleTargets: targets });
+    addClusterController(manager, undefined, undefined, { taskCountsReportIntervalMs: 50, scaleTargets: targets, nodesServed: true });
     running = manager.start();
   });
 
