@@ -158,15 +158,16 @@ test("kubectl auth can-i --list shows the operator's ServiceAccount only the ver
 test('the examples run as Pods on the node; a dynamic host port answers; a rolling update keeps its bounds through a leader killed mid-rollout', async () => {
   const node = testNode();
   await kubectlOk(['apply', '-n', workNs, '-f', '-'], cluster.replace('NODE', node.name));
-  await kubectlOk([
-    'apply',
-    '-n',
-    workNs,
-    '-f',
-    path.join(repo, 'examples', '10-taskdefinition-web.yaml'),
-    '-f',
-    path.join(repo, 'examples', '20-service-web.yaml'),
-  ]);
+  const examples = ['-f', path.join(repo, 'examples', '10-taskdefinition-web.yaml'), '-f', path.join(repo, 'examples', '20-service-web.yaml')];
+  // The webhook answers once kube-proxy has programmed its Service (the Pods are Ready before that).
+  await eventually(
+    async () => ((await kubectl(['apply', '--dry-run=server', '-n', workNs, ...examples])).code === 0 ? true : undefined),
+    'the webhook to answer through its Service',
+    120_000,
+    500,
+    async () => (await kubectl(['apply', '--dry-run=server', '-n', workNs, ...examples])).stderr,
+  );
+  await kubectlOk(['apply', '-n', workNs, ...examples]);
   const healthy = async () => (await webTasks()).filter((t) => t.status?.lastStatus === 'RUNNING' && t.status.healthStatus === 'HEALTHY');
   const first = await eventually(
     async () => {
