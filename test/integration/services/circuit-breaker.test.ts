@@ -32,6 +32,9 @@ spec:
       image: ${image}
       memory: 16
       command: [sh, -c, '${command}']
+      # A task is healthy once this passes, not merely once its container runs: a container of the failing
+      # revision seen running for an instant never counts as healthy, so no old task is ever replaced by one.
+      healthCheck: { command: [CMD, 'true'], interval: 5, timeout: 2, retries: 1 }
 `;
 }
 
@@ -118,11 +121,10 @@ test('a revision that exits at once ends FAILED and the service rolls back to th
   );
   const samples = await sampler.stop();
 
-  // The old revision kept running the whole time. Not always both tasks: a new task's container can be
-  // seen running for an instant before it exits, and a RUNNING task counts as healthy (as in ECS), so the
-  // scheduler may replace one old task with it before it dies.
+  // The old revision kept both its tasks running the whole time (minimumHealthyPercent 100): no task of the
+  // failing revision was ever healthy.
   expect(samples.length).toBeGreaterThan(10);
-  expect(Math.min(...samples.map((s) => s.oldRunning))).toBeGreaterThanOrEqual(1);
+  expect(Math.min(...samples.map((s) => s.oldRunning))).toBe(2);
 
   // Docker's record of the failed revision: every app:2 container ran and exited with 1, at least 3 of them.
   const failedContainers = await h.containers(appContainers, `${taskLabels.taskDefinition}=app:2`);
