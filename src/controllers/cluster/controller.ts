@@ -393,14 +393,14 @@ export class ClusterReconciler {
           cluster,
           'Normal',
           'NodeGroupResized',
-          `node group ${change.subject.replace(/^node group /, '')}: ${target.kind} ${target.name} replicas ${replicas} → ${wanted}`,
+          `${change.subject}: ${target.kind} ${target.name} replicas ${replicas} → ${wanted}`,
         );
       }
       return true;
     } catch (error) {
       const message = `${target.kind} ${target.name} cannot be scaled: ${(error as Error).message}`;
       plan.scaleTarget = { ...plan.scaleTarget!, problem: message };
-      await this.deps.events.event(cluster, 'Warning', 'ScaleTargetUnavailable', `node group ${change.subject.replace(/^node group /, '')}: ${message}`);
+      await this.deps.events.event(cluster, 'Warning', 'ScaleTargetUnavailable', `${change.subject}: ${message}`);
       return false;
     }
   }

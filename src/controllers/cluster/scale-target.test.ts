@@ -66,6 +66,15 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
     }
   }
 
+  async function createCluster(desiredSize: number): Promise<void> {
+    await store.create(clusters, {
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'demo', namespace: ns },
+      spec: { nodeGroups: [workers(desiredSize)] },
+    } as Cluster);
+  }
+
   async function setDesiredSize(size: number): Promise<void> {
     const cluster = await clusterNow();
     await store.update(clusters, { ...cluster, spec: { ...cluster.spec, nodeGroups: [workers(size)] } });
@@ -82,12 +91,7 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
   }
 
   test('scale-out sets replicas; Ready waits for the Nodes to join; no ContainerInstance is created by the cluster', async () => {
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: { nodeGroups: [workers(3)] },
-    } as Cluster);
+    await createCluster(3);
     await eventually(() => replicas() === 3, 'replicas 3');
     const condition = await eventually(
       async () => (await clusterNow()).status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'False'),
@@ -103,12 +107,7 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
   });
 
   test('scale-in drains the empty Node, marks its Machine, and only then lowers replicas; a busy Node keeps its Machine', async () => {
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: { nodeGroups: [workers(2)] },
-    } as Cluster);
+    await createCluster(2);
     for (const node of ['node-a', 'node-b']) await store.create(containerInstances, mirror(node));
     await eventually(() => replicas() === 2, 'replicas 2');
     await runTask('web-1', 'demo-node-a');
@@ -148,12 +147,7 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
 
   test('a Node without a Machine is never aimed at: replicas keep it, with a Warning', async () => {
     targets.withoutMachine.add('node-b');
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: { nodeGroups: [workers(2)] },
-    } as Cluster);
+    await createCluster(2);
     for (const node of ['node-a', 'node-b']) await store.create(containerInstances, mirror(node));
     await eventually(() => replicas() === 2, 'replicas 2');
     await runTask('web-1', 'demo-node-a');
@@ -169,12 +163,7 @@ describe('Cluster controller: a managed group of Nodes scales through its scale 
 
   test('a missing scale target is reported on the cluster', async () => {
     targets.replicasOf.clear();
-    await store.create(clusters, {
-      apiVersion: 'berth.dev/v1alpha1',
-      kind: 'Cluster',
-      metadata: { name: 'demo', namespace: ns },
-      spec: { nodeGroups: [workers(1)] },
-    } as Cluster);
+    await createCluster(1);
     const condition = await eventually(
       async () => (await clusterNow()).status?.conditions?.find((c) => c.message.includes('cannot be scaled')),
       'the condition',

@@ -142,7 +142,7 @@ function collectionPath(type: ResourceType, namespace: string | undefined): stri
   return `${groupPath(type)}${scope}/${type.plural}`;
 }
 
-function objectPath(type: ResourceType, namespace: string | undefined, name: string): string {
+export function objectPath(type: ResourceType, namespace: string | undefined, name: string): string {
   if (type.namespaced && namespace === undefined) throw new StoreError('Invalid', `${type.kind} "${name}": a namespace is required`);
   return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
 }

@@ -1,5 +1,6 @@
 import { nodes } from '../builtin-types';
 import { StoreError, type KubeObject, type ObjectStore, type ResourceType } from '../object-store';
+import { objectPath } from './kube-store';
 import type { RestClient } from './rest-client';
 
 interface TargetRef {
@@ -34,6 +35,7 @@ export const clusterNamespaceAnnotation = 'cluster.x-k8s.io/cluster-namespace';
  */
 export class KubeScaleTargets {
   private readonly resources = new Map<string, Promise<ResourceType>>();
+  private machine: Promise<ResourceType | undefined> | undefined;
 
   constructor(
     private readonly rest: RestClient,
@@ -56,16 +58,27 @@ export class KubeScaleTargets {
     const machine = node?.metadata.annotations?.[machineAnnotation];
     const namespace = node?.metadata.annotations?.[clusterNamespaceAnnotation];
     if (!machine || !namespace) return false;
-    const group = await this.rest.request<ApiGroup>('GET', '/apis/cluster.x-k8s.io');
-    const version = group.preferredVersion?.version;
-    if (!version) return false;
-    const type = await this.resourceOf(`cluster.x-k8s.io/${version}`, 'Machine');
+    const type = await this.machineType();
+    if (!type) return false;
     const current = await this.store.get<KubeObject>(type, namespace, machine);
     if (!current) return false;
     if (current.metadata.annotations?.[deleteMachineAnnotation] === undefined) {
       await this.store.patch(type, namespace, machine, { metadata: { annotations: { [deleteMachineAnnotation]: new Date().toISOString() } } });
     }
     return true;
+  }
+
+  /** Cluster API's Machine at the group's preferred version, found once (undefined while the group is not served). */
+  private async machineType(): Promise<ResourceType | undefined> {
+    this.machine ??= this.rest.request<ApiGroup>('GET', '/apis/cluster.x-k8s.io').then((group) => {
+      const version = group.preferredVersion?.version;
+      return version ? this.resourceOf(`cluster.x-k8s.io/${version}`, 'Machine') : undefined;
+    });
+    const found = this.machine;
+    // Not served yet (Cluster API installed later): asked again next time.
+    const type = await found.catch(() => undefined);
+    if (!type && this.machine === found) this.machine = undefined;
+    return type;
   }
 
   /** The resource serving `kind` in `apiVersion`, which must have a /scale subresource for scaling (checked when it is scaled). */
@@ -91,10 +104,4 @@ export class KubeScaleTargets {
     }
     return { group, version, kind, plural: resource.name, namespaced: resource.namespaced, statusSubresource: false };
   }
-}
-
-function objectPath(type: ResourceType, namespace: string, name: string): string {
-  const base = type.group === '' ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
-  const scope = type.namespaced ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${scope}/${type.plural}/${encodeURIComponent(name)}`;
 }

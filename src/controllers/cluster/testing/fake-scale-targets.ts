@@ -8,12 +8,12 @@ export class FakeScaleTargets implements ScaleTargets {
   readonly withoutMachine = new Set<string>();
 
   replicas(target: ScaleTargetRef): Promise<number> {
-    const replicas = this.replicasOf.get(keyOf(target));
+    const replicas = this.replicasOf.get(scaleTargetKey(target));
     return replicas === undefined ? Promise.reject(new Error(`${target.kind} ${target.name} not found`)) : Promise.resolve(replicas);
   }
 
   setReplicas(target: ScaleTargetRef, replicas: number): Promise<void> {
-    this.replicasOf.set(keyOf(target), replicas);
+    this.replicasOf.set(scaleTargetKey(target), replicas);
     return Promise.resolve();
   }
 
@@ -27,5 +27,3 @@ export class FakeScaleTargets implements ScaleTargets {
 export function scaleTargetKey(target: Omit<ScaleTargetRef, 'namespace'> & { namespace?: string }): string {
   return `${target.namespace ?? ''}/${target.kind}/${target.name}`;
 }
-
-const keyOf = scaleTargetKey;
