@@ -2,7 +2,8 @@
 # Builds the Kubernetes components the tests run, at the release pinned in test/env/kube/go.mod, into a
 # cache outside git: the control plane (kube-apiserver, kube-controller-manager, kubectl), the test node
 # (kubelet, kube-proxy) and kube-scheduler (the benchmark's reference); then kwok (fake Nodes for scale tests)
-# at the version in test/env/kube/kwok-version, and the Cluster API CRDs. Builds only what is missing from the cache.
+# at the version in test/env/kube/kwok-version, etcd at the version in test/env/etcd/go.mod, and the Cluster API
+# CRDs. Builds only what is missing from the cache.
 # The first build on a machine takes a while (2 cores: see README); later runs are instant.
 set -euo pipefail
 
@@ -37,6 +38,20 @@ ensure_cluster_api_crds() {
   rm -rf "$dir" && mv "$dir.tmp.$$" "$dir"
   echo "build-kube: Cluster API $version CRDs in $dir"
 }
+# etcd from its own module (test/env/etcd: its go.mod names the server module, whose own replace lines rule
+# out `go install pkg@version`), into <cache>/etcd-<version>/etcd.
+ensure_etcd_binary() {
+  local version dir
+  version=$(sed -n 's#^require go.etcd.io/etcd/server/v3 \(v[0-9][0-9.]*\)$#\1#p' "$here/etcd/go.mod")
+  [[ -n $version ]] || { echo "build-kube: cannot read the etcd version from $here/etcd/go.mod" >&2; exit 1; }
+  dir=$cache_dir/etcd-$version
+  [[ -x $dir/etcd ]] && return 0
+  command -v go >/dev/null 2>&1 || { echo "build-kube: Go toolchain not found (needed to build etcd)" >&2; exit 1; }
+  echo "build-kube: building etcd $version into $dir"
+  mkdir -p "$dir"
+  (cd "$here/etcd" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -o "$dir/etcd.tmp.$$" go.etcd.io/etcd/server/v3)
+  mv "$dir/etcd.tmp.$$" "$dir/etcd"
+}
 binaries=()
 for b in kube-apiserver kube-controller-manager kubectl kubelet kube-proxy kube-scheduler; do
   [[ -x $bin_dir/$b ]] || binaries+=("$b")
@@ -49,6 +64,7 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 mkdir -p "$cache_dir"
 ensure_cluster_api_crds
+ensure_etcd_binary
 if (( ${#binaries[@]} == 0 && build_kwok == 0 )); then
   echo "build-kube: Kubernetes $kube_version and kwok $kwok_version already in $bin_dir"
   exit 0

@@ -7,6 +7,8 @@ env_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kube_version=$(sed -n 's#^require k8s.io/kubernetes \(v[0-9][0-9.]*\)$#\1#p' "$env_dir/kube/go.mod")
 cache_dir=${BERTH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/berth}
 kube_bin=$cache_dir/kube-$kube_version/bin
+# etcd, built by build-kube.sh at the version in etcd/go.mod (Debian's 3.4 lacks watch progress requests).
+etcd_bin=$cache_dir/etcd-$(sed -n 's#^require go.etcd.io/etcd/server/v3 \(v[0-9][0-9.]*\)$#\1#p' "$env_dir/etcd/go.mod")/etcd
 run_dir=${BERTH_RUN_DIR:-$cache_dir/run}
 pki_dir=$run_dir/pki
 

@@ -21,12 +21,12 @@ as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
 # containerd, runc and the CNI plugins run the test node (containerd and runc come with docker.io anyway).
 ensure_packages() {
   local missing=() p
-  for p in docker.io etcd-server busybox-static openssl curl prometheus containerd runc containernetworking-plugins conntrack; do
+  for p in docker.io busybox-static openssl curl prometheus containerd runc containernetworking-plugins conntrack; do
     [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
   log "installing ${missing[*]}"
-  # Packages like etcd-server and prometheus would start their own system services on install;
+  # Packages like prometheus would start their own system services on install;
   # a policy-rc.d that says "no" keeps the machine's ports free (removed again if we created it).
   local policy=/usr/sbin/policy-rc.d created_policy=0
   if [[ ! -e $policy ]]; then
@@ -110,7 +110,7 @@ ensure_etcd() {
   if ! pid_alive etcd; then
     rm -f "$run_dir/etcd.pid"
     log "etcd: starting on $etcd_url (data $run_dir/etcd)"
-    start_daemon etcd "$run_dir/etcd.log" /usr/bin/etcd \
+    start_daemon etcd "$run_dir/etcd.log" "$etcd_bin" \
       --name berth-test --data-dir "$run_dir/etcd" \
       --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
       --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
@@ -320,6 +320,7 @@ main() {
   ensure_packages
   bash "$env_dir/build-kube.sh"
   [[ -x $kube_bin/kube-apiserver ]] || die "kube-apiserver was not built"
+  [[ -x $etcd_bin ]] || die "etcd was not built"
   ensure_docker
   ensure_test_image
   ensure_etcd
