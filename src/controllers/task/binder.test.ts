@@ -98,4 +98,16 @@ describe('the binder', () => {
     });
     await eventually(async () => (await get('good')).status?.lastStatus === 'RUNNING', 'good RUNNING');
   });
+
+  test('a task deleted and created again under the same name (a service reusing a free ordinal) is placed again, not taken for the old one', async () => {
+    await store.create(taskType, task('web-0'));
+    await eventually(async () => (await get('web-0')).status?.lastStatus === 'RUNNING', 'the first web-0 RUNNING');
+    const first = (await get('web-0')).metadata.uid;
+    await store.delete(taskType, ns, 'web-0');
+    await eventually(async () => (await store.get(taskType, ns, 'web-0')) === undefined, 'the first web-0 gone');
+    await store.create(taskType, task('web-0'));
+    const second = await get('web-0');
+    expect(second.metadata.uid).not.toBe(first);
+    await eventually(async () => (await get('web-0')).spec.containerInstance !== undefined, 'the second web-0 bound');
+  });
 });

@@ -56,8 +56,12 @@ export class ClusterBinder {
   private readonly now: () => Date;
   private readonly taskIndex: TaskIndex;
   private readonly instanceIndex: InstanceIndex;
-  /** Task key → the instance this process bound or admitted it to, until the informer shows it. */
-  private readonly assumed = new Map<string, string>();
+  /**
+   * Task key → the uid of the task this process bound or admitted, and to which instance ('' for
+   * Fargate), until the informer shows it. By uid as well as name: a service reuses the free ordinal of
+   * a task it pruned, and the new task of that name must be placed, not taken for the old one.
+   */
+  private readonly assumed = new Map<string, { uid: string; instance: string }>();
   /** Tasks as the binder last wrote them (a waiting task's reason), so the next batch does not write from a stale copy. */
   private readonly written: MutationCache<Task>;
 
@@ -71,6 +75,7 @@ export class ClusterBinder {
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | void> {
     const { namespace, name: cluster } = key;
+    this.dropSettledAssumptions();
     const waiting = this.taskIndex
       .awaitingPlacementIn(namespace, cluster)
       .filter((task) => task.spec.desiredStatus !== 'STOPPED' && !this.isAssumed(task))
@@ -168,7 +173,7 @@ export class ClusterBinder {
     const provider = outcome.chosenProvider !== undefined ? { capacityProviderName: outcome.chosenProvider } : {};
     if ('fargate' in outcome) {
       // Assumed with no instance: the next batch skips it until the informer shows it admitted.
-      this.assumed.set(keyString(task), '');
+      this.assumed.set(keyString(task), { uid: task.metadata.uid!, instance: '' });
       try {
         await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, {
           metadata: { annotations: { [admittedAnnotation]: 'true', ...(outcome.profile !== undefined && { [fargateProfileAnnotation]: outcome.profile }) } },
@@ -184,7 +189,7 @@ export class ClusterBinder {
       const patch = outcome.admitOnly
         ? { metadata: { annotations: { [admittedAnnotation]: 'true' } } }
         : { metadata: { annotations: { [admittedAnnotation]: 'true' } }, spec: { containerInstance: outcome.instance, ...provider } };
-      this.assumed.set(keyString(task), outcome.instance);
+      this.assumed.set(keyString(task), { uid: task.metadata.uid!, instance: outcome.instance });
       try {
         await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, patch);
       } catch (error) {
@@ -230,22 +235,28 @@ export class ClusterBinder {
     this.written.mutated(await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status }));
   }
 
+  /** Forgets the assumptions the cache has caught up with: the task gone (or replaced by a new one of its name), stopped, or shown bound. */
+  private dropSettledAssumptions(): void {
+    for (const [key, { uid }] of this.assumed) {
+      const [namespace, name] = key.split('/');
+      const cached = this.deps.tasks.get(namespace, name);
+      if (!cached || cached.metadata.uid !== uid || cached.status?.lastStatus === 'STOPPED' || cached.metadata.annotations?.[admittedAnnotation] === 'true') {
+        this.assumed.delete(key);
+      }
+    }
+  }
+
   /** The cached tasks on `instances`, with the bindings this process made and the cache does not show yet. */
   private tasksWithAssumptions(instances: ContainerInstance[]): Task[] {
     const tasks = new Map<string, Task>();
     for (const instance of instances) {
       for (const task of this.taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name)) tasks.set(keyString(task), task);
     }
-    for (const [key, instance] of this.assumed) {
+    for (const [key, { instance }] of this.assumed) {
       const [namespace, name] = key.split('/');
       const cached = this.deps.tasks.get(namespace, name);
-      // Gone, stopped, or shown bound by the informer: counted from the cache from now on.
-      if (!cached || cached.status?.lastStatus === 'STOPPED' || cached.metadata.annotations?.[admittedAnnotation] === 'true') {
-        this.assumed.delete(key);
-        continue;
-      }
       // A Fargate task holds nothing on any instance.
-      if (instance === '') continue;
+      if (!cached || instance === '') continue;
       tasks.set(key, {
         ...cached,
         metadata: { ...cached.metadata, annotations: { ...cached.metadata.annotations, [admittedAnnotation]: 'true' } },
@@ -256,7 +267,7 @@ export class ClusterBinder {
   }
 
   private isAssumed(task: Task): boolean {
-    return this.assumed.has(keyString(task));
+    return this.assumed.get(keyString(task))?.uid === task.metadata.uid;
   }
 
   private serviceOf(task: Task): Service | undefined {
