@@ -59,7 +59,7 @@ export class KubernetesRuntime implements TaskRuntime {
     if (live) return this.pending(launch); // a Pod of an earlier task of this name is still terminating
     if (launch.launchedBefore) return this.deletedUnderIt(launch);
     const created = await this.create(launch);
-    return this.observation(created);
+    return created ? this.observation(created) : this.pending(launch);
   }
 
   async stop(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void> {
@@ -134,7 +134,8 @@ export class KubernetesRuntime implements TaskRuntime {
     return candidates.filter((pod) => pod.metadata.labels?.[podLabels.instanceUid] === instanceUid);
   }
 
-  private async create(launch: TaskLaunch): Promise<PodObject> {
+  /** The task's Pod, created now or found created already; undefined while an earlier task of its name still holds the name. */
+  private async create(launch: TaskLaunch): Promise<PodObject | undefined> {
     const allocated = this.allocateHostPorts(launch);
     const pod = taskPod({
       task: { namespace: launch.namespace, name: launch.taskName, uid: launch.taskUid },
@@ -153,8 +154,9 @@ export class KubernetesRuntime implements TaskRuntime {
       return await this.options.store.create<PodObject>(pods, pod as PodObject);
     } catch (error) {
       const existing = isStoreError(error, 'AlreadyExists') ? await this.options.store.get<PodObject>(pods, launch.namespace, launch.taskName) : undefined;
-      if (existing) return existing;
+      if (existing?.metadata.labels?.[podLabels.taskUid] === launch.taskUid) return existing;
       this.allocating.delete(launch.taskUid);
+      if (existing) return undefined;
       throw error;
     }
   }
