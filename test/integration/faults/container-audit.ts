@@ -25,14 +25,23 @@ import type { TaskLedger } from './task-ledger';
 
 const maxKeptViolations = 25;
 
+/** One line of the engine's event stream: a container's labels come as the actor's attributes. */
+interface DockerEvent {
+  Action?: string;
+  id?: string;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
 export class ContainerAudit {
   readonly violations: string[] = [];
   violationCount = 0;
   samples = 0;
-  /** Every task uid a container was ever seen for, with one of its container names. */
+  /** Every task uid a container was ever seen for (listed, or its `create` event), with one of its container names. */
   readonly seenUids = new Map<string, string>();
   /** `start` events by container id. */
   readonly starts = new Map<string, number>();
+  /** Task uids a `start` event was seen for: whether a task ever ran, even once its containers are swept. */
+  readonly startedTasks = new Set<string>();
   private stopped = false;
   /** The engine is down on purpose: its stream's end is expected, and there is nothing to sample. */
   private engineDown = false;
@@ -79,7 +88,7 @@ export class ContainerAudit {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines.filter((l) => l.trim() !== '')) this.countStart(JSON.parse(line) as { Action?: string; id?: string });
+      for (const line of lines.filter((l) => l.trim() !== '')) this.record(JSON.parse(line) as DockerEvent);
       this.sampleSoon();
     });
     const ended = (why: string) => {
@@ -90,8 +99,15 @@ export class ContainerAudit {
     events.on('end', () => ended('ended'));
   }
 
-  private countStart(event: { Action?: string; id?: string }): void {
+  /** A container created is a task seen (even if it is removed before the next sample); a start is counted. */
+  private record(event: DockerEvent): void {
+    const labels = event.Actor?.Attributes ?? {};
+    const uid = labels[taskLabels.taskUid];
+    if (event.Action === 'create' && uid !== undefined && !this.seenUids.has(uid)) {
+      this.seenUids.set(uid, `${labels[taskLabels.taskName]}/${labels[taskLabels.containerName]}`);
+    }
     if (event.Action !== 'start' || event.id === undefined) return;
+    if (uid !== undefined) this.startedTasks.add(uid);
     const starts = (this.starts.get(event.id) ?? 0) + 1;
     this.starts.set(event.id, starts);
     if (starts > 1) this.violation(`container ${event.id.slice(0, 12)} started ${starts} times`);

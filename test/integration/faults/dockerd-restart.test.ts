@@ -218,10 +218,12 @@ async function restartEngine(signal: 'SIGTERM' | 'SIGKILL', rollout?: { from: st
   // Any other stop is a task Berth lost track of. Each stop is judged in the round it happened in.
   const containers = await audit.list();
   const deploymentOf = (rev: string) => [...ledger.history.values()].find((h) => h.taskDefinition === rev)?.deployment;
-  const neverRan = (uid: string) => {
-    const own = containers.filter((c) => c.Labels[taskLabels.taskUid] === uid);
-    return own.length > 0 && own.every((c) => c.State === 'created');
-  };
+  // Never run: no `start` on the engine's event stream for it, and what is left of its containers only
+  // created (a service keeps its 10 newest STOPPED tasks, so an older one's containers may be swept already).
+  const neverRan = (uid: string) =>
+    audit.seenUids.has(uid) &&
+    !audit.startedTasks.has(uid) &&
+    containers.filter((c) => c.Labels[taskLabels.taskUid] === uid).every((c) => c.State === 'created');
   const stops = [...ledger.history.values()].filter((h) => h.stopCode !== undefined);
   const wrongStops = stops
     .filter(
