@@ -21,6 +21,7 @@ import type { KubeObject, ObjectStore } from '../../src/store/object-store';
 import type { BenchCase, CaseContext } from '../support/bench-case';
 import { createNamespace, deleteNamespace, kubeEnvironment, namespaceName } from '../support/environment';
 import { controlPlaneFor, isConnected, isRunning } from '../support/fleet';
+import { breakdown, totalOf } from '../support/counting-store';
 import { PredicateCount } from '../support/informer-counts';
 import { forEachConcurrently } from '../support/pool';
 import { log, round } from '../support/report';
@@ -105,8 +106,16 @@ export const podDataPlane: BenchCase = {
     await connected.reaches(nodeCount, context.signal);
     connected.stop();
     log(`pods: Berth, ${taskCount} tasks in ${serviceCount} services on ${nodeCount} mirrored Nodes`);
-    const running = new PredicateCount(plane.manager.informerFor<Task>(taskType, namespace), isRunning);
-    const progress = setInterval(() => log(`  ${running.count}/${taskCount} tasks RUNNING`), 10_000);
+    const taskInformer = plane.manager.informerFor<Task>(taskType, namespace);
+    const running = new PredicateCount(taskInformer, isRunning);
+    // Each stage of the pipeline, so that a slow run shows where tasks wait: placement, the agents' Pods, kwok, the agents' reports.
+    const bound = new PredicateCount(taskInformer, (t) => t.spec.containerInstance !== undefined);
+    const podsMade = new PredicateCount(watcher.informerFor<KubeObject & Phase>(podType), (p) => p.metadata.namespace === namespace);
+    const progress = setInterval(
+      () => log(`  ${bound.count} bound, ${podsMade.count} Pods, ${runningPods.count} Pods Running, ${running.count}/${taskCount} tasks RUNNING`),
+      10_000,
+    );
+    plane.store.takeCounts();
     const berthStarted = performance.now();
     try {
       await client.create(taskDefinitions, taskDefinitionManifest(namespace));
@@ -114,9 +123,10 @@ export const podDataPlane: BenchCase = {
       await running.reaches(taskCount, context.signal);
     } finally {
       clearInterval(progress);
-      running.stop();
+      for (const count of [running, bound, podsMade]) count.stop();
     }
     const berthMs = performance.now() - berthStarted;
+    const writes = plane.store.takeCounts();
     return [
       {
         case: 'pods',
@@ -125,7 +135,15 @@ export const podDataPlane: BenchCase = {
         baseline: round(baselineMs / 1000),
         baselineIs: `kube-scheduler (its defaults) scheduling ${taskCount} plain Pods of the same requests onto the same ${nodeCount} kwok Nodes, created at concurrency ${createConcurrency}`,
         target: { ratio: { op: '<=', limit: 1 } },
-        details: { nodes: nodeCount, tasks: taskCount, services: serviceCount, nodesReadyS, strategy: 'spread(zone), binpack(memory)' },
+        details: {
+          nodes: nodeCount,
+          tasks: taskCount,
+          services: serviceCount,
+          nodesReadyS,
+          strategy: 'spread(zone), binpack(memory)',
+          writesPerTask: round(totalOf(writes).writes / taskCount, 2),
+          writes: breakdown(writes),
+        },
       },
     ];
   },

@@ -326,7 +326,9 @@ export class InstanceAgent {
           if (!queue.some((e) => e.type === 'CONTAINERS_STOPPED')) queue.push(...(await this.observedAfterStop(task)), { type: 'CONTAINERS_STOPPED' });
         }
         // removeContainers is left to the sweep: a STOPPED task's containers stay, with their logs, until its Task is deleted.
-        if (effect.type === 'recordEvent') await this.context.events.event(task, effect.kind, effect.reason, effect.message);
+        // Not waited for, as client-go's recorder is not: the status write must not queue behind an Event
+        // (the recorder keeps each object's events in order, and never rejects).
+        if (effect.type === 'recordEvent') void this.context.events.event(task, effect.kind, effect.reason, effect.message);
       }
     }
     await this.writeStatus(stored, status, context);

@@ -53,13 +53,18 @@ export class KubernetesRuntime implements TaskRuntime {
     this.specs.set(launch.taskUid, launch.spec);
     const cached = this.options.pods.ofTask(launch.taskUid);
     if (cached) return this.observation(cached);
-    // A cache miss is not proof: ask the API server before creating, or before calling the Pod gone.
+    if (!launch.launchedBefore) {
+      // A first launch creates at once, with no read first (one request per task fewer, at 10,000 tasks):
+      // a Pod already there answers AlreadyExists, and create() tells this task's own (an earlier step's,
+      // not in the cache yet) from an earlier task's of the same name.
+      const created = await this.create(launch);
+      return created ? this.observation(created) : this.pending(launch);
+    }
+    // Launched before and missing from the cache, which is no proof: ask the API server before calling the Pod gone.
     const live = await this.options.store.get<PodObject>(pods, launch.namespace, launch.taskName);
     if (live && live.metadata.labels?.[podLabels.taskUid] === launch.taskUid) return this.observation(live);
     if (live) return this.pending(launch); // a Pod of an earlier task of this name is still terminating
-    if (launch.launchedBefore) return this.deletedUnderIt(launch);
-    const created = await this.create(launch);
-    return created ? this.observation(created) : this.pending(launch);
+    return this.deletedUnderIt(launch);
   }
 
   async stop(taskUid: string, stopTimeouts: Record<string, number | undefined>): Promise<void> {
