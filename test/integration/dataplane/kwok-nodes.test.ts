@@ -1,13 +1,14 @@
 // Node groups of Nodes on kwok's fake Nodes (their Pods go Running without containers): a DAEMON service
-// follows the Nodes as they join and leave the group, and a REPLICA service's placement honours spread over
-// the zone label and a memberOf constraint on Node attributes. The Nodes carry a label of this run only, so
-// no other suite's group selects them; they are deleted at the end. kwok is slow to notice new Nodes here (its
-// client-go asks for streaming watch-lists, which this etcd cannot serve, so it relists instead): the waits
-// for a Node to be Ready allow two minutes.
+// follows the Nodes as they join and leave the group, a REPLICA service's placement honours spread over
+// the zone label and a memberOf constraint on Node attributes, and a cordoned Node's tasks move to the
+// others with every state of the drain within the deployment's bounds. The Nodes carry a label of this run
+// only, so no other suite's group selects them; they are deleted at the end. The waits for a Node to be
+// Ready allow two minutes: on a busy machine kwok is the slowest part.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ContainerInstance, Task } from '../../../src/api';
 import { kubectl, kubectlOk } from '../../env/env';
 import { eventually, startHarness, type Harness } from '../../support/berth-harness';
+import { TaskLedger } from '../faults/task-ledger';
 
 let h: Harness;
 // Several bounded waits in one test (each says what it waits for when it runs out).
@@ -179,6 +180,12 @@ test('placement honours memberOf and spread over zones on Node attributes', asyn
 
 test("a cordoned Node's tasks move to the other Nodes within the deployment bounds", async () => {
   const instanceOfNode = (await instances()).find((i) => i.spec.nodeName === nodeName(1))!;
+  // Every state of the service's tasks through the drain, from the API server's watch: with the defaults
+  // (minimumHealthyPercent 100, maximumPercent 200) and 6 tasks, ≥ 6 RUNNING and healthy and ≤ 12 not
+  // STOPPED, the drained Node's tasks counted beside their replacements.
+  const ledger = new TaskLedger(h.namespace);
+  await ledger.start();
+  ledger.checkBoundsThroughDrain({ desiredCount: 6, minimumHealthyPercent: 100, maximumPercent: 200, service: 'web' });
   await kubectlOk(['cordon', nodeName(1)]);
   const after = await eventually(
     async () => {
@@ -194,4 +201,9 @@ test("a cordoned Node's tasks move to the other Nodes within the deployment boun
   const byName = new Map((await instances()).map((i) => [i.metadata.name, i]));
   expect(after.every((t) => byName.get(t.spec.containerInstance!)?.spec.attributes?.['ecs.instance-type'] === 'm5.large')).toBe(true);
   expect((await instances()).find((i) => i.spec.nodeName === nodeName(1))?.spec.status).toBe('DRAINING');
+  ledger.stop();
+  expect(ledger.violations).toEqual([]);
+  // The drain moved tasks (some were on the Node) and never went under the floor.
+  expect(ledger.seen.maxNotStopped).toBeGreaterThan(6);
+  expect(ledger.seen.minHealthy).toBe(6);
 });
