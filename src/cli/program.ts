@@ -1,0 +1,184 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { AgentFlags } from './agent';
+import { agentFlags, drainFlags, parseLogLevel } from './args';
+import type { DrainFlags, InstanceStatusChange } from './drain';
+import { parseDuration } from './duration';
+import type { LocalFlags } from './local';
+import type { OperatorFlags } from './operator';
+
+/** What each command runs once its flags are checked; each resolves with the process's exit code. */
+export interface CliActions {
+  local(flags: LocalFlags): Promise<number>;
+  operator(flags: OperatorFlags): Promise<number>;
+  agent(flags: AgentFlags): Promise<number>;
+  drain(flags: DrainFlags): Promise<number>;
+}
+
+export interface CliOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export const version = '0.1.0';
+
+/**
+ * Runs `berth ARGS` (also `kubectl berth ARGS`): every command and flag declared once, with `--help` on
+ * each. A mistake in the command line is reported with the flag's name and exits 2, as kubectl does; a
+ * command that fails once running exits with its own code.
+ */
+export async function runCli(argv: string[], actions: CliActions, output: CliOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let code = 0;
+  const done = (exitCode: number) => {
+    code = exitCode;
+  };
+  const program = berthProgram(actions, done, env, output);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // --help and --version end here too, with exit code 0.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+}
+
+function berthProgram(actions: CliActions, done: (code: number) => void, env: NodeJS.ProcessEnv, output: CliOutput): Command {
+  // Set before the commands are added: each command copies them from the program as it is made.
+  const program = new Command('berth')
+    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    .exitOverride()
+    .description('The Amazon ECS model on Kubernetes: clusters, task definitions and services, placed and rolled out as ECS does.')
+    .version(version, '--version', 'the version of berth')
+    .helpCommand('help [command]', 'the help of a command')
+    .showHelpAfterError('(berth --help lists the commands; berth COMMAND --help their flags)')
+    .addHelpText('after', '\nADDR is host:port, :port, or 0 to turn the server off. D is a duration such as 15s, 500ms or 1m30s.');
+
+  program
+    .command('local')
+    .description(
+      'The controllers on the embedded store, fed from a directory of manifests (default: examples/), re-applied whenever a file changes. ' +
+        'Managed node groups run on the local Docker engine; --provider simulated runs them all simulated (no containers, no Docker needed).',
+    )
+    .option('--dir <DIR>', 'the directory of manifests')
+    .addOption(new Option('--provider <PROVIDER>', 'run every managed node group on this provider, whatever the manifests say').choices(['simulated']))
+    .option('--once', 'apply once, print what was reconciled, exit', false)
+    .option('--log-level <LEVEL>', 'controller logs on stderr: error, warn, info or debug', env.BERTH_LOG_LEVEL ?? 'warn')
+    .option('--metrics-bind-address <ADDR>', 'where Prometheus metrics are served', '127.0.0.1:8080')
+    .option('--health-probe-bind-address <ADDR>', 'where /healthz and /readyz are served', '127.0.0.1:8081')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      done(
+        await actions.local({
+          ...(options.dir !== undefined && { dir: options.dir as string }),
+          ...(options.provider !== undefined && { provider: 'simulated' as const }),
+          once: options.once === true,
+          logLevel: parseLogLevel(options.logLevel as string),
+          metricsBindAddress: options.metricsBindAddress as string,
+          healthProbeBindAddress: options.healthProbeBindAddress as string,
+        }),
+      );
+    });
+
+  program
+    .command('operator')
+    .description(
+      'The controllers against a Kubernetes API server (in-cluster config, --kubeconfig, $KUBECONFIG or ~/.kube/config). ' +
+        'A leader that cannot renew for the renew deadline (an API server down that long) steps down and exits. ' +
+        'The tasks of an instance whose agent stopped reporting are stopped (and their services replace them elsewhere) once it has been silent for --disconnected-instance-grace.',
+    )
+    .option('--kubeconfig <FILE>', 'the kubeconfig to use')
+    .option('--namespace <NS>', 'watch one namespace only (default: all)')
+    .option('--leader-elect', 'elect a leader among the replicas (a Lease)', false)
+    .option('--leader-election-namespace <NS>', "the Lease's namespace")
+    .option('--leader-elect-lease-duration <D>', 'how long a leadership holds without renewal (default 15s)')
+    .option('--leader-elect-renew-deadline <D>', 'how long the leader tries to renew before it steps down (default 10s)')
+    .option('--leader-elect-retry-period <D>', 'how often candidates try (default 2s)')
+    .option('--metrics-bind-address <ADDR>', 'where Prometheus metrics are served', ':8080')
+    .option('--health-probe-bind-address <ADDR>', 'where /healthz and /readyz are served', ':8081')
+    .option('--webhook-bind-address <ADDR>', 'the validating admission webhook (0: off; :9443 in deploy/)', '0')
+    .option('--webhook-service <NAME>', "the webhook's Service", 'berth-webhook')
+    .option('--webhook-secret <NAME>', "the Secret holding the webhook's serving certificate", 'berth-webhook-tls')
+    .option('--webhook-configuration <NAME>', 'the ValidatingWebhookConfiguration Berth keeps', 'berth-webhook')
+    .option('--disconnected-instance-grace <D>', "how long a silent agent's tasks wait before they are stopped (default 5m)")
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const duration = (flag: string): number | undefined => {
+        const value = options[camel(flag)] as string | undefined;
+        return value === undefined ? undefined : parseDuration(flag, value);
+      };
+      const timings = {
+        leaseDurationMs: duration('leader-elect-lease-duration'),
+        renewDeadlineMs: duration('leader-elect-renew-deadline'),
+        retryPeriodMs: duration('leader-elect-retry-period'),
+        disconnectedInstanceGraceMs: duration('disconnected-instance-grace'),
+      };
+      done(
+        await actions.operator({
+          ...(options.kubeconfig !== undefined && { kubeconfig: options.kubeconfig as string }),
+          ...(options.namespace !== undefined && { namespace: options.namespace as string }),
+          leaderElect: options.leaderElect === true,
+          ...(options.leaderElectionNamespace !== undefined && { leaderElectionNamespace: options.leaderElectionNamespace as string }),
+          ...Object.fromEntries(Object.entries(timings).filter(([, value]) => value !== undefined)),
+          metricsBindAddress: options.metricsBindAddress as string,
+          healthProbeBindAddress: options.healthProbeBindAddress as string,
+          webhook: {
+            bindAddress: options.webhookBindAddress as string,
+            service: options.webhookService as string,
+            secret: options.webhookSecret as string,
+            configuration: options.webhookConfiguration as string,
+          },
+        }),
+      );
+    });
+
+  program
+    .command('agent')
+    .description(
+      "The agent of a self-managed host: registers this Docker engine (DOCKER_HOST or the default socket) as a ContainerInstance of the cluster's selfManaged node group " +
+        '(named after the host unless --name), offering its CPUs x 1024 and its memory in MiB minus what is reserved for the host; renews its heartbeat Lease and runs the tasks placed on it. ' +
+        'SIGTERM stops it and leaves the containers running; started again, it re-adopts them.',
+    )
+    .requiredOption('--cluster <NAME>', 'the Cluster the host registers to')
+    .requiredOption('--node-group <NAME>', 'a selfManaged node group of the cluster')
+    .option('-n, --namespace <NS>', "the Cluster's namespace (default: the kubeconfig context's)")
+    .option('--kubeconfig <FILE>', 'the kubeconfig to use')
+    .option('--name <INSTANCE>', "the ContainerInstance's name (default: the host name)")
+    .option('--reserved-cpu <N>', 'CPU units kept for the host', '0')
+    .option('--reserved-memory <MiB>', 'memory kept for the host', '0')
+    .option('--attribute <k=v>', 'a custom attribute (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--availability-zone <Z>', 'the attribute ecs.availability-zone')
+    .option('--instance-type <T>', 'the attribute ecs.instance-type')
+    .option('--lease-duration <D>', 'how long a heartbeat holds (default 40s)')
+    .option('--lease-renew-interval <D>', 'how often the heartbeat is renewed (default 10s)')
+    .option('--log-level <LEVEL>', 'logs on stderr: error, warn, info or debug', env.BERTH_LOG_LEVEL ?? 'info')
+    .action(async (options: Record<string, string | string[] | undefined>) => {
+      done(await actions.agent(agentFlags(options)));
+    });
+
+  for (const change of ['drain', 'undrain'] as const) {
+    program
+      .command(`${change} <instance/NAME>`)
+      .description(drainDescriptions[change])
+      .option('-n, --namespace <NS>', "the instance's namespace (default: the kubeconfig context's)")
+      .option('--kubeconfig <FILE>', 'the kubeconfig to use')
+      .action(async (target: string, options: { namespace?: string; kubeconfig?: string }) => {
+        done(await actions.drain(drainFlags(change, target, options)));
+      });
+  }
+
+  program
+    .command('version')
+    .description('the version of berth')
+    .action(() => {
+      output.out(`berth ${version}\n`);
+    });
+  return program;
+}
+
+const drainDescriptions: Record<InstanceStatusChange, string> = {
+  drain: 'No new tasks land on the instance; its service tasks move elsewhere within their deployment limits; standalone tasks finish (spec.status DRAINING).',
+  undrain: 'The instance takes tasks again (spec.status ACTIVE).',
+};
+
+/** Commander's attribute name of a flag: `--leader-elect-lease-duration` → `leaderElectLeaseDuration`. */
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
