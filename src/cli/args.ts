@@ -2,7 +2,6 @@ import { parseAttributes } from '../agent/self-managed/registration';
 import { logLevels, type LogLevel } from '../runtime/logger';
 import type { AgentFlags } from './agent';
 import type { DrainFlags, InstanceStatusChange } from './drain';
-import { parseDuration } from './duration';
 
 /**
  * The checks of `berth agent`, `berth drain` and `berth undrain` flags beyond what the command line
@@ -10,33 +9,43 @@ import { parseDuration } from './duration';
  * the flag's name.
  */
 
-/** Commander's values of `berth agent`'s flags, by attribute name. */
-export type AgentOptions = Record<string, string | string[] | undefined>;
+/** What commander parses `berth agent`'s flags to (durations in milliseconds already). */
+export interface AgentOptions {
+  cluster: string;
+  nodeGroup: string;
+  namespace?: string;
+  kubeconfig?: string;
+  name?: string;
+  reservedCpu: string;
+  reservedMemory: string;
+  attribute: string[];
+  availabilityZone?: string;
+  instanceType?: string;
+  leaseDuration?: number;
+  leaseRenewInterval?: number;
+  logLevel: string;
+}
 
 export function agentFlags(options: AgentOptions): AgentFlags {
-  const text = (name: string) => options[name] as string | undefined;
-  const leaseDurationMs = text('leaseDuration') !== undefined ? parseDuration('lease-duration', text('leaseDuration')!) : undefined;
-  const renewIntervalMs = text('leaseRenewInterval') !== undefined ? parseDuration('lease-renew-interval', text('leaseRenewInterval')!) : undefined;
-  // A Lease holds whole seconds, and a renewal must come before the last one lapses:
-  //   e.g. --lease-duration 3s --lease-renew-interval 1s: fine; 1500ms is refused (not whole seconds); 2s with 2s is refused.
-  if (leaseDurationMs !== undefined && leaseDurationMs % 1000 !== 0)
-    throw new Error(`--lease-duration: "${text('leaseDuration')}" is not a whole number of seconds`);
+  const { leaseDuration: leaseDurationMs, leaseRenewInterval: renewIntervalMs } = options;
+  // A renewal must come before the last one lapses (--lease-duration is whole seconds, program.ts checks):
+  //   e.g. --lease-duration 3s --lease-renew-interval 1s: fine; 2s with 2s is refused.
   if ((renewIntervalMs ?? 10_000) >= (leaseDurationMs ?? 40_000))
     throw new Error('--lease-renew-interval must be shorter than --lease-duration (defaults 10s and 40s)');
   return {
-    cluster: text('cluster')!,
-    nodeGroup: text('nodeGroup')!,
-    ...(text('namespace') !== undefined ? { namespace: text('namespace') } : {}),
-    ...(text('kubeconfig') !== undefined ? { kubeconfig: text('kubeconfig') } : {}),
-    ...(text('name') !== undefined ? { name: text('name') } : {}),
-    reservedCpu: nonNegativeInteger('reserved-cpu', text('reservedCpu')!),
-    reservedMemory: nonNegativeInteger('reserved-memory', text('reservedMemory')!),
-    attributes: parseAttributes((options.attribute as string[] | undefined) ?? []),
-    ...(text('availabilityZone') !== undefined ? { availabilityZone: text('availabilityZone') } : {}),
-    ...(text('instanceType') !== undefined ? { instanceType: text('instanceType') } : {}),
-    ...(leaseDurationMs !== undefined ? { leaseDurationSeconds: leaseDurationMs / 1000 } : {}),
-    ...(renewIntervalMs !== undefined ? { leaseRenewIntervalMs: renewIntervalMs } : {}),
-    logLevel: parseLogLevel(text('logLevel')!),
+    cluster: options.cluster,
+    nodeGroup: options.nodeGroup,
+    namespace: options.namespace,
+    kubeconfig: options.kubeconfig,
+    name: options.name,
+    reservedCpu: nonNegativeInteger('reserved-cpu', options.reservedCpu),
+    reservedMemory: nonNegativeInteger('reserved-memory', options.reservedMemory),
+    attributes: parseAttributes(options.attribute),
+    availabilityZone: options.availabilityZone,
+    instanceType: options.instanceType,
+    leaseDurationSeconds: leaseDurationMs === undefined ? undefined : leaseDurationMs / 1000,
+    leaseRenewIntervalMs: renewIntervalMs,
+    logLevel: parseLogLevel(options.logLevel),
   };
 }
 
@@ -48,12 +57,7 @@ export function drainFlags(change: InstanceStatusChange, target: string, options
   if (name === undefined || rest.length > 0 || name === '' || !instanceKinds.has(kind.toLowerCase())) {
     throw new Error(`${change}: "${target}" is not instance/NAME`);
   }
-  return {
-    change,
-    name,
-    ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-    ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
-  };
+  return { change, name, namespace: options.namespace, kubeconfig: options.kubeconfig };
 }
 
 export function parseLogLevel(value: string): LogLevel {

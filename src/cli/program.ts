@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentFlags } from './agent';
-import { agentFlags, drainFlags, parseLogLevel } from './args';
+import { agentFlags, drainFlags, parseLogLevel, type AgentOptions } from './args';
 import type { DrainFlags, InstanceStatusChange } from './drain';
 import { parseDuration } from './duration';
 import type { LocalFlags } from './local';
@@ -65,17 +65,8 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .option('--log-level <LEVEL>', 'controller logs on stderr: error, warn, info or debug', env.BERTH_LOG_LEVEL ?? 'warn')
     .option('--metrics-bind-address <ADDR>', 'where Prometheus metrics are served', '127.0.0.1:8080')
     .option('--health-probe-bind-address <ADDR>', 'where /healthz and /readyz are served', '127.0.0.1:8081')
-    .action(async (options: Record<string, string | boolean | undefined>) => {
-      done(
-        await actions.local({
-          ...(options.dir !== undefined && { dir: options.dir as string }),
-          ...(options.provider !== undefined && { provider: 'simulated' as const }),
-          once: options.once === true,
-          logLevel: parseLogLevel(options.logLevel as string),
-          metricsBindAddress: options.metricsBindAddress as string,
-          healthProbeBindAddress: options.healthProbeBindAddress as string,
-        }),
-      );
+    .action(async (options: LocalOptions) => {
+      done(await actions.local({ ...options, logLevel: parseLogLevel(options.logLevel) }));
     });
 
   program
@@ -89,42 +80,35 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .option('--namespace <NS>', 'watch one namespace only (default: all)')
     .option('--leader-elect', 'elect a leader among the replicas (a Lease)', false)
     .option('--leader-election-namespace <NS>', "the Lease's namespace")
-    .option('--leader-elect-lease-duration <D>', 'how long a leadership holds without renewal (default 15s)')
-    .option('--leader-elect-renew-deadline <D>', 'how long the leader tries to renew before it steps down (default 10s)')
-    .option('--leader-elect-retry-period <D>', 'how often candidates try (default 2s)')
+    .addOption(durationOption('leader-elect-lease-duration', 'how long a leadership holds without renewal (default 15s)'))
+    .addOption(durationOption('leader-elect-renew-deadline', 'how long the leader tries to renew before it steps down (default 10s)'))
+    .addOption(durationOption('leader-elect-retry-period', 'how often candidates try (default 2s)'))
     .option('--metrics-bind-address <ADDR>', 'where Prometheus metrics are served', ':8080')
     .option('--health-probe-bind-address <ADDR>', 'where /healthz and /readyz are served', ':8081')
     .option('--webhook-bind-address <ADDR>', 'the validating admission webhook (0: off; :9443 in deploy/)', '0')
     .option('--webhook-service <NAME>', "the webhook's Service", 'berth-webhook')
     .option('--webhook-secret <NAME>', "the Secret holding the webhook's serving certificate", 'berth-webhook-tls')
     .option('--webhook-configuration <NAME>', 'the ValidatingWebhookConfiguration Berth keeps', 'berth-webhook')
-    .option('--disconnected-instance-grace <D>', "how long a silent agent's tasks wait before they are stopped (default 5m)")
-    .action(async (options: Record<string, string | boolean | undefined>) => {
-      const duration = (flag: string): number | undefined => {
-        const value = options[camel(flag)] as string | undefined;
-        return value === undefined ? undefined : parseDuration(flag, value);
-      };
-      const timings = {
-        leaseDurationMs: duration('leader-elect-lease-duration'),
-        renewDeadlineMs: duration('leader-elect-renew-deadline'),
-        retryPeriodMs: duration('leader-elect-retry-period'),
-        disconnectedInstanceGraceMs: duration('disconnected-instance-grace'),
-      };
+    .addOption(durationOption('disconnected-instance-grace', "how long a silent agent's tasks wait before they are stopped (default 5m)"))
+    .action(async (options: OperatorOptions) => {
       done(
         await actions.operator({
-          ...(options.kubeconfig !== undefined && { kubeconfig: options.kubeconfig as string }),
-          ...(options.namespace !== undefined && { namespace: options.namespace as string }),
-          leaderElect: options.leaderElect === true,
-          ...(options.leaderElectionNamespace !== undefined && { leaderElectionNamespace: options.leaderElectionNamespace as string }),
-          ...Object.fromEntries(Object.entries(timings).filter(([, value]) => value !== undefined)),
-          metricsBindAddress: options.metricsBindAddress as string,
-          healthProbeBindAddress: options.healthProbeBindAddress as string,
+          kubeconfig: options.kubeconfig,
+          namespace: options.namespace,
+          leaderElect: options.leaderElect,
+          leaderElectionNamespace: options.leaderElectionNamespace,
+          leaseDurationMs: options.leaderElectLeaseDuration,
+          renewDeadlineMs: options.leaderElectRenewDeadline,
+          retryPeriodMs: options.leaderElectRetryPeriod,
+          metricsBindAddress: options.metricsBindAddress,
+          healthProbeBindAddress: options.healthProbeBindAddress,
           webhook: {
-            bindAddress: options.webhookBindAddress as string,
-            service: options.webhookService as string,
-            secret: options.webhookSecret as string,
-            configuration: options.webhookConfiguration as string,
+            bindAddress: options.webhookBindAddress,
+            service: options.webhookService,
+            secret: options.webhookSecret,
+            configuration: options.webhookConfiguration,
           },
+          disconnectedInstanceGraceMs: options.disconnectedInstanceGrace,
         }),
       );
     });
@@ -146,10 +130,10 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .option('--attribute <k=v>', 'a custom attribute (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--availability-zone <Z>', 'the attribute ecs.availability-zone')
     .option('--instance-type <T>', 'the attribute ecs.instance-type')
-    .option('--lease-duration <D>', 'how long a heartbeat holds (default 40s)')
-    .option('--lease-renew-interval <D>', 'how often the heartbeat is renewed (default 10s)')
+    .addOption(durationOption('lease-duration', 'how long a heartbeat holds (default 40s)', wholeSeconds))
+    .addOption(durationOption('lease-renew-interval', 'how often the heartbeat is renewed (default 10s)'))
     .option('--log-level <LEVEL>', 'logs on stderr: error, warn, info or debug', env.BERTH_LOG_LEVEL ?? 'info')
-    .action(async (options: Record<string, string | string[] | undefined>) => {
+    .action(async (options: AgentOptions) => {
       done(await actions.agent(agentFlags(options)));
     });
 
@@ -178,7 +162,43 @@ const drainDescriptions: Record<InstanceStatusChange, string> = {
   undrain: 'The instance takes tasks again (spec.status ACTIVE).',
 };
 
-/** Commander's attribute name of a flag: `--leader-elect-lease-duration` → `leaderElectLeaseDuration`. */
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+/** A flag of a duration (`15s`, `1m30s`), in milliseconds once parsed; a bad one is refused by its name. */
+function durationOption(flag: string, description: string, check: (flag: string, value: string, ms: number) => void = () => {}): Option {
+  return new Option(`--${flag} <D>`, description).argParser((value: string) => {
+    const ms = parseDuration(flag, value);
+    check(flag, value, ms);
+    return ms;
+  });
+}
+
+/** A Lease holds whole seconds: e.g. 3s is fine, 1500ms is refused. */
+function wholeSeconds(flag: string, value: string, ms: number): void {
+  if (ms % 1000 !== 0) throw new Error(`--${flag}: "${value}" is not a whole number of seconds`);
+}
+
+/** What commander parses each command's flags to, by attribute name (`--log-level` → `logLevel`). */
+interface LocalOptions {
+  dir?: string;
+  provider?: 'simulated';
+  once: boolean;
+  logLevel: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+}
+
+interface OperatorOptions {
+  kubeconfig?: string;
+  namespace?: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectLeaseDuration?: number;
+  leaderElectRenewDeadline?: number;
+  leaderElectRetryPeriod?: number;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  webhookBindAddress: string;
+  webhookService: string;
+  webhookSecret: string;
+  webhookConfiguration: string;
+  disconnectedInstanceGrace?: number;
 }

@@ -61,7 +61,7 @@ export class ClusterBinder {
    * Fargate), until the informer shows it. By uid as well as name: a service reuses the free ordinal of
    * a task it pruned, and the new task of that name must be placed, not taken for the old one.
    */
-  private readonly assumed = new Map<string, { uid: string; instance: string }>();
+  private readonly assumed = new Map<string, Assumption>();
   /** Tasks as the binder last wrote them (a waiting task's reason), so the next batch does not write from a stale copy. */
   private readonly written: MutationCache<Task>;
 
@@ -173,7 +173,7 @@ export class ClusterBinder {
     const provider = outcome.chosenProvider !== undefined ? { capacityProviderName: outcome.chosenProvider } : {};
     if ('fargate' in outcome) {
       // Assumed with no instance: the next batch skips it until the informer shows it admitted.
-      this.assumed.set(keyString(task), { uid: task.metadata.uid!, instance: '' });
+      this.assume(task, '');
       try {
         await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, {
           metadata: { annotations: { [admittedAnnotation]: 'true', ...(outcome.profile !== undefined && { [fargateProfileAnnotation]: outcome.profile }) } },
@@ -189,7 +189,7 @@ export class ClusterBinder {
       const patch = outcome.admitOnly
         ? { metadata: { annotations: { [admittedAnnotation]: 'true' } } }
         : { metadata: { annotations: { [admittedAnnotation]: 'true' } }, spec: { containerInstance: outcome.instance, ...provider } };
-      this.assumed.set(keyString(task), { uid: task.metadata.uid!, instance: outcome.instance });
+      this.assume(task, outcome.instance);
       try {
         await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, patch);
       } catch (error) {
@@ -235,10 +235,14 @@ export class ClusterBinder {
     this.written.mutated(await this.deps.store.updateStatus<Task>(taskType, { ...task, status: next.status }));
   }
 
+  private assume(task: Task, instance: string): void {
+    const { namespace, name, uid } = task.metadata;
+    this.assumed.set(keyString(task), { namespace, name, uid: uid!, instance });
+  }
+
   /** Forgets the assumptions the cache has caught up with: the task gone (or replaced by a new one of its name), stopped, or shown bound. */
   private dropSettledAssumptions(): void {
-    for (const [key, { uid }] of this.assumed) {
-      const [namespace, name] = key.split('/');
+    for (const [key, { namespace, name, uid }] of this.assumed) {
       const cached = this.deps.tasks.get(namespace, name);
       if (!cached || cached.metadata.uid !== uid || cached.status?.lastStatus === 'STOPPED' || cached.metadata.annotations?.[admittedAnnotation] === 'true') {
         this.assumed.delete(key);
@@ -246,14 +250,13 @@ export class ClusterBinder {
     }
   }
 
-  /** The cached tasks on `instances`, with the bindings this process made and the cache does not show yet. */
+  /** The cached tasks on `instances`, with the bindings this process made and the cache does not show yet (settled ones dropped first). */
   private tasksWithAssumptions(instances: ContainerInstance[]): Task[] {
     const tasks = new Map<string, Task>();
     for (const instance of instances) {
       for (const task of this.taskIndex.onInstance(instance.metadata.namespace, instance.metadata.name)) tasks.set(keyString(task), task);
     }
-    for (const [key, { instance }] of this.assumed) {
-      const [namespace, name] = key.split('/');
+    for (const [key, { namespace, name, instance }] of this.assumed) {
       const cached = this.deps.tasks.get(namespace, name);
       // A Fargate task holds nothing on any instance.
       if (!cached || instance === '') continue;
@@ -300,6 +303,14 @@ function outcomeOf(task: Task, decision: PlacementDecision, pinnedTo: string | u
 function byAge(a: Task, b: Task): number {
   const byTime = (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
   return byTime !== 0 ? byTime : a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+/** A binding or admission this process wrote, of the task with this uid ('' instance: Fargate). */
+interface Assumption {
+  namespace: string | undefined;
+  name: string;
+  uid: string;
+  instance: string;
 }
 
 function keyString(task: Task): string {
