@@ -36,7 +36,8 @@
 //       (tried every 50 ms from its start): the operator must find the change and roll out web:4. When the
 //       server still answers 429 to a TaskDefinition watch after the change (its watch cache not yet filled),
 //       no watch can have carried the change and the operator can only have found it by listing again; the
-//       report says which it was (it depends on how the restart and the informer's backoff fall).
+//       report says which it was (it depends on how the restart and the informer's backoff fall). The operator
+//       may write before the ledger watches again, so tasks changed unseen are reported, as in (b), not refused.
 // The Task ledger observes through its own watch on the private API server, which ends with each restart; it
 // lists every 50 ms until the server serves watches again, then watches from a last list (task-ledger.ts
 // `outage()` / `resync()`): each list is checked as an observed state, the tasks that changed between two are
@@ -265,12 +266,15 @@ test(
           );
       },
     });
-    expect(unobserved).toEqual([]);
+    // Not asserted empty: the operator may list, find the change and write Tasks before the ledger's own Task
+    // watch is served (CI saw 4 old tasks stopped between two of its 50 ms lists); a list is still an observed
+    // state, checked against the bounds, and a task deleted unseen fails the rollout checks below.
     await steady('web:4');
     previous = expectCleanRollout(ledger, { previous, revision: 'web:4', desiredCount, replaced });
     await expectStillLeading();
     reports.push(
-      `(c) outage ${(outageMs / 1000).toFixed(1)} s; changed ${watchesServed ? 'after' : 'before'} the server served TaskDefinition watches again; ` +
+      `(c) outage ${(outageMs / 1000).toFixed(1)} s; changed ${watchesServed ? 'after' : 'before'} the server served TaskDefinition watches again, ` +
+        `${unobserved.length} tasks changed unseen; ` +
         `min healthy ${ledger.seen.minHealthy}, max not stopped ${ledger.seen.maxNotStopped}`,
     );
   },
