@@ -47,6 +47,7 @@ function bindAll(runtime: TaskRuntime): TaskRuntime {
     watch: (onChange) => runtime.watch(onChange),
     version: () => runtime.version(),
     ephemeralStorageUsed: (uid) => runtime.ephemeralStorageUsed(uid),
+    usage: (uid) => runtime.usage(uid),
   };
 }
 

@@ -2,9 +2,11 @@ import {
   clusters as clusterType,
   containerInstances as instanceType,
   fargateCapacityProvider,
+  services as serviceType,
   tasks as taskType,
   type Cluster,
   type ContainerInstance,
+  type Service,
   type Task,
 } from '../api';
 import { TaskIndex } from '../ecs/indexes';
@@ -46,6 +48,8 @@ export interface AgentHostOptions {
   statusReportIntervalMs?: number;
   /** How often to look for containers whose Task is gone. */
   sweepIntervalMs?: number;
+  /** How often RUNNING tasks of auto-scaled services report what they use. Default 60 s (ECS's metric period). */
+  metricsPeriodMs?: number;
   clock?: Clock;
   namespace?: string;
   /** Serve this one instance only (berth agent): its informer then holds that instance, not the namespace's. */
@@ -94,7 +98,8 @@ export class AgentHost {
     );
     // Only a host with Fargate pools reads Clusters (berth agent's credentials do not list them).
     this.clusters = options.fargateRuntime || options.fargatePods ? manager.informerFor<Cluster>(clusterType, namespace) : undefined;
-    const read: { waitForSync(): Promise<boolean> }[] = [this.tasks, revisions, instances];
+    const services = manager.informerFor<Service>(serviceType, namespace);
+    const read: { waitForSync(): Promise<boolean> }[] = [this.tasks, revisions, instances, services];
     this.context = {
       store: manager.store,
       events: manager.events,
@@ -112,6 +117,8 @@ export class AgentHost {
       publishAddress: options.publishAddress ?? '127.0.0.1',
       cachesSynced: async () => (await Promise.all(read.map((informer) => informer.waitForSync()))).every(Boolean),
       statusReportIntervalMs: options.statusReportIntervalMs ?? 10_000,
+      services,
+      metricsPeriodMs: options.metricsPeriodMs ?? 60_000,
       leaseRenewIntervalMs: options.leaseRenewIntervalMs ?? instanceLeaseRenewIntervalMs,
       leaseDurationSeconds: options.leaseDurationSeconds ?? instanceLeaseDurationSeconds,
     };

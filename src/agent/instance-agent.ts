@@ -3,6 +3,7 @@ import {
   stopReasonAnnotation,
   tasks as taskType,
   type ContainerInstance,
+  type Service,
   type Task,
   type TaskDefinitionSpec,
 } from '../api';
@@ -23,6 +24,7 @@ import { semanticallyEqual } from '../runtime/semantic-equal';
 import { controllerRevisions } from '../store/builtin-types';
 import { isStoreError, type KubeObject, type ObjectStore } from '../store/object-store';
 import { InstanceLease } from './instance-lease';
+import { UsageReporter } from './usage-reporter';
 import { buildLaunch, LaunchError } from './launch';
 import { referencesOf } from '../ecs/revisions/references';
 import type { ReferencedObjects } from '../runtime/referenced-objects';
@@ -49,6 +51,10 @@ export interface AgentContext {
   /** Resolves when every cache the agents read has synced; false when stopping first. */
   cachesSynced(): Promise<boolean>;
   statusReportIntervalMs: number;
+  /** Services, for whether their tasks' usage is reported (usage-reporter.ts). */
+  services: SharedInformer<Service>;
+  /** How often RUNNING tasks of auto-scaled services report their usage. */
+  metricsPeriodMs: number;
   leaseRenewIntervalMs: number;
   leaseDurationSeconds: number;
 }
@@ -103,6 +109,7 @@ export function instanceSeat(context: Pick<AgentContext, 'taskIndex'>, instance:
 export class InstanceAgent {
   private readonly controller: Controller;
   private readonly lease: InstanceLease | undefined;
+  private readonly usage: UsageReporter;
   private readonly stopWatching: () => void;
   private engineVersion: string | undefined;
   private reportTimer: TimerHandle | undefined;
@@ -135,6 +142,15 @@ export class InstanceAgent {
             durationSeconds: context.leaseDurationSeconds,
           })
         : undefined;
+    this.usage = new UsageReporter({
+      store: context.store,
+      clock: context.clock,
+      log: context.log.child({ containerInstance: name }),
+      runtime,
+      services: context.services,
+      tasks: () => seat.assigned(),
+      periodMs: context.metricsPeriodMs,
+    });
     const watcher = runtime.watch((taskUid) => {
       const task = context.taskIndex.withUid(taskUid);
       // A container whose Task is gone is an orphan: the sweep removes it.
@@ -167,6 +183,7 @@ export class InstanceAgent {
     this.stopped = true;
     this.stopWatching();
     this.lease?.stop();
+    this.usage.stop();
     if (this.reportTimer) this.context.clock.clearTimeout(this.reportTimer);
     await this.controller.stop(drainTimeoutMs);
   }
@@ -182,6 +199,7 @@ export class InstanceAgent {
     }
     for (const task of this.seat.assigned()) this.enqueue(task.metadata.name);
     this.scheduleReport();
+    this.usage.start();
     await started;
   }
 

@@ -78,6 +78,24 @@ export interface TaskRuntime {
   version(): Promise<string>;
   /** Bytes the task's containers have written to their own filesystems: what Fargate's ephemeral storage holds. */
   ephemeralStorageUsed(taskUid: string): Promise<number>;
+  /** CPU and memory the task's containers use now, or undefined when the engine cannot say (no such task, no statistics). */
+  usage(taskUid: string): Promise<TaskUsage | undefined>;
+}
+
+/**
+ * One reading of what a task uses, for service auto scaling. ECS's utilization is used ÷ reserved × 100:
+ * CPU in units (1024 a vCPU), memory in MiB. CPU is cumulative on purpose: the caller divides the difference
+ * of two readings by the wall time between them, so what it reports is the average over the whole period, as
+ * ECS's per-minute datapoints are. Two readings 60 s apart, 30e9 ns apart: 30e9 / 60e9 × 1024 = 512 CPU units,
+ * half a vCPU.
+ */
+export interface TaskUsage {
+  /** Total CPU time the task's running containers have consumed, in nanoseconds (cumulative, as cgroups count it): two readings give the average use between them. */
+  cpuNanoseconds: number;
+  /** Memory in use now, in bytes, summed over the task's running containers, without the page cache the kernel can reclaim (Docker CLI's "MEM USAGE": usage − inactive_file on cgroup v2, usage − total_inactive_file on v1). */
+  memoryBytes: number;
+  /** When the engine read it (milliseconds since the epoch, the engine's timestamp if it gives one, else the runtime's clock). */
+  readAt: number;
 }
 
 /** Labels every Berth container carries. */

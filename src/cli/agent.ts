@@ -19,6 +19,8 @@ export interface AgentFlags extends Omit<RegistrationFlags, 'cluster' | 'nodeGro
   /** How often the heartbeat Lease is renewed, and how long a renewal holds (instance-lease.ts's defaults when absent). */
   leaseRenewIntervalMs?: number;
   leaseDurationSeconds?: number;
+  /** How often tasks of auto-scaled services report what they use; 1 minute when absent. */
+  metricsPeriodMs?: number;
   logLevel: LogLevel;
 }
 
@@ -51,6 +53,7 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
     instanceName: name,
     ...(flags.leaseRenewIntervalMs !== undefined ? { leaseRenewIntervalMs: flags.leaseRenewIntervalMs } : {}),
     ...(flags.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: flags.leaseDurationSeconds } : {}),
+    ...(flags.metricsPeriodMs !== undefined ? { metricsPeriodMs: flags.metricsPeriodMs } : {}),
   });
   const shutdown = new AbortController();
   // Heartbeats stop first, then the caches: the instance then shows disconnected within one Lease duration.

@@ -23,6 +23,7 @@ export interface AgentOptions {
   instanceType?: string;
   leaseDuration?: number;
   leaseRenewInterval?: number;
+  metricsPeriod?: number;
   logLevel: string;
 }
 
@@ -45,6 +46,7 @@ export function agentFlags(options: AgentOptions): AgentFlags {
     instanceType: options.instanceType,
     leaseDurationSeconds: leaseDurationMs === undefined ? undefined : leaseDurationMs / 1000,
     leaseRenewIntervalMs: renewIntervalMs,
+    metricsPeriodMs: options.metricsPeriod,
     logLevel: parseLogLevel(options.logLevel),
   };
 }

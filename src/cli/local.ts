@@ -23,6 +23,8 @@ export interface LocalFlags {
   healthProbeBindAddress: string;
   /** Apply once, print what was reconciled, exit. */
   once: boolean;
+  /** Auto scaling's datapoint period, and how often task usage is reported; 1 minute when absent. */
+  metricsPeriodMs?: number;
 }
 
 type Print = (line: string) => void;
@@ -50,7 +52,11 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
   const runtimeOptions = { logger: logger.child({ component: 'runtime' }) };
   const runtimes = runtimeFactories(runtimeOptions);
   // Fargate tasks run on the same engine as the node groups: Docker, or simulated with --provider simulated.
-  const agents = new AgentHost({ manager, fargateRuntime: flags.provider === 'simulated' ? runtimes.simulated : runtimes.docker });
+  const agents = new AgentHost({
+    manager,
+    fargateRuntime: flags.provider === 'simulated' ? runtimes.simulated : runtimes.docker,
+    metricsPeriodMs: flags.metricsPeriodMs,
+  });
   const providers = inProcessInstanceProviders(agents, runtimeOptions);
   if (flags.provider === 'simulated') {
     print('berth local: every managed node group runs on the simulated provider (no containers)');
@@ -62,7 +68,10 @@ export async function runLocal(flags: LocalFlags, print: Print = (line) => proce
       return 3;
     }
   }
-  addControllers(manager, { instanceProviders: flags.provider === 'simulated' ? { local: providers.simulated, simulated: providers.simulated } : providers });
+  addControllers(manager, {
+    instanceProviders: flags.provider === 'simulated' ? { local: providers.simulated, simulated: providers.simulated } : providers,
+    metricsPeriodMs: flags.metricsPeriodMs,
+  });
   reportStatusChanges(manager, print);
 
   const shutdown = new AbortController();

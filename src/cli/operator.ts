@@ -25,6 +25,8 @@ export interface OperatorFlags {
   healthProbeBindAddress: string;
   /** How long the tasks of a disconnected instance wait for its agent before they are stopped; 5 m when absent. */
   disconnectedInstanceGraceMs?: number;
+  /** Auto scaling's datapoint period, and how often task usage is reported; 1 minute when absent. */
+  metricsPeriodMs?: number;
   /** The validating admission webhook: off when bindAddress is `0`; its Service, Secret and configuration in the pod's namespace. */
   webhook?: { bindAddress: string; service: string; secret: string; configuration: string };
 }
@@ -69,10 +71,12 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     namespace: flags.namespace,
     fargateRuntime: runtimeFactories({ logger: runtimeLogger }).docker,
     fargatePods: fargatePodRuntimes({ manager, podLevelResources }),
+    metricsPeriodMs: flags.metricsPeriodMs,
   });
   addControllers(manager, {
     namespace: flags.namespace,
     disconnectedInstanceGraceMs: flags.disconnectedInstanceGraceMs,
+    metricsPeriodMs: flags.metricsPeriodMs,
     instanceProviders: inProcessInstanceProviders(agents, { logger: runtimeLogger }),
     nodeInstances: nodeInstanceProvider({ manager, host: agents, namespace: flags.namespace, podLevelResources }),
     scaleTargets: new KubeScaleTargets(new RestClient(config), manager.store),

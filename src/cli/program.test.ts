@@ -24,7 +24,7 @@ async function berth(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('berth --help', () => {
   test.each([
-    ['local', ['--dir', '--provider', '--once', '--log-level', '--metrics-bind-address', '--health-probe-bind-address']],
+    ['local', ['--dir', '--provider', '--once', '--log-level', '--metrics-bind-address', '--health-probe-bind-address', '--metrics-period']],
     ['operator', ['--kubeconfig', '--leader-elect', '--leader-elect-lease-duration', '--webhook-bind-address', '--disconnected-instance-grace']],
     ['agent', ['--cluster', '--node-group', '-n, --namespace', '--reserved-cpu', '--attribute', '--lease-renew-interval']],
     ['drain', ['<instance/NAME>', '-n, --namespace', '--kubeconfig']],
@@ -82,6 +82,15 @@ describe('berth local and operator flags', () => {
       webhook: { bindAddress: '0', service: 'berth-webhook', secret: 'berth-webhook-tls', configuration: 'berth-webhook' },
     });
     await expect(berth(['operator', '--leader-elect-retry-period', 'soon'])).rejects.toThrow('--leader-elect-retry-period');
+  });
+});
+
+describe('--metrics-period', () => {
+  test('local, operator and agent take it as milliseconds; 0 is refused by name', async () => {
+    expect((await berth(['local', '--metrics-period', '5s'])).ran[0].flags).toMatchObject({ metricsPeriodMs: 5000 });
+    expect((await berth(['operator', '--metrics-period', '1m'])).ran[0].flags).toMatchObject({ metricsPeriodMs: 60_000 });
+    expect((await berth(['agent', '--cluster', 'c', '--node-group', 'g', '--metrics-period', '30s'])).ran[0].flags).toMatchObject({ metricsPeriodMs: 30_000 });
+    await expect(berth(['local', '--metrics-period', '0s'])).rejects.toThrow('--metrics-period: "0s" is not a positive duration');
   });
 });
 

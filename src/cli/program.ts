@@ -65,8 +65,12 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .option('--log-level <LEVEL>', 'controller logs on stderr: error, warn, info or debug', env.BERTH_LOG_LEVEL ?? 'warn')
     .option('--metrics-bind-address <ADDR>', 'where Prometheus metrics are served', '127.0.0.1:8080')
     .option('--health-probe-bind-address <ADDR>', 'where /healthz and /readyz are served', '127.0.0.1:8081')
+    .addOption(
+      durationOption('metrics-period', "how often tasks of auto-scaled services report what they use, and auto scaling takes a datapoint (default 1m, ECS's)"),
+    )
     .action(async (options: LocalOptions) => {
-      done(await actions.local({ ...options, logLevel: parseLogLevel(options.logLevel) }));
+      const { metricsPeriod, ...rest } = options;
+      done(await actions.local({ ...rest, logLevel: parseLogLevel(options.logLevel), metricsPeriodMs: metricsPeriod }));
     });
 
   program
@@ -90,6 +94,9 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .option('--webhook-secret <NAME>', "the Secret holding the webhook's serving certificate", 'berth-webhook-tls')
     .option('--webhook-configuration <NAME>', 'the ValidatingWebhookConfiguration Berth keeps', 'berth-webhook')
     .addOption(durationOption('disconnected-instance-grace', "how long a silent agent's tasks wait before they are stopped (default 5m)"))
+    .addOption(
+      durationOption('metrics-period', "how often tasks of auto-scaled services report what they use, and auto scaling takes a datapoint (default 1m, ECS's)"),
+    )
     .action(async (options: OperatorOptions) => {
       done(
         await actions.operator({
@@ -109,6 +116,7 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
             configuration: options.webhookConfiguration,
           },
           disconnectedInstanceGraceMs: options.disconnectedInstanceGrace,
+          metricsPeriodMs: options.metricsPeriod,
         }),
       );
     });
@@ -132,6 +140,9 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .option('--instance-type <T>', 'the attribute ecs.instance-type')
     .addOption(durationOption('lease-duration', 'how long a heartbeat holds (default 40s)', wholeSeconds))
     .addOption(durationOption('lease-renew-interval', 'how often the heartbeat is renewed (default 10s)'))
+    .addOption(
+      durationOption('metrics-period', "how often tasks of auto-scaled services report what they use, and auto scaling takes a datapoint (default 1m, ECS's)"),
+    )
     .option('--log-level <LEVEL>', 'logs on stderr: error, warn, info or debug', env.BERTH_LOG_LEVEL ?? 'info')
     .action(async (options: AgentOptions) => {
       done(await actions.agent(agentFlags(options)));
@@ -184,6 +195,7 @@ interface LocalOptions {
   logLevel: string;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
+  metricsPeriod?: number;
 }
 
 interface OperatorOptions {
@@ -201,4 +213,5 @@ interface OperatorOptions {
   webhookSecret: string;
   webhookConfiguration: string;
   disconnectedInstanceGrace?: number;
+  metricsPeriod?: number;
 }

@@ -4,6 +4,7 @@ import { addContainerInstanceController } from './containerinstance/controller';
 import type { Manager } from '../runtime/manager';
 import type { Scheduler } from './placement';
 import { addServiceController } from './service/controller';
+import { addAutoScalingController } from './autoscaling/controller';
 import { addTaskController } from './task/controller';
 import { addTaskDefinitionController } from './taskdefinition/controller';
 import { addNodeGroupController } from './nodes/controller';
@@ -25,7 +26,12 @@ export interface ControllerSetOptions {
   nodeInstances?: InstanceProvider;
   /** What adds and removes the Nodes of managed groups of Nodes (their scaleTarget); none without a cluster. */
   scaleTargets?: ScaleTargets;
+  /** Service auto scaling's datapoint period (ECS: one minute); agents report task usage as often. */
+  metricsPeriodMs?: number;
 }
+
+/** ECS's service metrics are one datapoint a minute. */
+export const defaultMetricsPeriodMs = 60_000;
 
 /** Every Berth controller, as both `berth operator` and `berth local` run them. */
 export function addControllers(manager: Manager, options: ControllerSetOptions = {}): void {
@@ -43,4 +49,5 @@ export function addControllers(manager: Manager, options: ControllerSetOptions =
     disconnectedInstanceGraceMs: options.disconnectedInstanceGraceMs,
   });
   addServiceController(manager, options.namespace);
+  addAutoScalingController(manager, { namespace: options.namespace, periodMs: options.metricsPeriodMs ?? defaultMetricsPeriodMs });
 }

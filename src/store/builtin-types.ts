@@ -54,3 +54,12 @@ export const validatingWebhookConfigurations: ResourceType = {
   namespaced: false,
   statusSubresource: false,
 };
+
+export const horizontalPodAutoscalers: ResourceType = {
+  group: 'autoscaling',
+  version: 'v2',
+  kind: 'HorizontalPodAutoscaler',
+  plural: 'horizontalpodautoscalers',
+  namespaced: true,
+  statusSubresource: true,
+};

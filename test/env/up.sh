@@ -260,11 +260,13 @@ ensure_apiserver() {
 # namespaces really go away, as on a real cluster. With the test node (kubelet-node.md §8.1) also: the root
 # CA published in every namespace (Pods mount kube-root-ca.crt), node lifecycle (it lifts the node's not-ready
 # taint, and marks a Node whose kubelet stops NotReady), endpoints for Services, and Deployments with their
-# ReplicaSets (the in-cluster operator is a Deployment).
+# ReplicaSets (the in-cluster operator is a Deployment). Always the HorizontalPodAutoscaler controller, which
+# scales a Berth Service through its scale subresource (every 5 s here; 15 s is its default).
 kcm_args() {
-  local controllers=garbagecollector,namespace,serviceaccount
+  local controllers=garbagecollector,namespace,serviceaccount,horizontalpodautoscaling
   node_enabled && controllers+=,root-ca-cert-publisher,endpoint,endpointslice,nodelifecycle,deployment,replicaset
   printf '%s\n' --kubeconfig="$kubeconfig" \
+    --horizontal-pod-autoscaler-sync-period=5s \
     --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
     --authentication-skip-lookup=true \
     --controllers="$controllers" --root-ca-file="$pki_dir/ca.crt" \

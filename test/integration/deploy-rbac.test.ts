@@ -72,6 +72,7 @@ const allowed: Check[] = [
   ['patch', 'machinedeployments.cluster.x-k8s.io', 'team-a', 'scale'],
   ['get', 'machines.cluster.x-k8s.io', 'team-a'],
   ['patch', 'machines.cluster.x-k8s.io', 'team-a'],
+  ['watch', 'horizontalpodautoscalers.autoscaling'],
 ];
 
 const denied: Check[] = [
@@ -88,6 +89,7 @@ const denied: Check[] = [
   ['create', 'pods', 'default', 'exec'],
   ['create', 'serviceaccounts', 'default'],
   ['update', 'services.berth.dev', 'default', 'scale'],
+  ['update', 'horizontalpodautoscalers.autoscaling', 'default'],
   ['patch', 'machinedeployments.cluster.x-k8s.io', 'team-a'],
   ['delete', 'machines.cluster.x-k8s.io', 'team-a'],
   ['list', 'machines.cluster.x-k8s.io', 'team-a'],

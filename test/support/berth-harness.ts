@@ -70,6 +70,8 @@ export interface HarnessOptions {
   fargateStorage?: AgentHostOptions['fargateStorage'];
   /** Serve node groups of Nodes (tasks as Pods on the test node), as berth operator does. */
   nodes?: boolean;
+  /** Auto scaling's datapoint period and the agents' usage reports (1 minute by default, as ECS's). */
+  metricsPeriodMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -89,10 +91,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     sweepIntervalMs: options.sweepIntervalMs ?? 2000,
     fargateRuntime: runtimeFactories({ docker, logger: logs.logger }).docker,
     ...(options.fargateStorage ? { fargateStorage: options.fargateStorage } : {}),
+    ...(options.metricsPeriodMs !== undefined && { metricsPeriodMs: options.metricsPeriodMs }),
     ...(options.nodes && { fargatePods: fargatePodRuntimes({ manager, podLevelResources: false }) }),
   });
   addControllers(manager, {
     namespace,
+    ...(options.metricsPeriodMs !== undefined && { metricsPeriodMs: options.metricsPeriodMs }),
     instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }),
     ...(options.nodes && {
       nodeInstances: nodeInstanceProvider({ manager, host, namespace, podLevelResources: false }),

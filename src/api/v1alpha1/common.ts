@@ -172,9 +172,6 @@ export interface FeatureUse<Self> {
   uses: (self: Self) => boolean;
 }
 
-/** The field is set at all. */
-export const present = <Self>(field: keyof Self & string): FeatureUse<Self> => ({ cel: `has(self.${field})`, uses: (self) => self[field] !== undefined });
-
 /** The list has items: an empty list asks for nothing, as with the rejected ECS fields. */
 export const nonEmpty = <Self>(field: keyof Self & string): FeatureUse<Self> => ({
   cel: `has(self.${field}) && size(self.${field}) > 0`,

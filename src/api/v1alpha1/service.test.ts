@@ -124,3 +124,79 @@ describe('Service updates', () => {
     ]);
   });
 });
+
+describe('Service autoScaling', () => {
+  const withScaling = (autoScaling: Record<string, unknown>) =>
+    stored({ cluster: 'demo', taskDefinition: 'web', autoScaling: { minCapacity: 1, maxCapacity: 4, ...autoScaling } });
+  const stepPolicy = (stepAdjustments: Record<string, unknown>[]) => ({
+    stepScaling: [
+      {
+        name: 'cpu',
+        metric: 'ECSServiceAverageCPUUtilization',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 50,
+        adjustmentType: 'ChangeInCapacity',
+        stepAdjustments,
+      },
+    ],
+  });
+
+  it('takes target tracking, step scaling and scheduled actions on CPU and memory', () => {
+    expect(
+      validator.validate(
+        withScaling({
+          targetTracking: [{ predefinedMetric: 'ECSServiceAverageMemoryUtilization', targetValue: 70 }],
+          ...stepPolicy([
+            { metricIntervalLowerBound: 0, metricIntervalUpperBound: 20, scalingAdjustment: 1 },
+            { metricIntervalLowerBound: 20, scalingAdjustment: 2 },
+          ]),
+          scheduledActions: [{ name: 'nightly', schedule: 'cron(0 22 ? * * *)', timezone: 'Europe/Paris', maxCapacity: 2 }],
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses steps with a gap, an overlap, or a bound that leaves the metric uncovered, naming the list', () => {
+    const errors = (steps: Record<string, unknown>[]) => validator.validate(withScaling(stepPolicy(steps)));
+    expect(
+      errors([
+        { metricIntervalLowerBound: 0, metricIntervalUpperBound: 10, scalingAdjustment: 1 },
+        { metricIntervalLowerBound: 20, scalingAdjustment: 2 },
+      ]),
+    ).toEqual([
+      expect.stringMatching(
+        /^spec\.autoScaling\.stepScaling\[0\]\.stepAdjustments: Invalid value: .*: the steps leave a gap between 10 and 20 past the threshold$/,
+      ),
+    ]);
+    expect(
+      errors([
+        { metricIntervalLowerBound: 0, metricIntervalUpperBound: 30, scalingAdjustment: 1 },
+        { metricIntervalLowerBound: 20, scalingAdjustment: 2 },
+      ]),
+    ).toEqual([expect.stringMatching(/the steps overlap between 20 and 30 past the threshold$/)]);
+    expect(errors([{ metricIntervalLowerBound: 0, metricIntervalUpperBound: 10, scalingAdjustment: 1 }])).toEqual([
+      expect.stringMatching(/a step with a positive metricIntervalUpperBound \(10\) needs a step above it without metricIntervalUpperBound$/),
+    ]);
+    expect(errors([{ scalingAdjustment: 1 }])).toEqual([expect.stringMatching(/a step needs metricIntervalLowerBound or metricIntervalUpperBound/)]);
+  });
+
+  it('refuses a schedule AWS would refuse, and an unknown time zone, each on its own field', () => {
+    expect(validator.validate(withScaling({ scheduledActions: [{ name: 'x', schedule: 'cron(0 10 * * * *)', minCapacity: 2 }] }))).toEqual([
+      expect.stringMatching(
+        /^spec\.autoScaling\.scheduledActions\[0\]\.schedule: Invalid value: "cron\(0 10 \* \* \* \*\)": cron\(0 10 \* \* \* \*\): needs \? in day-of-month or day-of-week$/,
+      ),
+    ]);
+    expect(validator.validate(withScaling({ scheduledActions: [{ name: 'x', schedule: 'rate(5 minutes)', timezone: 'Mars/Base', minCapacity: 2 }] }))).toEqual([
+      'spec.autoScaling.scheduledActions[0].timezone: Invalid value: "Mars/Base": unknown time zone Mars/Base',
+    ]);
+  });
+
+  it('refuses ALBRequestCountPerTarget until Berth has a request metric, and a target of 0', () => {
+    expect(validator.validate(withScaling({ targetTracking: [{ predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 100 }] }))).toEqual([
+      expect.stringMatching(/^spec\.autoScaling: Forbidden: ALBRequestCountPerTarget is not supported yet/),
+    ]);
+    expect(validator.validate(withScaling({ targetTracking: [{ predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 0 }] }))).toEqual([
+      expect.stringMatching(/targetTracking\[0\]\.targetValue: Invalid value: .*must be above 0/),
+    ]);
+  });
+});

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind, type KindRoot } from '../kind';
 import { reject, rule, s, type Infer, type InferInput } from '../schema';
+import { scheduleProblem, timezoneProblem } from '../schedule';
 import {
   capacityProviderStrategy,
   conditions,
@@ -14,7 +15,6 @@ import {
   observedGeneration,
   placementConstraints,
   placementStrategies,
-  present,
   taskDefinitionReference,
   timestamp,
 } from './common';
@@ -28,7 +28,12 @@ const cooldown = (what: string) => s.integer({ minimum: 0, maximum: 86400 }).des
 
 const targetTracking = s.object({
   predefinedMetric: scalingMetric(),
-  targetValue: s.number({ minimum: 0 }).describe('The value the metric is kept at.'),
+  targetValue: s
+    .number({ minimum: 0 })
+    .describe('The value the metric is kept at.')
+    .withRules(
+      rule({ cel: 'self > 0.0', message: 'must be above 0: the new capacity is the running tasks × metric / targetValue', check: (self) => self > 0 }),
+    ),
   scaleInCooldown: cooldown('scale-in'),
   scaleOutCooldown: cooldown('scale-out'),
   disableScaleIn: s.boolean().describe('Only ever scale out.').default(false),
@@ -52,6 +57,38 @@ const stepAdjustment = s
     }),
   );
 
+type StepAdjustment = Infer<typeof stepAdjustment>;
+
+/**
+ * Application Auto Scaling's rules for the steps of one policy, which CEL cannot state over a list: sorted by
+ * lower bound, each step starts where the one before ends (no gap, no overlap); only the lowest may be open
+ * below (−∞) and only the highest open above (+∞); an open end is needed as soon as a bound goes that way.
+ * With threshold 50: [0, 10) and [10, ∞) cover 50 and up; [0, 10) and [20, ∞) leave 60 to 70 uncovered.
+ */
+export function stepAdjustmentsProblem(steps: StepAdjustment[]): string | undefined {
+  const lower = (step: StepAdjustment) => step.metricIntervalLowerBound ?? -Infinity;
+  const upper = (step: StepAdjustment) => step.metricIntervalUpperBound ?? Infinity;
+  const bound = (value: number) => (Number.isFinite(value) ? String(value) : value > 0 ? '+infinity' : '-infinity');
+  if (steps.some((step) => step.metricIntervalLowerBound === undefined && step.metricIntervalUpperBound === undefined)) {
+    return 'a step needs metricIntervalLowerBound or metricIntervalUpperBound: a step open at both ends leaves no room for another';
+  }
+  if (steps.filter((step) => step.metricIntervalLowerBound === undefined).length > 1) return 'only one step may leave out metricIntervalLowerBound';
+  if (steps.filter((step) => step.metricIntervalUpperBound === undefined).length > 1) return 'only one step may leave out metricIntervalUpperBound';
+  const sorted = [...steps].sort((a, b) => lower(a) - lower(b));
+  for (let i = 1; i < sorted.length; i++) {
+    const [before, after] = [sorted[i - 1], sorted[i]];
+    if (upper(before) < lower(after)) return `the steps leave a gap between ${bound(upper(before))} and ${bound(lower(after))} past the threshold`;
+    if (upper(before) > lower(after)) return `the steps overlap between ${bound(lower(after))} and ${bound(upper(before))} past the threshold`;
+  }
+  if (lower(sorted[0]) < 0 && Number.isFinite(lower(sorted[0]))) {
+    return `a step with a negative metricIntervalLowerBound (${lower(sorted[0])}) needs a step below it without metricIntervalLowerBound`;
+  }
+  if (upper(sorted.at(-1)!) > 0 && Number.isFinite(upper(sorted.at(-1)!))) {
+    return `a step with a positive metricIntervalUpperBound (${upper(sorted.at(-1)!)}) needs a step above it without metricIntervalUpperBound`;
+  }
+  return undefined;
+}
+
 const stepScaling = s.object({
   name: s.string({ minLength: 1, maxLength: 255 }).describe('The policy name.'),
   metric: scalingMetric(),
@@ -65,7 +102,10 @@ const stepScaling = s.object({
   adjustmentType: s
     .enum(['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'])
     .describe('Whether scalingAdjustment adds tasks, sets the count, or adds a percentage.'),
-  stepAdjustments: s.array(stepAdjustment, { minItems: 1, maxItems: 20 }).describe('Steps by how far the metric is past the threshold.'),
+  stepAdjustments: s
+    .array(stepAdjustment, { minItems: 1, maxItems: 20 })
+    .describe('Steps by how far the metric is past the threshold.')
+    .withAdmissionCheck(stepAdjustmentsProblem),
   minAdjustmentMagnitude: s.integer({ minimum: 1 }).describe('For PercentChangeInCapacity: change by at least this many tasks.').optional(),
   cooldown: cooldown('scaling activity'),
 });
@@ -75,8 +115,9 @@ const scheduledAction = s
     name: s.string({ minLength: 1, maxLength: 255 }).describe('The action name.'),
     schedule: s
       .string({ maxLength: 256, pattern: '^(at|rate|cron)\\(.+\\)$' })
-      .describe('at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(minutes hours day-of-month month day-of-week year).'),
-    timezone: s.string({ maxLength: 64 }).describe('An IANA time zone for at and cron schedules (default UTC).').optional(),
+      .describe('at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(minutes hours day-of-month month day-of-week year).')
+      .withAdmissionCheck(scheduleProblem),
+    timezone: s.string({ maxLength: 64 }).describe('An IANA time zone for at and cron schedules (default UTC).').withAdmissionCheck(timezoneProblem).optional(),
     minCapacity: s.integer({ minimum: 0 }).describe('The new minCapacity.').optional(),
     maxCapacity: s.integer({ minimum: 0 }).describe('The new maxCapacity.').optional(),
   })
@@ -177,8 +218,13 @@ const unsupportedServiceFields = {
 const serviceFeaturesNotSupportedYet = [
   notSupportedYet<ServiceSpec>(
     'autoScaling',
-    present('autoScaling'),
-    'autoScaling is not supported yet: desiredCount changes only when you change it (kubectl scale works) until service auto scaling lands',
+    {
+      cel: "has(self.autoScaling) && ((has(self.autoScaling.targetTracking) && self.autoScaling.targetTracking.exists(p, p.predefinedMetric == 'ALBRequestCountPerTarget')) || (has(self.autoScaling.stepScaling) && self.autoScaling.stepScaling.exists(p, p.metric == 'ALBRequestCountPerTarget')))",
+      uses: (self) =>
+        (self.autoScaling?.targetTracking ?? []).some((p) => p.predefinedMetric === 'ALBRequestCountPerTarget') ||
+        (self.autoScaling?.stepScaling ?? []).some((p) => p.metric === 'ALBRequestCountPerTarget'),
+    },
+    'ALBRequestCountPerTarget is not supported yet: Berth has no load balancer to count requests; scale on ECSServiceAverageCPUUtilization or ECSServiceAverageMemoryUtilization',
   ),
   ...launchTypesNotSupportedYet<ServiceSpec>(),
 ];
@@ -353,6 +399,59 @@ const deployment = s.object({
   updatedAt: timestamp().describe('When the deployment last changed.').optional(),
 });
 
+const scalingActivityFields = {
+  time: timestamp().describe('When Berth decided it.'),
+  from: s.integer({ minimum: 0 }).describe('desiredCount before.'),
+  to: s.integer({ minimum: 0 }).describe('desiredCount after.'),
+  cause: s.string({ maxLength: 1024 }).describe('The policy, alarm or scheduled action behind it, with the metric value.'),
+};
+const policyActivity = s.object({
+  ...scalingActivityFields,
+  from: s.integer({ minimum: 0 }).describe('desiredCount before the first scale of its cooldown: what step adjustments count from until the cooldown ends.'),
+  cooldownEndsAt: timestamp().describe("When the policy's cooldown ends."),
+});
+
+const alarmStatus = s.object({
+  name: s.string({ minLength: 1, maxLength: 512 }).describe('TargetTracking-<metric>-AlarmHigh / -AlarmLow, or the step scaling policy name.'),
+  state: s.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).describe('As a CloudWatch alarm: ALARM once enough datapoints in a row breach.'),
+  value: s.number().describe('The last datapoint.').optional(),
+  breachingDatapoints: s.integer({ minimum: 0 }).describe('Datapoints in a row that breached the threshold, up to the last.'),
+  evaluatedAt: timestamp().describe('When the last datapoint was taken.'),
+});
+
+const scheduledActionStatus = s.object({
+  name: s.string({ minLength: 1, maxLength: 255 }).describe('The action name.'),
+  schedule: s.string({ maxLength: 256 }).describe('The schedule as last seen: a changed schedule starts again.'),
+  firstSeenAt: timestamp().describe('When Berth first saw the action: where a rate() counts from.'),
+  lastRunAt: timestamp().describe('The scheduled time of its last run.').optional(),
+  nextRunAt: timestamp().describe('Its next scheduled time, if any.').optional(),
+});
+
+const autoScalingStatus = s.object({
+  minCapacity: s.integer({ minimum: 0 }).describe('The minCapacity in force: the spec, or a scheduled action since the spec last changed it.'),
+  maxCapacity: s.integer({ minimum: 0 }).describe('The maxCapacity in force.'),
+  declaredMinCapacity: s.integer({ minimum: 0 }).describe('spec.autoScaling.minCapacity when the capacity in force was set: a change of it applies at once.'),
+  declaredMaxCapacity: s.integer({ minimum: 0 }).describe('spec.autoScaling.maxCapacity when the capacity in force was set.'),
+  alarms: s
+    .array(alarmStatus, { maxItems: 16, mapKeys: ['name'] })
+    .describe('The alarms of the scaling policies.')
+    .optional(),
+  scheduledActions: s
+    .array(scheduledActionStatus, { maxItems: 20, mapKeys: ['name'] })
+    .describe('The scheduled actions, when they ran and run next.')
+    .optional(),
+  lastScaleOut: policyActivity.describe('The last scale-out by a policy.').optional(),
+  lastScaleIn: policyActivity.describe('The last scale-in by a policy.').optional(),
+  lastScalingActivity: s
+    .object({
+      ...scalingActivityFields,
+      observedGeneration: s.integer({ minimum: 0 }).describe('The Service generation it was decided on: desiredCount is set to `to` until the spec changes.'),
+    })
+    .describe('The last change of desiredCount Berth made, by a policy, a scheduled action or the bounds.')
+    .optional(),
+  horizontalPodAutoscaler: s.string({ maxLength: 253 }).describe('An HPA that targets this Service: while it does, Berth does not scale it.').optional(),
+});
+
 export const serviceStatus = s.object({
   desiredCount: s
     .integer({ minimum: 0 })
@@ -372,6 +471,7 @@ export const serviceStatus = s.object({
       "Uids of STOPPED tasks whose failed launch is already in their deployment's failedTasks and that still exist. Written with the count, so each failure is counted once, across restarts, and stopped tasks can be removed without losing the count.",
     )
     .optional(),
+  autoScaling: autoScalingStatus.describe('Service auto scaling: the capacity in force, alarms, scheduled actions and recent activity.').optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });

@@ -130,6 +130,15 @@ export const taskStatus = s.object({
   startedAt: timestamp().describe('When the task reached RUNNING.').optional(),
   stoppingAt: timestamp().describe('When the task began to stop.').optional(),
   stoppedAt: timestamp().describe('When the task reached STOPPED.').optional(),
+  usage: s
+    .object({
+      cpuUnits: s.number({ minimum: 0 }).describe('Average CPU units used over the window (1024 per vCPU).'),
+      memoryMiB: s.number({ minimum: 0 }).describe('Memory in use at its end, in MiB, without reclaimable page cache.'),
+      windowSeconds: s.number({ minimum: 0 }).describe('The seconds the CPU average covers.'),
+      sampledAt: timestamp().describe('When the window ended.'),
+    })
+    .describe("What the task's containers used, reported by its agent every metrics period while its service is auto scaled on CPU or memory.")
+    .optional(),
   observedGeneration: observedGeneration().optional(),
   conditions: conditions().optional(),
 });

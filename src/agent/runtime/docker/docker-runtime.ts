@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import type { ContainerDefinition } from '../../../api';
 import { realClock, type Clock } from '../../../runtime/clock';
 import { silentLogger, type Logger } from '../../../runtime/logger';
-import { taskLabels, type TaskLaunch, type TaskObservation, type TaskRuntime } from '../../task-runtime';
+import { taskLabels, type TaskLaunch, type TaskObservation, type TaskRuntime, type TaskUsage } from '../../task-runtime';
 import { startOrder, stopWaves } from '../container-order';
 import { evaluateGate } from '../dependency-gate';
 import { taskLayout, type TaskLayout } from '../task-layout';
@@ -22,6 +22,7 @@ import type { TaskIdentity } from './names';
 import { neverStarted, taskObservation, type TaskFacts } from './observation';
 import { KeyedSerializer } from './keyed-serializer';
 import { launchScrubber } from './secret-scrubber';
+import { taskUsage, type EngineStats } from './usage';
 import { volumePlans, type VolumePlan } from './volumes';
 
 export interface DockerRuntimeOptions {
@@ -118,6 +119,20 @@ export class DockerRuntime implements TaskRuntime {
     const filters = [labelFilter(taskLabels.containerInstance, this.containerInstance), labelFilter(taskLabels.taskUid, taskUid)];
     const containers = await this.docker.listContainers({ all: true, size: true, filters: { label: filters } });
     return containers.reduce((total, container) => total + ((container as { SizeRw?: number }).SizeRw ?? 0), 0);
+  }
+
+  /**
+   * The stats of the task's running containers, read in parallel and summed (usage.ts). Listing without
+   * `all` gives running containers only. One-shot stats (Engine API 1.41+) read the cgroup once; without it a
+   * stream=false read waits a second for a second sample, which only the CLI's CPU percentage needs, not the
+   * cumulative counters. An older engine ignores the parameter and answers that second later.
+   */
+  async usage(taskUid: string): Promise<TaskUsage | undefined> {
+    const filters = [labelFilter(taskLabels.containerInstance, this.containerInstance), labelFilter(taskLabels.taskUid, taskUid)];
+    const running = await this.docker.listContainers({ filters: { label: filters } });
+    const answers = await Promise.all(running.map((c) => this.statsOf(c.Id)));
+    const stats = answers.filter((answer) => answer !== undefined);
+    return taskUsage(stats, this.clock.now());
   }
 
   /** Creates and starts, in dependency order, every container whose dependencies allow it now. */
@@ -291,6 +306,19 @@ export class DockerRuntime implements TaskRuntime {
   private async inspectContainer(idOrName: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
     try {
       return await this.docker.getContainer(idOrName).inspect();
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * undefined when the container was removed since it was listed (404); one that only stopped answers with
+   * the engine's empty stats, which usage.ts skips.
+   */
+  private async statsOf(id: string): Promise<EngineStats | undefined> {
+    try {
+      return await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;

@@ -15,7 +15,7 @@ import { delay, type Clock } from '../../../runtime/clock';
 import type { ObjectStore } from '../../../store/object-store';
 import { isStoreError } from '../../../store/object-store';
 import { pods } from '../../../store/builtin-types';
-import type { TaskLaunch, TaskObservation, TaskRuntime } from '../../task-runtime';
+import type { TaskLaunch, TaskObservation, TaskRuntime, TaskUsage } from '../../task-runtime';
 import { isActivePod, podLabels, type PodIndex, type PodObject } from '../../../ecs/pods';
 import { observePod } from './pod-observation';
 import { containerNamesAnnotation, hostPortKey, taskPod, type PodScheduling } from './pod-spec';
@@ -131,6 +131,11 @@ export class KubernetesRuntime implements TaskRuntime {
   /** A Node instance is never Fargate: nothing measures or limits what its tasks write. */
   ephemeralStorageUsed(): Promise<number> {
     return Promise.resolve(0);
+  }
+
+  /** The Pod data plane reads no container statistics yet: metrics.k8s.io gives rates, not counters, and the kubelet's /metrics/resource needs nodes/proxy. */
+  usage(): Promise<TaskUsage | undefined> {
+    return Promise.resolve(undefined);
   }
 
   private ownPods(): PodObject[] {

@@ -155,6 +155,55 @@ describe('SimulatedRuntime', () => {
     ]);
     expect(await runtime.version()).toBe('simulated');
   });
+
+  it('reports the usage the test gives as a rate, CPU integrated over the clock from when the task runs', async () => {
+    let load = { cpuUnits: 512, memoryMiB: 96 };
+    const asked: [string, string][] = [];
+    const { clock, runtime } = setup({
+      usage: (uid, launch) => {
+        asked.push([uid, launch.taskName]);
+        return load;
+      },
+    });
+    const launch = taskLaunch(taskSpec([{ name: 'app' }, { name: 'sidecar', essential: false }]));
+    await runtime.ensureRunning(launch);
+    expect(await runtime.usage(launch.taskUid)).toBeUndefined(); // nothing RUNNING yet
+    await runUntilSteady(runtime, clock, launch);
+    const started = Date.parse(container((await runtime.observe(launch.taskUid))!, 'app').startedAt!);
+
+    await clock.advance(60_000);
+    const first = (await runtime.usage(launch.taskUid))!;
+    // Half a vCPU since the containers started: 512 / 1024 × elapsed ms × 1e6 ns/ms.
+    expect(first).toEqual({ cpuNanoseconds: 0.5 * (clock.now() - started) * 1e6, memoryBytes: 96 * 2 ** 20, readAt: clock.now() });
+    expect(asked).toContainEqual(['uid-1', 'web-1']);
+
+    await clock.advance(60_000);
+    const second = (await runtime.usage(launch.taskUid))!;
+    // 30e9 ns in 60 s: 30e9 / 60e9 × 1024 = 512 units, the rate given.
+    expect(second.cpuNanoseconds - first.cpuNanoseconds).toBe(30e9);
+
+    load = { cpuUnits: 2048, memoryMiB: 200 };
+    await clock.advance(60_000);
+    const third = (await runtime.usage(launch.taskUid))!;
+    // Two vCPUs since the last read: 2048 / 1024 × 60e9 ns = 120e9 ns, nothing counted again before it.
+    expect(third.cpuNanoseconds - second.cpuNanoseconds).toBe(120e9);
+    expect(third.memoryBytes).toBe(200 * 2 ** 20);
+
+    await runtime.stop(launch.taskUid, {});
+    expect(await runtime.usage(launch.taskUid)).toBeUndefined();
+    expect(await runtime.usage('no-such-task')).toBeUndefined();
+  });
+
+  it('reads no usage unless the test gives one', async () => {
+    const { clock, runtime } = setup();
+    const launch = taskLaunch(taskSpec([{ name: 'app' }]));
+    await runUntilSteady(runtime, clock, launch);
+    expect(await runtime.usage(launch.taskUid)).toBeUndefined();
+
+    const idle = setup({ usage: () => undefined });
+    await runUntilSteady(idle.runtime, idle.clock, launch);
+    expect(await idle.runtime.usage(launch.taskUid)).toBeUndefined();
+  });
 });
 
 /** Advances the clock by `ms` in 100 ms steps, calling ensureRunning at each, as an agent would on every change. */

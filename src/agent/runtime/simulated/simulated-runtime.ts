@@ -2,10 +2,10 @@
  * A TaskRuntime that runs no containers: each container moves PENDING → PULLED → CREATED → RUNNING on
  * the injected clock, turns HEALTHY when it has a health check, and fails when told to. For scale tests
  * and benchmarks of everything above the runtime, which sees the same observations, dependency order
- * and change notifications as from the Docker runtime.
+ * and change notifications as from the Docker runtime. What a task uses is what the test says (the `usage` option).
  */
 import { realClock, type Clock, type TimerHandle } from '../../../runtime/clock';
-import type { ContainerObservation, NetworkBinding, TaskLaunch, TaskObservation, TaskRuntime } from '../../task-runtime';
+import type { ContainerObservation, NetworkBinding, TaskLaunch, TaskObservation, TaskRuntime, TaskUsage } from '../../task-runtime';
 import { startOrder, stoppedBeforeStartReason, stopWaves } from '../container-order';
 import { evaluateGate } from '../dependency-gate';
 import { taskLayout, type TaskLayout } from '../task-layout';
@@ -32,6 +32,13 @@ export interface SimulatedRuntimeOptions {
   failingImage?: RegExp;
   /** First dynamic host port handed out. Default 32768, where Docker's own range starts. */
   firstDynamicPort?: number;
+  /**
+   * What a task uses, as rates: CPU units (1024 a vCPU) and MiB. Asked at every usage() read; the CPU rate
+   * given is taken to have held since the previous read (since the task's first container started RUNNING,
+   * at the first read), so a constant rate gives exactly cpuUnits / 1024 × the nanoseconds elapsed, and a
+   * test may change the load between reads. Default: no statistics (usage() is undefined).
+   */
+  usage?: (taskUid: string, launch: TaskLaunch) => { cpuUnits: number; memoryMiB: number } | undefined;
 }
 
 /** Host mode binds on the instance itself, as the Docker runtime reports it. */
@@ -48,6 +55,8 @@ interface SimulatedTask {
   stopRequested: boolean;
   pullStartedAt?: string;
   pullStoppedAt?: string;
+  /** The CPU time usage() last reported, and when: the next read adds to it. */
+  cpuRead?: { nanoseconds: number; at: number };
 }
 
 export class SimulatedRuntime implements TaskRuntime {
@@ -61,6 +70,7 @@ export class SimulatedRuntime implements TaskRuntime {
   private readonly failingImage: RegExp;
   private readonly random: () => number;
   private readonly firstDynamicPort: number;
+  private readonly usageRate: SimulatedRuntimeOptions['usage'];
   private nextDynamicPort: number;
   private nextRuntimeId = 1;
   private readonly tasks = new Map<string, SimulatedTask>();
@@ -78,6 +88,7 @@ export class SimulatedRuntime implements TaskRuntime {
     this.random = seededRandom(options.seed ?? 1);
     this.firstDynamicPort = options.firstDynamicPort ?? 32768;
     this.nextDynamicPort = this.firstDynamicPort;
+    this.usageRate = options.usage;
   }
 
   async ensureRunning(launch: TaskLaunch): Promise<TaskObservation> {
@@ -150,6 +161,20 @@ export class SimulatedRuntime implements TaskRuntime {
   /** Simulated containers write nothing. */
   async ephemeralStorageUsed(): Promise<number> {
     return 0;
+  }
+
+  /** The `usage` option's rates integrated over the clock while a container of the task is RUNNING. */
+  async usage(taskUid: string): Promise<TaskUsage | undefined> {
+    const task = this.tasks.get(taskUid);
+    const rate = task && this.usageRate?.(taskUid, task.launch);
+    const running = task ? [...task.containers.values()].filter((c) => c.lastStatus === 'RUNNING') : [];
+    if (!task || !rate || running.length === 0) return undefined;
+    const now = this.clock.now();
+    const since = task.cpuRead?.at ?? Math.min(...running.map((c) => Date.parse(c.startedAt!)));
+    // 512 units for 60 s: 512 / 1024 × 60,000 ms × 1e6 ns/ms = 30e9 ns, half a vCPU for the minute.
+    const nanoseconds = (task.cpuRead?.nanoseconds ?? 0) + (rate.cpuUnits / 1024) * (now - since) * 1e6;
+    task.cpuRead = { nanoseconds, at: now };
+    return { cpuNanoseconds: nanoseconds, memoryBytes: rate.memoryMiB * 2 ** 20, readAt: now };
   }
 
   private taskFor(launch: TaskLaunch): SimulatedTask {
