@@ -102,8 +102,9 @@ export class AutoScalingReconciler {
       service: owned,
       now,
       periodMs: this.deps.periodMs,
-      // Two periods: one report late is still news, as CloudWatch waits for a late datapoint.
-      datapoint: (metric, statistic) => serviceUtilization(tasks, specOf, metric, statistic, now.getTime(), 2 * this.deps.periodMs),
+      // Three periods: a report up to two periods late (a slow engine, a busy agent) still counts, as CloudWatch
+      // waits for a late datapoint; an agent gone for longer is missing data.
+      datapoint: (metric, statistic) => serviceUtilization(tasks, specOf, metric, statistic, now.getTime(), 3 * this.deps.periodMs),
       deploymentInProgress: (service.status?.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS'),
     });
     const written = await this.writeStatus(service, decision.status, this.condition(service, decision));
@@ -128,7 +129,7 @@ export class AutoScalingReconciler {
         status: 'False',
         reason: 'NoMetricData',
         message:
-          'no RUNNING task of the service reported CPU and memory usage in the last two periods (tasks still starting, no CPU or memory reservation, or a data plane that reports no container statistics: Pods on Nodes do not yet)',
+          'no RUNNING task of the service reported CPU and memory usage in the last three periods (tasks still starting, no CPU or memory reservation, or a data plane that reports no container statistics: Pods on Nodes do not yet)',
       };
     }
     return {
