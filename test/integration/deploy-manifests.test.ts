@@ -134,12 +134,13 @@ describe('deploy/prometheusrule.yaml', () => {
   test('the alerts fire on the metrics the operator exports, and only then', async () => {
     const rules = (rule.spec as RuleGroups).groups.flatMap((g) => g.rules);
     // Expected annotations: the rule's own, with {{ $labels.x }} filled in.
-    const alert = (name: string, labels: Record<string, string>) => ({
+    // `value`: what {{ $value }} (or {{ $value | humanize }}) renders as, for the alerts whose summary shows it.
+    const alert = (name: string, labels: Record<string, string>, value = '') => ({
       exp_labels: labels,
       exp_annotations: Object.fromEntries(
         Object.entries(rules.find((r) => r.alert === name)!.annotations).map(([k, v]) => [
           k,
-          v.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => labels[label] ?? ''),
+          v.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, label: string) => labels[label] ?? '').replace(/\{\{ \$value( \| humanize)? \}\}/g, value),
         ]),
       ),
     });
@@ -194,8 +195,68 @@ describe('deploy/prometheusrule.yaml', () => {
             },
           ],
         },
+        {
+          // Cluster shop/demo: tasks wait from minute 0 and its group sits at maxSize 4; shop/edge's group is at
+          // maxSize too but nothing waits there; shop/other has tasks that wait 5 minutes, then are placed.
+          interval: '1m',
+          input_series: [
+            { series: `berth_tasks_awaiting_placement{${job},namespace="shop",cluster="demo",reason="RESOURCE:MEMORY"}`, values: '3x20' },
+            { series: `berth_tasks_awaiting_placement{${job},namespace="shop",cluster="other",reason="RESOURCE:CPU"}`, values: '2x5 0x15' },
+            { series: `berth_capacity_provider_desired_size{${job},namespace="shop",cluster="demo",capacity_provider="general"}`, values: '4x20' },
+            { series: `berth_capacity_provider_max_size{${job},namespace="shop",cluster="demo",capacity_provider="general"}`, values: '4x20' },
+            { series: `berth_capacity_provider_desired_size{${job},namespace="shop",cluster="edge",capacity_provider="general"}`, values: '2x20' },
+            { series: `berth_capacity_provider_max_size{${job},namespace="shop",cluster="edge",capacity_provider="general"}`, values: '2x20' },
+          ],
+          alert_rule_test: [
+            { eval_time: '9m', alertname: 'BerthTasksWaitingForPlacement', exp_alerts: [] },
+            {
+              eval_time: '15m',
+              alertname: 'BerthTasksWaitingForPlacement',
+              exp_alerts: [alert('BerthTasksWaitingForPlacement', { severity: 'warning', namespace: 'shop', cluster: 'demo' })],
+            },
+            { eval_time: '9m', alertname: 'BerthCapacityProviderAtMaxSize', exp_alerts: [] },
+            {
+              eval_time: '15m',
+              alertname: 'BerthCapacityProviderAtMaxSize',
+              exp_alerts: [alert('BerthCapacityProviderAtMaxSize', { severity: 'warning', namespace: 'shop', cluster: 'demo', capacity_provider: 'general' })],
+            },
+          ],
+        },
+        {
+          // The service controller fails 12 reconciles a minute (0.2 a second, humanized 200m) for 25 minutes:
+          // over 0.1 a second, firing once that has lasted 15 minutes; its queue holds 150 keys as long; and both
+          // replicas believe they lead.
+          interval: '1m',
+          input_series: [
+            { series: `controller_runtime_reconcile_errors_total{${job},controller="service"}`, values: '0+12x25' },
+            { series: `workqueue_depth{${job},name="service",controller="service"}`, values: '150x25' },
+            { series: `up{${job},pod="a"}`, values: '1x25' },
+            { series: `leader_election_master_status{${job},name="berth-operator",pod="a"}`, values: '1x25' },
+            { series: `leader_election_master_status{${job},name="berth-operator",pod="b"}`, values: '1x25' },
+          ],
+          alert_rule_test: [
+            { eval_time: '10m', alertname: 'BerthReconcileErrors', exp_alerts: [] },
+            {
+              eval_time: '25m',
+              alertname: 'BerthReconcileErrors',
+              exp_alerts: [alert('BerthReconcileErrors', { severity: 'warning', controller: 'service' }, '200m')],
+            },
+            { eval_time: '10m', alertname: 'BerthWorkqueueBacklog', exp_alerts: [] },
+            {
+              eval_time: '25m',
+              alertname: 'BerthWorkqueueBacklog',
+              exp_alerts: [alert('BerthWorkqueueBacklog', { severity: 'warning', name: 'service' }, '150')],
+            },
+            { eval_time: '3m', alertname: 'BerthMultipleLeaders', exp_alerts: [] },
+            { eval_time: '10m', alertname: 'BerthMultipleLeaders', exp_alerts: [alert('BerthMultipleLeaders', { severity: 'critical' }, '2')] },
+            { eval_time: '25m', alertname: 'BerthNoLeader', exp_alerts: [] },
+          ],
+        },
       ],
     };
+    // Every alert of the rules is tested to fire somewhere above.
+    const fired = new Set(tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
+    expect(rules.map((r) => r.alert).filter((name) => !fired.has(name))).toEqual([]);
     writeFileSync(path.join(dir, 'tests.yaml'), dump(tests));
     const result = await run(promtool, ['test', 'rules', path.join(dir, 'tests.yaml')]);
     expect(result.stdout + result.stderr).toContain('SUCCESS');
@@ -223,6 +284,18 @@ describe('deploy/grafana-dashboard.json', () => {
     'berth_capacity_provider_reservation',
     'berth_capacity_provider_instances',
     'berth_tasks_awaiting_placement',
+    'berth_service_desired_tasks',
+    'berth_service_running_tasks',
+    'berth_service_pending_tasks',
+    'berth_service_rollout_duration_seconds_bucket',
+    'berth_task_launch_duration_seconds_bucket',
+    'berth_task_stops_total',
+    'berth_placement_failures_total',
+    'berth_capacity_provider_desired_size',
+    'berth_capacity_provider_max_size',
+    'berth_autoscaling_decisions_total',
+    'berth_container_instance_cpu_reserved_ratio',
+    'berth_container_instance_memory_reserved_ratio',
   ])('charts %s', (metric) => {
     expect(exprs.some((e) => e.includes(metric))).toBe(true);
   });

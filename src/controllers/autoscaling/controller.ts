@@ -109,8 +109,8 @@ export class AutoScalingReconciler {
     });
     const written = await this.writeStatus(service, decision.status, this.condition(service, decision));
     for (const effect of decision.effects) await this.deps.events.event(written, effect.kind, effect.reason, effect.message);
-    if (decision.direction) this.deps.metrics?.decided(decision.direction);
     if (decision.desiredCount !== undefined) {
+      this.deps.metrics?.decided(decision.desiredCount > service.spec.desiredCount ? 'out' : 'in');
       context.log.info('auto scaling', { from: service.spec.desiredCount, to: decision.desiredCount, cause: decision.status.lastScalingActivity?.cause });
       await this.setDesiredCount(written, decision.desiredCount);
     }

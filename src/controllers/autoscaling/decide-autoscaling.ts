@@ -36,7 +36,6 @@ export interface AutoScalingDecision {
   effects: AutoScalingEvent[];
   /** The next datapoint, scheduled run or cooldown end: look again then. */
   requeueAfterMs?: number;
-  direction?: 'out' | 'in';
 }
 
 interface Alarm extends AlarmDefinition {
@@ -270,7 +269,6 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
     ...(desired !== service.spec.desiredCount && { desiredCount: desired }),
     effects,
     ...(future.length > 0 && { requeueAfterMs: Math.min(...future) - nowMs }),
-    ...(decision && { direction: decision.direction }),
   };
 }
 

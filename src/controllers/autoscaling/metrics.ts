@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 
-/** Auto-scaling decisions, by direction only: bounded labels, whatever the number of services. */
+/** Auto-scaling changes of desiredCount, by direction only: bounded labels, whatever the number of services. */
 export interface AutoScalingMetrics {
   decided(direction: 'out' | 'in'): void;
 }
@@ -8,7 +8,7 @@ export interface AutoScalingMetrics {
 export function autoScalingMetrics(registry: Registry): AutoScalingMetrics {
   const decisions = new Counter({
     name: 'berth_autoscaling_decisions_total',
-    help: 'Service auto-scaling decisions that changed desiredCount, by direction.',
+    help: 'Changes of desiredCount by service auto scaling (policies, scheduled actions, bounds), by direction.',
     labelNames: ['direction'],
     registers: [registry],
   });

@@ -219,6 +219,8 @@ export class ClusterReconciler {
         capacityProvider: group.name,
         reservation: decisions.get(group.name)!.status.capacityProviderReservation ?? 100,
         instances: instancesByState(group, ofGroup(group.name), now),
+        desiredSize: decisions.get(group.name)!.status.desiredSize ?? group.scaling.minSize,
+        maxSize: group.scaling.maxSize,
       })),
     );
     return decisions;

@@ -10,6 +10,7 @@ import { leases, nodes as nodeType } from '../../store/builtin-types';
 import { InstanceIndex } from '../../ecs/indexes';
 import type { NodeObject } from '../../ecs/pods';
 import { isStoreError, type ObjectStore } from '../../store/object-store';
+import { instanceMetrics, type InstanceMetrics } from './metrics';
 import { decideInstanceStatus, decideNodeInstanceStatus, leaseExpiry, leaseFresh, type ControlPlaneStatus } from './instance-status';
 
 export interface InstanceControllerDeps {
@@ -19,6 +20,7 @@ export interface InstanceControllerDeps {
   leases: SharedInformer<Lease>;
   /** The Nodes, where node groups of Nodes are served: a Node's instance is connected while the Node is Ready. */
   nodes?: SharedInformer<NodeObject>;
+  metrics?: InstanceMetrics;
   now?: () => number;
 }
 
@@ -37,7 +39,11 @@ export class InstanceReconciler {
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult | void> {
     const instance = this.deps.instances.get(key.namespace, key.name);
-    if (!instance) return;
+    if (!instance) {
+      this.deps.metrics?.forget(key.namespace ?? '', key.name);
+      return;
+    }
+    this.deps.metrics?.observe(instance);
     const decision = instance.spec.nodeName !== undefined ? this.nodeDecision(instance, instance.spec.nodeName) : this.leaseDecision(instance);
     const current = instance.status ?? {};
     const fields = Object.keys(decision.status) as (keyof ControlPlaneStatus)[];
@@ -76,6 +82,7 @@ export function addContainerInstanceController(manager: Manager, namespace?: str
     instances: manager.informerFor<ContainerInstance>(containerInstances, namespace),
     leases: manager.informerFor<Lease>(leases, namespace, { labelSelector: containerInstanceLeaseLabel }),
     ...(withNodes && { nodes: manager.informerFor<NodeObject>(nodeType) }),
+    metrics: instanceMetrics(manager.registry),
   };
   const reconciler = new InstanceReconciler(deps);
   const controller = manager

@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Service, ServiceStatus } from '../../api';
 
 /** The service's domain metrics, as the PrometheusRule and dashboard in deploy/ read them. */
@@ -8,6 +8,9 @@ export interface ServiceMetrics {
 }
 
 const rolloutStates = ['IN_PROGRESS', 'COMPLETED', 'FAILED'] as const;
+
+/** Rollouts last from seconds (a few tasks) to an hour (thousands of tasks, slow health checks). */
+const rolloutBuckets = [5, 10, 30, 60, 120, 300, 600, 1200, 3600];
 
 export function serviceMetrics(registry: Registry): ServiceMetrics {
   const labelNames = ['namespace', 'service'] as const;
@@ -20,9 +23,26 @@ export function serviceMetrics(registry: Registry): ServiceMetrics {
     labelNames: [...labelNames, 'rollout_state'],
     registers: [registry],
   });
+  const rolloutDuration = new Histogram({
+    name: 'berth_service_rollout_duration_seconds',
+    help: 'Seconds from a deployment created to its rollout COMPLETED or FAILED, by outcome.',
+    labelNames: ['rollout_state'] as const,
+    buckets: rolloutBuckets,
+    registers: [registry],
+  });
+  /** Deployment ids this process saw IN_PROGRESS: only their end is a rollout it can time. */
+  const inProgress = new Set<string>();
   return {
     observe(service, status) {
       const labels = { namespace: service.metadata.namespace!, service: service.metadata.name };
+      for (const deployment of status.deployments ?? []) {
+        const key = `${labels.namespace}/${labels.service}/${deployment.id}`;
+        if (deployment.rolloutState === 'IN_PROGRESS') inProgress.add(key);
+        else if (inProgress.delete(key) && deployment.createdAt && deployment.updatedAt) {
+          // e.g. created 12:00:00, COMPLETED 12:03:20: 200 s.
+          rolloutDuration.observe({ rollout_state: deployment.rolloutState }, (Date.parse(deployment.updatedAt) - Date.parse(deployment.createdAt)) / 1000);
+        }
+      }
       desired.set(labels, status.desiredCount ?? 0);
       running.set(labels, status.runningCount ?? 0);
       pending.set(labels, status.pendingCount ?? 0);
@@ -32,6 +52,7 @@ export function serviceMetrics(registry: Registry): ServiceMetrics {
     },
     forget(namespace, name) {
       const labels = { namespace, service: name };
+      for (const key of inProgress) if (key.startsWith(`${namespace}/${name}/`)) inProgress.delete(key);
       for (const gauge of [desired, running, pending]) gauge.remove(labels);
       for (const state of rolloutStates) deployments.remove({ ...labels, rollout_state: state });
     },

@@ -146,7 +146,7 @@ export class ClusterBinder {
 
     const results = await settleAll(outcomes, writeConcurrency, (outcome) => this.write(outcome));
     await this.tellServices(outcomes);
-    const failures = outcomes.flatMap((o) => ('failure' in o ? [o.code] : []));
+    const failures = outcomes.flatMap((o) => ('failure' in o ? [{ uid: o.task.metadata.uid!, code: o.code }] : []));
     this.deps.metrics?.report(namespace ?? '', cluster, failures);
     const waitingStill = failures.length;
     context.log.debug('placement batch', { tasks: outcomes.length, bound: outcomes.length - waitingStill, waiting: waitingStill });

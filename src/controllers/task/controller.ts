@@ -22,6 +22,7 @@ import { isAdmitted } from '../../ecs/resources';
 import { TaskIndex } from '../../ecs/indexes';
 import { indexRevisions } from '../taskdefinition/indexes';
 import type { ControllerRevision } from '../../ecs/revisions/revisions';
+import { watchTaskMetrics } from './task-metrics';
 import { placementMetrics } from './placement-metrics';
 import { ClusterBinder } from './binder';
 import { defaultDisconnectedInstanceGraceMs, disconnectedInstanceVerdict } from './disconnected-instance';
@@ -147,6 +148,7 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
     scheduler: options.scheduler,
     metrics: placementMetrics(manager.registry),
   });
+  manager.onControllersStart(() => watchTaskMetrics(manager.registry, tasks));
   const taskIndex = new TaskIndex(tasks);
   const clusterOf = (object: { metadata: { namespace?: string }; spec: { cluster: string } }): ObjectKey => ({
     namespace: object.metadata.namespace,

@@ -5,16 +5,41 @@ describe('berth_tasks_awaiting_placement', () => {
   test('counts the waiting tasks of a cluster by reason, and drops a reason no task waits for any more', async () => {
     const registry = new Registry();
     const metrics = placementMetrics(registry);
-    metrics.report('ns', 'demo', ['RESOURCE:MEMORY', 'RESOURCE:MEMORY', 'CONSTRAINT:memberOf']);
-    metrics.report('ns', 'other', ['RESOURCE:CPU']);
+    metrics.report('ns', 'demo', [
+      { uid: 'a', code: 'RESOURCE:MEMORY' },
+      { uid: 'b', code: 'RESOURCE:MEMORY' },
+      { uid: 'c', code: 'CONSTRAINT:memberOf' },
+    ]);
+    metrics.report('ns', 'other', [{ uid: 'd', code: 'RESOURCE:CPU' }]);
     const text = await registry.getSingleMetricAsString('berth_tasks_awaiting_placement');
     expect(text).toContain('berth_tasks_awaiting_placement{namespace="ns",cluster="demo",reason="RESOURCE:MEMORY"} 2');
     expect(text).toContain('berth_tasks_awaiting_placement{namespace="ns",cluster="demo",reason="CONSTRAINT:memberOf"} 1');
 
-    metrics.report('ns', 'demo', ['CONSTRAINT:memberOf']);
+    metrics.report('ns', 'demo', [{ uid: 'c', code: 'CONSTRAINT:memberOf' }]);
     const after = await registry.getSingleMetricAsString('berth_tasks_awaiting_placement');
     expect(after).not.toContain('reason="RESOURCE:MEMORY"');
     expect(after).toContain('berth_tasks_awaiting_placement{namespace="ns",cluster="demo",reason="CONSTRAINT:memberOf"} 1');
     expect(after).toContain('berth_tasks_awaiting_placement{namespace="ns",cluster="other",reason="RESOURCE:CPU"} 1');
+  });
+});
+
+describe('berth_placement_failures_total', () => {
+  test('counts a task once per reason, however many batches it waits; again when its reason changes or it waits anew', async () => {
+    const registry = new Registry();
+    const metrics = placementMetrics(registry);
+    const failures = async () => (await registry.getSingleMetric('berth_placement_failures_total')!.get()).values.map((v) => [v.labels.reason, v.value]);
+    metrics.report('ns', 'demo', [{ uid: 'a', code: 'RESOURCE:MEMORY' }]);
+    metrics.report('ns', 'demo', [{ uid: 'a', code: 'RESOURCE:MEMORY' }]);
+    metrics.report('ns', 'demo', [{ uid: 'a', code: 'RESOURCE:CPU' }]);
+    expect(await failures()).toEqual([
+      ['RESOURCE:MEMORY', 1],
+      ['RESOURCE:CPU', 1],
+    ]);
+    metrics.report('ns', 'demo', []); // placed
+    metrics.report('ns', 'demo', [{ uid: 'a', code: 'RESOURCE:CPU' }]); // waiting again, e.g. after its instance went
+    expect(await failures()).toEqual([
+      ['RESOURCE:MEMORY', 1],
+      ['RESOURCE:CPU', 2],
+    ]);
   });
 });

@@ -1,10 +1,16 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WaitCode } from '../placement';
+
+/** A task a placement batch could not place, and what blocks it on its closest instance. */
+export interface WaitingTask {
+  uid: string;
+  code: WaitCode;
+}
 
 /** Tasks that fit nowhere, by cluster and by what blocks them on their closest instance. */
 export interface PlacementMetrics {
-  /** Replaces what was reported for the cluster: `waiting` holds the code of every task still waiting after a batch. */
-  report(namespace: string, cluster: string, waiting: readonly WaitCode[]): void;
+  /** Replaces what was reported for the cluster: `waiting` holds every task still waiting after a batch. */
+  report(namespace: string, cluster: string, waiting: readonly WaitingTask[]): void;
 }
 
 export function placementMetrics(registry: Registry): PlacementMetrics {
@@ -14,15 +20,26 @@ export function placementMetrics(registry: Registry): PlacementMetrics {
     labelNames: ['namespace', 'cluster', 'reason'] as const,
     registers: [registry],
   });
+  const failures = new Counter({
+    name: 'berth_placement_failures_total',
+    help: 'Tasks that found no container instance, by what blocked them: counted once per task and reason, however many batches it then waits.',
+    labelNames: ['namespace', 'cluster', 'reason'] as const,
+    registers: [registry],
+  });
   const reported = new Map<string, Set<WaitCode>>();
+  /** namespace/cluster → the tasks waiting after its last batch, with their reasons: a task still waiting for the same reason is not counted again. */
+  const counted = new Map<string, Map<string, WaitCode>>();
   return {
     report(namespace, cluster, waiting) {
       const key = `${namespace}/${cluster}`;
       const counts = new Map<WaitCode, number>();
-      for (const code of waiting) counts.set(code, (counts.get(code) ?? 0) + 1);
+      for (const { code } of waiting) counts.set(code, (counts.get(code) ?? 0) + 1);
       for (const code of reported.get(key) ?? []) if (!counts.has(code)) awaiting.remove({ namespace, cluster, reason: code });
       for (const [code, count] of counts) awaiting.set({ namespace, cluster, reason: code }, count);
       reported.set(key, new Set(counts.keys()));
+      const before = counted.get(key);
+      for (const { uid, code } of waiting) if (before?.get(uid) !== code) failures.inc({ namespace, cluster, reason: code });
+      counted.set(key, new Map(waiting.map(({ uid, code }) => [uid, code])));
     },
   };
 }

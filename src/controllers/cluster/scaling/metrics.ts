@@ -8,6 +8,9 @@ export interface CapacityProviderSample {
   capacityProvider: string;
   reservation: number;
   instances: Readonly<Record<InstanceState, number>>;
+  /** The size managed scaling drives the group to, and its ceiling: at the ceiling, waiting tasks wait for good. */
+  desiredSize: number;
+  maxSize: number;
 }
 
 /** The capacity providers' domain metrics (managed node groups with managedScaling ENABLED), as deploy/'s dashboard reads them. */
@@ -31,11 +34,25 @@ export function capacityProviderMetrics(registry: Registry): CapacityProviderMet
     labelNames: [...labelNames, 'state'],
     registers: [registry],
   });
+  const desiredSize = new Gauge({
+    name: 'berth_capacity_provider_desired_size',
+    help: 'The number of instances managed scaling drives a managed node group to.',
+    labelNames,
+    registers: [registry],
+  });
+  const maxSize = new Gauge({
+    name: 'berth_capacity_provider_max_size',
+    help: 'The maxSize of a managed node group: managed scaling never goes above it.',
+    labelNames,
+    registers: [registry],
+  });
   /** namespace/cluster → the capacity providers it has series for. */
   const known = new Map<string, Set<string>>();
   const remove = (namespace: string, cluster: string, capacityProvider: string) => {
     const labels = { namespace, cluster, capacity_provider: capacityProvider };
     reservation.remove(labels);
+    desiredSize.remove(labels);
+    maxSize.remove(labels);
     for (const state of instanceStates) instances.remove({ ...labels, state });
   };
   return {
@@ -47,6 +64,8 @@ export function capacityProviderMetrics(registry: Registry): CapacityProviderMet
       for (const sample of samples) {
         const labels = { namespace, cluster, capacity_provider: sample.capacityProvider };
         reservation.set(labels, sample.reservation);
+        desiredSize.set(labels, sample.desiredSize);
+        maxSize.set(labels, sample.maxSize);
         for (const state of instanceStates) instances.set({ ...labels, state }, sample.instances[state]);
       }
     },
