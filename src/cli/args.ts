@@ -2,9 +2,10 @@ import { parseAttributes } from '../agent/self-managed/registration';
 import { logLevels, type LogLevel } from '../runtime/logger';
 import type { AgentFlags } from './agent';
 import type { DrainFlags, InstanceStatusChange } from './drain';
+import type { RolloutStatusFlags } from './rollout';
 
 /**
- * The checks of `berth agent`, `berth drain` and `berth undrain` flags beyond what the command line
+ * The checks of `berth agent`, `berth drain`, `berth undrain` and `berth rollout status` flags beyond what the command line
  * parser knows (program.ts declares the flags), made before anything connects: a mistake is reported with
  * the flag's name.
  */
@@ -54,12 +55,27 @@ export function agentFlags(options: AgentOptions): AgentFlags {
 /** The kinds `drain` accepts before the slash, as kubectl accepts a resource's names and short name. */
 const instanceKinds = new Set(['instance', 'containerinstance', 'containerinstances', 'containerinstance.berth.dev', 'containerinstances.berth.dev', 'bci']);
 
-export function drainFlags(change: InstanceStatusChange, target: string, options: { namespace?: string; kubeconfig?: string }): DrainFlags {
+/** The kinds commands on a service accept before the slash (`service/web`, `bsvc/web`). */
+const serviceKinds = new Set(['service', 'services', 'service.berth.dev', 'services.berth.dev', 'bsvc']);
+
+/** NAME of `KIND/NAME` when KIND is one of `kinds`; otherwise a usage error saying what was expected. */
+function targetName(command: string, target: string, kinds: ReadonlySet<string>, expected: string): string {
   const [kind, name, ...rest] = target.split('/');
-  if (name === undefined || rest.length > 0 || name === '' || !instanceKinds.has(kind.toLowerCase())) {
-    throw new Error(`${change}: "${target}" is not instance/NAME`);
-  }
+  if (name === undefined || rest.length > 0 || name === '' || !kinds.has(kind.toLowerCase())) throw new Error(`${command}: "${target}" is not ${expected}`);
+  return name;
+}
+
+export function drainFlags(change: InstanceStatusChange, target: string, options: { namespace?: string; kubeconfig?: string }): DrainFlags {
+  const name = targetName(change, target, instanceKinds, 'instance/NAME');
   return { change, name, namespace: options.namespace, kubeconfig: options.kubeconfig };
+}
+
+export function rolloutStatusFlags(
+  target: string,
+  options: { namespace?: string; kubeconfig?: string; context?: string; timeout?: number },
+): RolloutStatusFlags {
+  const name = targetName('rollout status', target, serviceKinds, 'service/NAME');
+  return { name, namespace: options.namespace, kubeconfig: options.kubeconfig, context: options.context, timeoutMs: options.timeout };
 }
 
 export function parseLogLevel(value: string): LogLevel {

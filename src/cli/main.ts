@@ -3,6 +3,7 @@ import { runAgent } from './agent';
 import { runDrain } from './drain';
 import { runLocal } from './local';
 import { runOperator } from './operator';
+import { runRolloutStatus } from './rollout';
 import { runCli } from './program';
 
 const output = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
@@ -10,7 +11,13 @@ const lines = { out: (line: string) => output.out(`${line}\n`), err: (line: stri
 
 runCli(
   process.argv.slice(2),
-  { local: (flags) => runLocal(flags), operator: runOperator, agent: runAgent, drain: (flags) => runDrain(flags, lines) },
+  {
+    local: (flags) => runLocal(flags),
+    operator: runOperator,
+    agent: runAgent,
+    drain: (flags) => runDrain(flags, lines),
+    rolloutStatus: (flags) => runRolloutStatus(flags, { ...lines, ...(process.stdout.isTTY && { tty: process.stdout }) }),
+  },
   output,
 ).then(
   (code) => process.exit(code),

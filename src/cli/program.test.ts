@@ -2,20 +2,21 @@ import type { AgentFlags } from './agent';
 import type { DrainFlags } from './drain';
 import type { LocalFlags } from './local';
 import type { OperatorFlags } from './operator';
+import type { RolloutStatusFlags } from './rollout';
 import { runCli, version } from './program';
 
 /** `berth ARGS` with actions that record what they were given, and what was printed. */
 async function berth(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const ran: { command: string; flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags }[] = [];
+  const ran: { command: string; flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags }[] = [];
   let out = '';
   let err = '';
-  const record = (command: string) => (flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags) => {
+  const record = (command: string) => (flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags) => {
     ran.push({ command, flags });
     return Promise.resolve(0);
   };
   const code = await runCli(
     args,
-    { local: record('local'), operator: record('operator'), agent: record('agent'), drain: record('drain') },
+    { local: record('local'), operator: record('operator'), agent: record('agent'), drain: record('drain'), rolloutStatus: record('rollout status') },
     { out: (text) => (out += text), err: (text) => (err += text) },
     env,
   );
@@ -29,8 +30,9 @@ describe('berth --help', () => {
     ['agent', ['--cluster', '--node-group', '-n, --namespace', '--reserved-cpu', '--attribute', '--lease-renew-interval']],
     ['drain', ['<instance/NAME>', '-n, --namespace', '--kubeconfig']],
     ['undrain', ['<instance/NAME>', '-n, --namespace']],
+    ['rollout status', ['<service/NAME>', '-n, --namespace', '--kubeconfig', '--context', '--timeout']],
   ])('berth %s --help names every flag, exits 0 and runs nothing', async (command, flags) => {
-    const { code, ran, out } = await berth([command, '--help']);
+    const { code, ran, out } = await berth([...command.split(' '), '--help']);
     expect({ code, ran }).toEqual({ code: 0, ran: [] });
     expect(out).toContain(`Usage: berth ${command}`);
     for (const flag of flags) expect(out).toContain(flag);
@@ -204,5 +206,17 @@ describe('berth drain / undrain', () => {
     [['instance/a/b'], '"instance/a/b" is not instance/NAME'],
   ])('%j is refused', async (args, message) => {
     await expect(berth(['drain', ...args])).rejects.toThrow(message);
+  });
+});
+
+describe('berth rollout status', () => {
+  test("service/NAME with kubectl's flags; another kind or a bad timeout is refused by name", async () => {
+    expect((await berth(['rollout', 'status', 'service/web', '-n', 'shop', '--context', 'prod', '--timeout', '2m'])).ran).toEqual([
+      { command: 'rollout status', flags: { name: 'web', namespace: 'shop', context: 'prod', timeoutMs: 120_000 } },
+    ]);
+    expect((await berth(['rollout', 'status', 'bsvc/api'])).ran[0].flags).toEqual({ name: 'api' });
+    await expect(berth(['rollout', 'status', 'deployment/web'])).rejects.toThrow('rollout status: "deployment/web" is not service/NAME');
+    await expect(berth(['rollout', 'status', 'service/web', '--timeout', 'soon'])).rejects.toThrow('--timeout');
+    expect((await berth(['rollout', 'status'])).code).toBe(2);
   });
 });

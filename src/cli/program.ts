@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentFlags } from './agent';
-import { agentFlags, drainFlags, parseLogLevel, type AgentOptions } from './args';
+import { agentFlags, drainFlags, parseLogLevel, rolloutStatusFlags, type AgentOptions } from './args';
 import type { DrainFlags, InstanceStatusChange } from './drain';
 import { parseDuration } from './duration';
 import type { LocalFlags } from './local';
 import type { OperatorFlags } from './operator';
+import type { RolloutStatusFlags } from './rollout';
 
 /** What each command runs once its flags are checked; each resolves with the process's exit code. */
 export interface CliActions {
@@ -12,6 +13,7 @@ export interface CliActions {
   operator(flags: OperatorFlags): Promise<number>;
   agent(flags: AgentFlags): Promise<number>;
   drain(flags: DrainFlags): Promise<number>;
+  rolloutStatus(flags: RolloutStatusFlags): Promise<number>;
 }
 
 export interface CliOutput {
@@ -158,6 +160,21 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
         done(await actions.drain(drainFlags(change, target, options)));
       });
   }
+
+  program
+    .command('rollout')
+    .description('Rollouts of a service: `berth rollout status service/NAME`.')
+    .command('status <service/NAME>')
+    .description(
+      "Follows the service's PRIMARY deployment with a progress bar (a line per change when not on a terminal) until its rollout is COMPLETED (exit 0) or FAILED (exit 1, with the circuit breaker's reason).",
+    )
+    .option('-n, --namespace <NS>', "the service's namespace (default: the kubeconfig context's)")
+    .option('--kubeconfig <FILE>', 'the kubeconfig to use')
+    .option('--context <NAME>', 'the kubeconfig context to use')
+    .addOption(durationOption('timeout', 'give up (exit 1) after this long; default: wait as long as it takes'))
+    .action(async (target: string, options: { namespace?: string; kubeconfig?: string; context?: string; timeout?: number }) => {
+      done(await actions.rolloutStatus(rolloutStatusFlags(target, options)));
+    });
 
   program
     .command('version')

@@ -104,7 +104,7 @@ describe('Controller', () => {
     await clock.advance(120_000);
     expect(attempts.map((t) => t - start)).toEqual([0, 30_000, 60_000]);
     const total = await metrics.registry.getSingleMetric('controller_runtime_reconcile_total')!.get();
-    expect(Object.fromEntries(total.values.map((v) => [v.labels.result, v.value]))).toEqual({ requeue_after: 2, success: 1 });
+    expect(Object.fromEntries(total.values.map((v) => [v.labels.result, v.value]))).toEqual({ requeue_after: 2, success: 1, error: 0, requeue: 0 });
   });
 
   it('retries a reconcile that hit a conflict, without logging an error, and the world ends right', async () => {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock, delay, realClock } from './clock';
 import { HandlerRegistration, SharedInformer } from './informer';
 import { Logger, silentLogger } from './logger';
-import { createRegistry, ReconcileOutcome, RuntimeMetrics } from './metrics';
+import { createRegistry, reconcileOutcomes, type ReconcileOutcome, RuntimeMetrics } from './metrics';
 import { formatKey, keyOf, ObjectKey, parseKey } from './object-key';
 import { RateLimiter } from './rate-limiter';
 import { WorkQueue } from './workqueue';
@@ -128,6 +128,9 @@ export class Controller {
     this.log.info('starting workers', { workers: this.workers });
     this.metrics.maxConcurrentReconciles.set({ controller: this.name }, this.workers);
     this.metrics.activeWorkers.set({ controller: this.name }, 0);
+    // At zero from the start, as controller-runtime does: a rate over them answers 0, not nothing, until something happens.
+    this.metrics.reconcileErrors.inc({ controller: this.name }, 0);
+    for (const result of reconcileOutcomes) this.metrics.reconcileTotal.inc({ controller: this.name, result }, 0);
     await Promise.all(Array.from({ length: this.workers }, () => this.runWorker()));
     this.log.info('all workers finished');
   }

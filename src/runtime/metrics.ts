@@ -56,7 +56,8 @@ const reconcileBuckets = [
 type QueueLabel = 'name' | 'controller';
 
 /** The `result` label of controller_runtime_reconcile_total. */
-export type ReconcileOutcome = 'success' | 'error' | 'requeue' | 'requeue_after';
+export const reconcileOutcomes = ['success', 'error', 'requeue', 'requeue_after'] as const;
+export type ReconcileOutcome = (typeof reconcileOutcomes)[number];
 
 export class RuntimeMetrics {
   readonly reconcileTotal: Counter<'controller' | 'result'>;
