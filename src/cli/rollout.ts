@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { services, type Service } from '../api';
+import { realClock, type Clock } from '../runtime/clock';
 import type { ObjectStore } from '../store/object-store';
 import { KubeStore } from '../store/kube/kube-store';
 import { contextNamespace, loadKubeConfig } from './kube-config';
@@ -33,8 +34,15 @@ export async function runRolloutStatus(flags: RolloutStatusFlags, output: Rollou
  * Reads the Service, shows where its rollout stands, and waits for its next change through a watch on it
  * alone (a field selector on its name), until the rollout ends or `timeoutMs` passes.
  */
-export async function followRollout(store: ObjectStore, namespace: string, name: string, output: RolloutOutput, timeoutMs?: number): Promise<number> {
-  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+export async function followRollout(
+  store: ObjectStore,
+  namespace: string,
+  name: string,
+  output: RolloutOutput,
+  timeoutMs?: number,
+  clock: Clock = realClock,
+): Promise<number> {
+  const deadline = timeoutMs === undefined ? Infinity : clock.now() + timeoutMs;
   const view = progressView(output);
   try {
     for (;;) {
@@ -55,7 +63,7 @@ export async function followRollout(store: ObjectStore, namespace: string, name:
         output.err(`error: ${progress.message}`);
         return 1;
       }
-      if (!(await nextChange(store, service, deadline - Date.now()))) {
+      if (!(await nextChange(store, service, deadline - clock.now(), clock))) {
         view.end();
         output.err(`error: timed out waiting for service ${name} to finish its rollout (${progress.message})`);
         return 1;
@@ -67,7 +75,7 @@ export async function followRollout(store: ObjectStore, namespace: string, name:
 }
 
 /** Resolves true on the Service's next change (or a closed watch: read it again), false after `waitMs`. */
-function nextChange(store: ObjectStore, service: Service, waitMs: number): Promise<boolean> {
+function nextChange(store: ObjectStore, service: Service, waitMs: number, clock: Clock): Promise<boolean> {
   if (waitMs <= 0) return Promise.resolve(false);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -75,11 +83,11 @@ function nextChange(store: ObjectStore, service: Service, waitMs: number): Promi
     const finish = (changed: boolean) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer) clock.clearTimeout(timer);
       watch?.stop();
       resolve(changed);
     };
-    const timer = setTimeout(() => finish(false), Math.min(waitMs, 2 ** 31 - 1));
+    const timer = Number.isFinite(waitMs) ? clock.setTimeout(() => finish(false), waitMs) : undefined;
     store
       .watch<Service>(
         services,
@@ -95,7 +103,7 @@ function nextChange(store: ObjectStore, service: Service, waitMs: number): Promi
         (error: Error) => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          if (timer) clock.clearTimeout(timer);
           reject(error);
         },
       );
