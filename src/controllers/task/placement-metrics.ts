@@ -26,6 +26,7 @@ export function placementMetrics(registry: Registry): PlacementMetrics {
     labelNames: ['namespace', 'cluster', 'reason'] as const,
     registers: [registry],
   });
+  /** namespace/cluster → every reason reported for it: one no task waits for any more reads 0, not nothing (a dashboard shows the drop). */
   const reported = new Map<string, Set<WaitCode>>();
   /** namespace/cluster → the tasks waiting after its last batch, with their reasons: a task still waiting for the same reason is not counted again. */
   const counted = new Map<string, Map<string, WaitCode>>();
@@ -34,9 +35,10 @@ export function placementMetrics(registry: Registry): PlacementMetrics {
       const key = `${namespace}/${cluster}`;
       const counts = new Map<WaitCode, number>();
       for (const { code } of waiting) counts.set(code, (counts.get(code) ?? 0) + 1);
-      for (const code of reported.get(key) ?? []) if (!counts.has(code)) awaiting.remove({ namespace, cluster, reason: code });
-      for (const [code, count] of counts) awaiting.set({ namespace, cluster, reason: code }, count);
-      reported.set(key, new Set(counts.keys()));
+      const reasons = reported.get(key) ?? new Set<WaitCode>();
+      for (const code of counts.keys()) reasons.add(code);
+      reported.set(key, reasons);
+      for (const code of reasons) awaiting.set({ namespace, cluster, reason: code }, counts.get(code) ?? 0);
       const before = counted.get(key);
       for (const { uid, code } of waiting) if (before?.get(uid) !== code) failures.inc({ namespace, cluster, reason: code });
       counted.set(key, new Map(waiting.map(({ uid, code }) => [uid, code])));

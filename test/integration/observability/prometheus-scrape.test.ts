@@ -3,13 +3,14 @@
 // platform team sees on the dashboard the day it installs Berth is there, not an empty panel.
 //
 // What happens, on simulated instances (no containers, so only the operator's behaviour is measured):
-//   - a Cluster with a managed node group of 1 instance (max 2, managed scaling at 100 %) and a Service of 1
+//   - a Cluster with a managed node group of 1 instance of 3 task slots (max 2, managed scaling at 100 %) and a Service of 1
 //     task whose autoScaling has a scheduled action at(now + 20 s UTC) setting minCapacity 4: Berth scales the
 //     service out (an auto scaling change), the tasks that do not fit wait (placement failures), managed
 //     scaling adds the second instance (capacity provider sizes), and the service reaches 4 RUNNING (launch
 //     durations);
-//   - the task definition changes: a rollout to revision 2 that completes (rollout duration, and the old
-//     tasks' stops by ServiceSchedulerInitiated).
+//   - the task definition changes: a rollout to revision 2 that completes within the 6 slots (ECS's default
+//     100 / 200 %: new tasks start in the 2 free slots and wait for the rest, old ones stop as new ones are up),
+//     giving rollout durations and the old tasks' stops by ServiceSchedulerInitiated.
 // Prometheus scrapes every second (job berth-operator-metrics, as deploy/servicemonitor.yaml names it); the
 // dashboard's $controller variable is read as every controller. A query answers with data when it returns at
 // least one series.
@@ -68,7 +69,7 @@ spec:
     - name: general
       type: managed
       provider: simulated
-      instanceType: { cpu: 1024, memory: 512 }
+      instanceType: { cpu: 1024, memory: 768 }
       scaling: { minSize: 1, maxSize: 2, desiredSize: 1 }
       managedScaling: { targetCapacity: 100, instanceWarmupPeriod: 0, scaleInCooldownSeconds: 600 }
 ---
@@ -92,8 +93,6 @@ spec:
   cluster: demo
   taskDefinition: web
   desiredCount: 1
-  # The two instances hold the 4 tasks and no more: the rollout stops two before it starts their replacements.
-  deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100 }
   autoScaling:
     minCapacity: 1
     maxCapacity: 4
