@@ -178,6 +178,20 @@ describe('Service autoScaling', () => {
       expect.stringMatching(/a step with a positive metricIntervalUpperBound \(10\) needs a step above it without metricIntervalUpperBound$/),
     ]);
     expect(errors([{ scalingAdjustment: 1 }])).toEqual([expect.stringMatching(/a step needs metricIntervalLowerBound or metricIntervalUpperBound/)]);
+    expect(
+      validator.validate(
+        withScaling({
+          stepScaling: [
+            {
+              ...stepPolicy([{ metricIntervalLowerBound: 0, scalingAdjustment: 1 }]).stepScaling[0],
+              minAdjustmentMagnitude: 2,
+            },
+          ],
+        }),
+      ),
+    ).toEqual([
+      'spec.autoScaling.stepScaling[0].minAdjustmentMagnitude: Invalid value: "object": minAdjustmentMagnitude applies to PercentChangeInCapacity only',
+    ]);
   });
 
   it('refuses a schedule AWS would refuse, and an unknown time zone, each on its own field', () => {

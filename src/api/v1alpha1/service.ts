@@ -89,26 +89,35 @@ export function stepAdjustmentsProblem(steps: StepAdjustment[]): string | undefi
   return undefined;
 }
 
-const stepScaling = s.object({
-  name: s.string({ minLength: 1, maxLength: 255 }).describe('The policy name.'),
-  metric: scalingMetric(),
-  comparisonOperator: s
-    .enum(['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'])
-    .describe('How the metric is compared with threshold to fire the alarm.'),
-  threshold: s.number().describe('The alarm threshold.'),
-  evaluationPeriods: s.integer({ minimum: 1, maximum: 100 }).describe('Periods the comparison must hold before the alarm fires.').default(1),
-  periodSeconds: s.integer({ minimum: 10, maximum: 86400 }).describe('Seconds per evaluation period.').default(60),
-  metricAggregationType: s.enum(['Average', 'Minimum', 'Maximum']).describe('How the metric is aggregated over a period.').default('Average'),
-  adjustmentType: s
-    .enum(['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'])
-    .describe('Whether scalingAdjustment adds tasks, sets the count, or adds a percentage.'),
-  stepAdjustments: s
-    .array(stepAdjustment, { minItems: 1, maxItems: 20 })
-    .describe('Steps by how far the metric is past the threshold.')
-    .withAdmissionCheck(stepAdjustmentsProblem),
-  minAdjustmentMagnitude: s.integer({ minimum: 1 }).describe('For PercentChangeInCapacity: change by at least this many tasks.').optional(),
-  cooldown: cooldown('scaling activity'),
-});
+const stepScaling = s
+  .object({
+    name: s.string({ minLength: 1, maxLength: 255 }).describe('The policy name.'),
+    metric: scalingMetric(),
+    comparisonOperator: s
+      .enum(['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'])
+      .describe('How the metric is compared with threshold to fire the alarm.'),
+    threshold: s.number().describe('The alarm threshold.'),
+    evaluationPeriods: s.integer({ minimum: 1, maximum: 100 }).describe('Periods the comparison must hold before the alarm fires.').default(1),
+    periodSeconds: s.integer({ minimum: 10, maximum: 86400 }).describe('Seconds per evaluation period.').default(60),
+    metricAggregationType: s.enum(['Average', 'Minimum', 'Maximum']).describe('How the metric is aggregated over a period.').default('Average'),
+    adjustmentType: s
+      .enum(['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'])
+      .describe('Whether scalingAdjustment adds tasks, sets the count, or adds a percentage.'),
+    stepAdjustments: s
+      .array(stepAdjustment, { minItems: 1, maxItems: 20 })
+      .describe('Steps by how far the metric is past the threshold.')
+      .withAdmissionCheck(stepAdjustmentsProblem),
+    minAdjustmentMagnitude: s.integer({ minimum: 1 }).describe('For PercentChangeInCapacity: change by at least this many tasks.').optional(),
+    cooldown: cooldown('scaling activity'),
+  })
+  .withRules(
+    rule({
+      cel: "!has(self.minAdjustmentMagnitude) || self.adjustmentType == 'PercentChangeInCapacity'",
+      message: 'minAdjustmentMagnitude applies to PercentChangeInCapacity only',
+      fieldPath: '.minAdjustmentMagnitude',
+      check: (self) => self.minAdjustmentMagnitude === undefined || self.adjustmentType === 'PercentChangeInCapacity',
+    }),
+  );
 
 const scheduledAction = s
   .object({
@@ -416,12 +425,13 @@ const alarmStatus = s.object({
   state: s.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).describe('As a CloudWatch alarm: ALARM once enough datapoints in a row breach.'),
   value: s.number().describe('The last datapoint.').optional(),
   breachingDatapoints: s.integer({ minimum: 0 }).describe('Datapoints in a row that breached the threshold, up to the last.'),
-  evaluatedAt: timestamp().describe('When the last datapoint was taken.'),
+  evaluatedAt: timestamp().describe('When the alarm last looked for a datapoint.'),
+  sampledAt: timestamp().describe('The newest task usage report in the last datapoint: a report is one datapoint, never two.').optional(),
 });
 
 const scheduledActionStatus = s.object({
   name: s.string({ minLength: 1, maxLength: 255 }).describe('The action name.'),
-  schedule: s.string({ maxLength: 256 }).describe('The schedule as last seen: a changed schedule starts again.'),
+  schedule: s.string({ maxLength: 330 }).describe('The schedule and its time zone as last seen: a changed one starts again.'),
   firstSeenAt: timestamp().describe('When Berth first saw the action: where a rate() counts from.'),
   lastRunAt: timestamp().describe('The scheduled time of its last run.').optional(),
   nextRunAt: timestamp().describe('Its next scheduled time, if any.').optional(),

@@ -5,7 +5,9 @@ const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1) + seconds * 1000);
 
 function run(values: (number | undefined)[]): AlarmRecord[] {
   const records: AlarmRecord[] = [];
-  values.forEach((value, i) => records.push(evaluateAlarm(high, records.at(-1), value, at(i * 60))));
+  values.forEach((value, i) =>
+    records.push(evaluateAlarm(high, records.at(-1), value === undefined ? undefined : { value, sampledAt: at(i * 60).getTime() }, at(i * 60))),
+  );
   return records;
 }
 

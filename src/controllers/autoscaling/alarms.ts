@@ -42,11 +42,22 @@ export function nextDatapointAt(alarm: AlarmDefinition, record: AlarmRecord): nu
  * metric) is INSUFFICIENT_DATA and starts the count again: AAS never scales on missing data, and in
  * particular never reads it as low load.
  */
-export function evaluateAlarm(alarm: AlarmDefinition, previous: AlarmRecord | undefined, datapoint: number | undefined, now: Date): AlarmRecord {
-  const evaluatedAt = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function evaluateAlarm(
+  alarm: AlarmDefinition,
+  previous: AlarmRecord | undefined,
+  datapoint: { value: number; sampledAt: number } | undefined,
+  now: Date,
+): AlarmRecord {
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const evaluatedAt = stamp(now.getTime());
   if (datapoint === undefined) return { name: alarm.name, state: 'INSUFFICIENT_DATA', breachingDatapoints: 0, evaluatedAt };
-  const value = Math.round(datapoint * 100) / 100;
-  if (!breaches(alarm.comparison, datapoint, alarm.threshold)) return { name: alarm.name, state: 'OK', value, breachingDatapoints: 0, evaluatedAt };
-  const breachingDatapoints = Math.min((previous?.breachingDatapoints ?? 0) + 1, alarm.datapointsToAlarm);
-  return { name: alarm.name, state: breachingDatapoints >= alarm.datapointsToAlarm ? 'ALARM' : 'OK', value, breachingDatapoints, evaluatedAt };
+  const value = Math.round(datapoint.value * 100) / 100;
+  const sampledAt = stamp(datapoint.sampledAt);
+  if (!breaches(alarm.comparison, datapoint.value, alarm.threshold))
+    return { name: alarm.name, state: 'OK', value, breachingDatapoints: 0, evaluatedAt, sampledAt };
+  // In a row means one period after another: after a gap of more than two periods (an operator away, an HPA
+  // that had the service) the count starts again. e.g. 60 s periods, two breaching, then nothing for 5 hours: 1.
+  const continues = previous !== undefined && now.getTime() - Date.parse(previous.evaluatedAt) <= 2 * alarm.periodMs;
+  const breachingDatapoints = Math.min((continues ? previous.breachingDatapoints : 0) + 1, alarm.datapointsToAlarm);
+  return { name: alarm.name, state: breachingDatapoints >= alarm.datapointsToAlarm ? 'ALARM' : 'OK', value, breachingDatapoints, evaluatedAt, sampledAt };
 }

@@ -36,6 +36,7 @@ export interface AutoScalingControllerDeps {
 }
 
 const conditionType = 'ScalingActive';
+const maxRequeueMs = 3_600_000;
 
 /**
  * Service auto scaling: for each Service with `autoScaling`, takes a datapoint of its metrics every period
@@ -106,6 +107,7 @@ export class AutoScalingReconciler {
       // waits for a late datapoint; an agent gone for longer is missing data.
       datapoint: (metric, statistic) => serviceUtilization(tasks, specOf, metric, statistic, now.getTime(), 3 * this.deps.periodMs),
       deploymentInProgress: (service.status?.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS'),
+      runningTasks: tasks.filter((task) => task.status?.lastStatus === 'RUNNING').length,
     });
     const written = await this.writeStatus(service, decision.status, this.condition(service, decision));
     for (const effect of decision.effects) await this.deps.events.event(written, effect.kind, effect.reason, effect.message);
@@ -114,7 +116,8 @@ export class AutoScalingReconciler {
       context.log.info('auto scaling', { from: service.spec.desiredCount, to: decision.desiredCount, cause: decision.status.lastScalingActivity?.cause });
       await this.setDesiredCount(written, decision.desiredCount);
     }
-    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(1, decision.requeueAfterMs) } : undefined;
+    // At most an hour: an at() months ahead is further than a timer can wait (Node fires those at once).
+    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: Math.min(maxRequeueMs, Math.max(1, decision.requeueAfterMs)) } : undefined;
   }
 
   private condition(service: Service, decision: AutoScalingDecision): DesiredCondition {
@@ -198,7 +201,7 @@ export function addAutoScalingController(manager: Manager, options: AutoScalingO
   const reconciler = new AutoScalingReconciler(deps);
   manager
     .addController({ name: 'autoscaling', workers: 4, reconcile: (key, context) => reconciler.reconcile(key, context) })
-    // Its own status writes come back here too; the decision they lead to writes nothing new.
+    // Spec changes and deployment progress (scale-in waits for deployments); its own status writes are filtered out.
     .watch(deps.services, keyOf, {
       update: (old, next) => old.metadata.generation !== next.metadata.generation || !semanticallyEqual(old.status?.deployments, next.status?.deployments),
     })

@@ -33,8 +33,10 @@ function runMinutes(
       service,
       now: new Date(t0 + minute * period),
       periodMs: period,
-      datapoint: () => datapoint,
+      // Each minute's datapoint holds a report newer than the last.
+      datapoint: () => datapoint && { ...datapoint, sampledAt: t0 + minute * period - 1000 },
       deploymentInProgress: extra.deploymentInProgress ?? false,
+      runningTasks: datapoint?.tasks ?? 0,
     });
     decisions.push(decision);
     service = serviceWith(service.spec.autoScaling, decision.desiredCount ?? service.spec.desiredCount, { autoScaling: decision.status });
@@ -42,7 +44,7 @@ function runMinutes(
   return { decisions, service };
 }
 
-const cpu = (value: number, tasks: number): Datapoint => ({ value, tasks });
+const cpu = (value: number, tasks: number, sampledAt = 0): Datapoint => ({ value, tasks, sampledAt });
 const targetCpu50 = {
   targetTracking: [
     { predefinedMetric: 'ECSServiceAverageCPUUtilization' as const, targetValue: 50, scaleInCooldown: 300, scaleOutCooldown: 300, disableScaleIn: false },
@@ -140,6 +142,7 @@ describe('target tracking', () => {
         // CPU idle, memory at target: memory's low alarm never fires, so no scale-in.
         datapoint: (metric) => (metric === 'ECSServiceAverageCPUUtilization' ? cpu(5, 10) : cpu(50, 10)),
         deploymentInProgress: false,
+        runningTasks: 0,
       });
       service = serviceWith(both, decision.desiredCount ?? service.spec.desiredCount, { autoScaling: decision.status });
     }
@@ -153,6 +156,7 @@ describe('target tracking', () => {
       periodMs: period,
       datapoint: () => cpu(80, 4),
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     const between = decideAutoScaling({
       service: serviceWith(targetCpu50, 4, { autoScaling: first.status }),
@@ -160,6 +164,7 @@ describe('target tracking', () => {
       periodMs: period,
       datapoint: () => cpu(80, 4),
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(between.status.alarms).toEqual(first.status.alarms);
     expect(between.requeueAfterMs).toBe(30_000);
@@ -211,6 +216,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(decision.desiredCount).toBe(5);
     expect(decision.status.lastScalingActivity).toEqual({
@@ -229,6 +235,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     const later = decideAutoScaling({
       service: serviceWith({ minCapacity: 2, maxCapacity: 5 }, 9, { autoScaling: first.status }),
@@ -236,6 +243,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(later.desiredCount).toBeUndefined();
   });
@@ -250,6 +258,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(seen.desiredCount).toBeUndefined();
     expect(seen.status.scheduledActions).toEqual([
@@ -262,6 +271,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(ran.desiredCount).toBe(6);
     expect(ran.status).toMatchObject({ minCapacity: 6, maxCapacity: 12, declaredMinCapacity: 1, declaredMaxCapacity: 10 });
@@ -274,6 +284,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(after.status).toMatchObject({ minCapacity: 6, maxCapacity: 12 });
     expect(after.desiredCount).toBeUndefined();
@@ -287,6 +298,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     const later = decideAutoScaling({
       service: serviceWith(spec, 8, { autoScaling: seen.status }),
@@ -294,6 +306,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(later.effects.map((e) => e.message)).toEqual([
       'scheduled action night (rate(1 hour), due 2026-03-02T13:00:00Z) set capacity 1..3: desiredCount 8 → 3',
@@ -305,6 +318,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     const refused = decideAutoScaling({
       service: serviceWith(inverted, 4, { autoScaling: first.status }),
@@ -312,6 +326,7 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(refused.effects).toEqual([
       expect.objectContaining({
@@ -331,8 +346,72 @@ describe('bounds and scheduled actions', () => {
       periodMs: period,
       datapoint: () => undefined,
       deploymentInProgress: false,
+      runningTasks: 0,
     });
     expect(decision.desiredCount).toBe(10);
     expect(decision.status.horizontalPodAutoscaler).toBeUndefined();
+  });
+});
+
+describe('what the review found', () => {
+  const decide = (service: ReturnType<typeof serviceWith>, minute: number, datapoint: Datapoint | undefined, runningTasks = datapoint?.tasks ?? 0) =>
+    decideAutoScaling({
+      service,
+      now: new Date(t0 + minute * period),
+      periodMs: period,
+      datapoint: () => datapoint,
+      deploymentInProgress: false,
+      runningTasks,
+    });
+
+  test('one report is one datapoint: the same report three periods running never makes three breaching datapoints', () => {
+    let service = serviceWith(targetCpu50, 4);
+    const report = cpu(80, 4, t0);
+    for (let minute = 0; minute < 3; minute++) {
+      const decision = decide(service, minute, report);
+      expect(decision.desiredCount).toBeUndefined();
+      service = serviceWith(targetCpu50, 4, { autoScaling: decision.status });
+    }
+    expect(service.status?.autoScaling?.alarms?.[0]).toMatchObject({ breachingDatapoints: 1 });
+  });
+
+  test('scale-in counts from every RUNNING task: 10 running, 3 reporting 40 % on a 50 % target → 8, not 3', () => {
+    let service = serviceWith(targetCpu50, 10);
+    let decision;
+    for (let minute = 0; minute < 15; minute++) {
+      decision = decide(service, minute, cpu(40, 3, t0 + minute * period), 10);
+      service = serviceWith(targetCpu50, decision.desiredCount ?? service.spec.desiredCount, { autoScaling: decision.status });
+    }
+    expect(service.spec.desiredCount).toBe(8);
+  });
+
+  test('after a gap of more than two periods the breaching count starts again', () => {
+    let service = serviceWith(targetCpu50, 4);
+    for (const minute of [0, 1, 300]) {
+      const decision = decide(service, minute, cpu(80, 4, t0 + minute * period));
+      service = serviceWith(targetCpu50, decision.desiredCount ?? 4, { autoScaling: decision.status });
+    }
+    expect(service.spec.desiredCount).toBe(4);
+    expect(service.status?.autoScaling?.alarms?.[0]).toMatchObject({ breachingDatapoints: 1 });
+  });
+
+  test('a scale-out ends the scale-in cooldown, even once its own cooldown is over', () => {
+    const stored = {
+      minCapacity: 1,
+      maxCapacity: 10,
+      declaredMinCapacity: 1,
+      declaredMaxCapacity: 10,
+      lastScaleIn: { time: '2026-03-02T08:00:00Z', from: 8, to: 6, cause: 'in', cooldownEndsAt: '2026-03-02T08:10:00Z' },
+      lastScaleOut: { time: '2026-03-02T08:01:00Z', from: 6, to: 7, cause: 'out', cooldownEndsAt: '2026-03-02T08:02:00Z' },
+      alarms: Array.from({ length: 1 }, () => ({
+        name: 'TargetTracking-ECSServiceAverageCPUUtilization-AlarmLow',
+        state: 'OK' as const,
+        breachingDatapoints: 14,
+        evaluatedAt: '2026-03-02T08:04:00Z',
+        sampledAt: '2026-03-02T08:04:00Z',
+      })),
+    };
+    const decision = decide(serviceWith(targetCpu50, 7, { autoScaling: stored }), 5, cpu(10, 7, t0 + 5 * period));
+    expect(decision.desiredCount).toBe(2); // ceil(7 × 10 / 50)
   });
 });

@@ -14,12 +14,14 @@ type ScheduledActionRecord = NonNullable<AutoScalingStatus['scheduledActions']>[
 export interface AutoScalingInput {
   service: Service & { spec: { autoScaling: AutoScalingSpec } };
   now: Date;
-  /** Seconds between target tracking's datapoints: ECS's 60, shorter in tests. */
+  /** Milliseconds between target tracking's datapoints: ECS's 60 000, shorter in tests. */
   periodMs: number;
   /** The service's metric now (utilization.ts), or undefined when no RUNNING task reported it. */
   datapoint(metric: ScalingMetric, statistic: Statistic): Datapoint | undefined;
   /** ECS turns scale-in off while a deployment is in progress. */
   deploymentInProgress: boolean;
+  /** The service's RUNNING tasks, reporting or not: what a scale-in counts from, as ECS counts from the running count. */
+  runningTasks: number;
 }
 
 export interface AutoScalingEvent {
@@ -147,8 +149,14 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
     let current = previous;
     if (isDue(alarm, previous, nowMs)) {
       const datapoint = input.datapoint(alarm.metric, alarm.statistic);
-      current = evaluateAlarm(alarm, previous, datapoint?.value, now);
-      if (current.state === 'ALARM' && datapoint) fired.set(alarm.name, { alarm, record: current, datapoint });
+      if (datapoint && previous?.sampledAt !== undefined && datapoint.sampledAt <= Date.parse(previous.sampledAt)) {
+        // No report newer than the last datapoint's: one report is never two datapoints (an agent late, a
+        // policy period shorter than the metrics period). Looked again next period.
+        current = { ...previous, evaluatedAt: timestamp(nowMs) };
+      } else {
+        current = evaluateAlarm(alarm, previous, datapoint && { value: datapoint.value, sampledAt: datapoint.sampledAt }, now);
+        if (current.state === 'ALARM' && datapoint) fired.set(alarm.name, { alarm, record: current, datapoint });
+      }
     }
     alarms.push(current!);
     wakeUps.push(nextDatapointAt(alarm, current!));
@@ -179,10 +187,12 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
     if (lowRecord.state !== 'ALARM') lowAlarmsAgree = false;
     if (lowFired) {
       const { datapoint } = lowFired;
+      // From every RUNNING task, reporting or not: 10 running, 3 reporting 40 % on a 50 % target is 8, not 3.
+      const running = Math.max(datapoint.tasks, input.runningTasks);
       targetTrackingIn.push({
         kind: 'capacity',
-        capacity: targetTrackingCapacity(datapoint.tasks, datapoint.value, policy.targetValue),
-        cause: `${low.name}: ${policy.predefinedMetric} ${round(datapoint.value)} below ${round(low.threshold)} (90 % of target ${policy.targetValue}) for ${low.datapointsToAlarm} datapoints (${datapoint.tasks} running tasks)`,
+        capacity: targetTrackingCapacity(running, datapoint.value, policy.targetValue),
+        cause: `${low.name}: ${policy.predefinedMetric} ${round(datapoint.value)} below ${round(low.threshold)} (90 % of target ${policy.targetValue}) for ${low.datapointsToAlarm} datapoints (${running} running tasks)`,
         cooldownMs: policy.scaleInCooldown * 1000,
       });
     }
@@ -300,10 +310,11 @@ function restoredContext(stored: AutoScalingStatus | undefined, desiredCount: nu
   const inward = stored?.lastScaleIn;
   const outRuns = out !== undefined && Date.parse(out.cooldownEndsAt) > now;
   const inRuns = inward !== undefined && Date.parse(inward.cooldownEndsAt) > now;
+  // The later activity ended the other direction's cooldown (a scale-out ends a scale-in's; a scale-in drops the
+  // scale-out cooldown's base), whether or not its own still runs.
   const outIsLater = out !== undefined && (inward === undefined || Date.parse(out.time) >= Date.parse(inward.time));
-  if (outRuns && (outIsLater || !inRuns)) return { desiredCount, scaleOut: { endsAt: Date.parse(out.cooldownEndsAt), base: out.from } };
-  if (inRuns) return { desiredCount, scaleInEndsAt: Date.parse(inward.cooldownEndsAt) };
-  return { desiredCount };
+  if (outIsLater) return outRuns ? { desiredCount, scaleOut: { endsAt: Date.parse(out.cooldownEndsAt), base: out.from } } : { desiredCount };
+  return inRuns ? { desiredCount, scaleInEndsAt: Date.parse(inward.cooldownEndsAt) } : { desiredCount };
 }
 
 const comparisonWords: Record<Comparison, string> = {

@@ -25,7 +25,7 @@ const measure = (
 
 test('Average is Σ used / Σ reserved: 384 and 128 of 256 units each is 100 %; Minimum and Maximum are the least and most utilized task', () => {
   const tasks = [task('a', 384, 100), task('b', 128, 300)];
-  expect(measure(tasks, 'ECSServiceAverageCPUUtilization')).toEqual({ value: 100, tasks: 2 });
+  expect(measure(tasks, 'ECSServiceAverageCPUUtilization')).toEqual({ value: 100, tasks: 2, sampledAt: Date.parse('2026-01-01T00:09:30Z') });
   expect(measure(tasks, 'ECSServiceAverageCPUUtilization', 'Minimum')?.value).toBe(50);
   expect(measure(tasks, 'ECSServiceAverageCPUUtilization', 'Maximum')?.value).toBe(150);
   expect(measure(tasks, 'ECSServiceAverageMemoryUtilization')?.value).toBeCloseTo((400 / 1024) * 100);
@@ -34,7 +34,11 @@ test('Average is Σ used / Σ reserved: 384 and 128 of 256 units each is 100 %; 
 test('only RUNNING tasks with a fresh report count; none is no datapoint at all', () => {
   const stale = task('stale', 1024, 512, { sampledAt: '2026-01-01T00:07:59Z' });
   const stopping = task('stopping', 1024, 512, { lastStatus: 'DEACTIVATING' });
-  expect(measure([task('a', 64, 100), stale, stopping], 'ECSServiceAverageCPUUtilization')).toEqual({ value: 25, tasks: 1 });
+  expect(measure([task('a', 64, 100), stale, stopping], 'ECSServiceAverageCPUUtilization')).toEqual({
+    value: 25,
+    tasks: 1,
+    sampledAt: Date.parse('2026-01-01T00:09:30Z'),
+  });
   expect(measure([stale, stopping], 'ECSServiceAverageCPUUtilization')).toBeUndefined();
 });
 

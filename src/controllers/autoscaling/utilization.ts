@@ -7,8 +7,10 @@ export type Statistic = 'Average' | 'Minimum' | 'Maximum';
 /** A datapoint of a service metric, and the tasks behind it. */
 export interface Datapoint {
   value: number;
-  /** RUNNING tasks whose usage went into it: the running count target tracking scales from. */
+  /** RUNNING tasks whose usage went into it. */
   tasks: number;
+  /** The newest report in it (milliseconds since the epoch): a datapoint no newer than the last is no new datapoint. */
+  sampledAt: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export function serviceUtilization(
   maxAgeMs: number,
 ): Datapoint | undefined {
   const samples: { used: number; reserved: number }[] = [];
+  let newest = 0;
   for (const task of tasks) {
     const usage = task.status?.usage;
     if (task.status?.lastStatus !== 'RUNNING' || !usage || now - Date.parse(usage.sampledAt) > maxAgeMs) continue;
@@ -38,6 +41,7 @@ export function serviceUtilization(
     const reserved = metric === 'ECSServiceAverageCPUUtilization' ? taskRequirements(spec).cpu : taskRequirements(spec).memory;
     if (reserved <= 0) continue;
     samples.push({ used: metric === 'ECSServiceAverageCPUUtilization' ? usage.cpuUnits : usage.memoryMiB, reserved });
+    newest = Math.max(newest, Date.parse(usage.sampledAt));
   }
   if (samples.length === 0) return undefined;
   const percents = samples.map((sample) => (sample.used / sample.reserved) * 100);
@@ -47,7 +51,7 @@ export function serviceUtilization(
       : statistic === 'Maximum'
         ? Math.max(...percents)
         : (sum(samples.map((sample) => sample.used)) / sum(samples.map((sample) => sample.reserved))) * 100;
-  return { value, tasks: samples.length };
+  return { value, tasks: samples.length, sampledAt: newest };
 }
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);

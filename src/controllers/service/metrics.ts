@@ -35,8 +35,12 @@ export function serviceMetrics(registry: Registry): ServiceMetrics {
   return {
     observe(service, status) {
       const labels = { namespace: service.metadata.namespace!, service: service.metadata.name };
+      // A deployment superseded while in progress, then pruned, never ends: forget it when it is gone.
+      const prefix = `${labels.namespace}/${labels.service}/`;
+      const present = new Set((status.deployments ?? []).map((deployment) => `${prefix}${deployment.id}`));
+      for (const key of inProgress) if (key.startsWith(prefix) && !present.has(key)) inProgress.delete(key);
       for (const deployment of status.deployments ?? []) {
-        const key = `${labels.namespace}/${labels.service}/${deployment.id}`;
+        const key = `${prefix}${deployment.id}`;
         if (deployment.rolloutState === 'IN_PROGRESS') inProgress.add(key);
         else if (inProgress.delete(key) && deployment.createdAt && deployment.updatedAt) {
           // e.g. created 12:00:00, COMPLETED 12:03:20: 200 s.
