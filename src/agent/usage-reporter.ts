@@ -1,5 +1,5 @@
 import { serviceLabel, tasks as taskType, type Service, type Task } from '../api';
-import type { Clock, TimerHandle } from '../runtime/clock';
+import { metaTime, type Clock, type TimerHandle } from '../runtime/clock';
 import { settleAll } from '../runtime/concurrency';
 import type { SharedInformer } from '../runtime/informer';
 import type { Logger } from '../runtime/logger';
@@ -74,7 +74,7 @@ export class UsageReporter {
         cpuUnits: round((Math.max(0, usage.cpuNanoseconds - before.cpuNanoseconds) / (windowMs * 1e6)) * 1024),
         memoryMiB: round(usage.memoryBytes / 2 ** 20),
         windowSeconds: round(windowMs / 1000),
-        sampledAt: new Date(usage.readAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        sampledAt: metaTime(usage.readAt),
       };
       await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, { status: { usage: report } }, 'status').catch((error: unknown) => {
         if (!isStoreError(error, 'NotFound')) throw error;

@@ -17,6 +17,18 @@ async function serviceWith(store: MemoryStore, deployment: Record<string, unknow
   });
 }
 
+/** The embedded store holding Service web (its rollout status is then written by each test). */
+async function storeWithService(): Promise<MemoryStore> {
+  const store = new MemoryStore({ validatorFor });
+  await store.create(services, {
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: ns },
+    spec: { cluster: 'demo', taskDefinition: 'web' },
+  } as KubeObject);
+  return store;
+}
+
 function terminal(): { stream: NodeJS.WriteStream; text(): string } {
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
   let text = '';
@@ -25,13 +37,7 @@ function terminal(): { stream: NodeJS.WriteStream; text(): string } {
 }
 
 test('on a terminal: a progress bar that follows the running tasks, then the COMPLETED line; exit 0', async () => {
-  const store = new MemoryStore({ validatorFor });
-  await store.create(services, {
-    apiVersion: 'berth.dev/v1alpha1',
-    kind: 'Service',
-    metadata: { name: 'web', namespace: ns },
-    spec: { cluster: 'demo', taskDefinition: 'web' },
-  } as KubeObject);
+  const store = await storeWithService();
   await serviceWith(store, { runningCount: 1, rolloutState: 'IN_PROGRESS' });
   const tty = terminal();
   const lines: string[] = [];
@@ -46,13 +52,7 @@ test('on a terminal: a progress bar that follows the running tasks, then the COM
 });
 
 test('FAILED: the reason on stderr, exit 1; a timeout: exit 1 saying where it stood', async () => {
-  const store = new MemoryStore({ validatorFor });
-  await store.create(services, {
-    apiVersion: 'berth.dev/v1alpha1',
-    kind: 'Service',
-    metadata: { name: 'web', namespace: ns },
-    spec: { cluster: 'demo', taskDefinition: 'web' },
-  } as KubeObject);
+  const store = await storeWithService();
   await serviceWith(store, { runningCount: 0, rolloutState: 'IN_PROGRESS' });
   const lines: string[] = [];
   const output = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`ERR ${l}`) };

@@ -19,6 +19,11 @@ export const realClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/** metav1.Time: RFC 3339 to the second, as the API server stores it (e.g. 2026-03-02T08:00:00Z). */
+export function metaTime(at: number | Date): string {
+  return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** Resolves after `ms`, or as soon as `signal` aborts (callers check `signal.aborted` afterwards). */
 export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { Clock, realClock } from './clock';
+import { Clock, metaTime, realClock } from './clock';
 import { Logger, objectLogger, silentLogger } from './logger';
 import { isStoreError, KubeObject, ObjectStore } from '../store/object-store';
 import { boundedName } from '../store/object-names';
@@ -112,7 +112,7 @@ export class StoreEventRecorder implements EventRecorder {
     const previous = this.remembered.get(key);
     if (previous && now - previous.lastSeenMs < this.windowMs) {
       try {
-        await this.store.patch(eventType, previous.namespace, previous.name, { count: previous.count + 1, lastTimestamp: time(now) });
+        await this.store.patch(eventType, previous.namespace, previous.name, { count: previous.count + 1, lastTimestamp: metaTime(now) });
         this.remember(key, { ...previous, count: previous.count + 1, lastSeenMs: now });
         return;
       } catch (error) {
@@ -129,8 +129,8 @@ export class StoreEventRecorder implements EventRecorder {
       message,
       type,
       count: 1,
-      firstTimestamp: time(now),
-      lastTimestamp: time(now),
+      firstTimestamp: metaTime(now),
+      lastTimestamp: metaTime(now),
       source: { component: this.component },
       reportingComponent: this.component,
       reportingInstance: this.instance,
@@ -144,9 +144,4 @@ export class StoreEventRecorder implements EventRecorder {
     this.remembered.set(key, entry);
     if (this.remembered.size > this.maxRemembered) this.remembered.delete(this.remembered.keys().next().value!);
   }
-}
-
-/** metav1.Time: RFC 3339 with whole seconds. */
-function time(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,4 +1,5 @@
 import type { ServiceStatus } from '../../api';
+import { metaTime } from '../../runtime/clock';
 
 export type AlarmRecord = NonNullable<NonNullable<ServiceStatus['autoScaling']>['alarms']>[number];
 export type Comparison = 'GreaterThanOrEqualToThreshold' | 'GreaterThanThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
@@ -48,11 +49,10 @@ export function evaluateAlarm(
   datapoint: { value: number; sampledAt: number } | undefined,
   now: Date,
 ): AlarmRecord {
-  const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const evaluatedAt = stamp(now.getTime());
+  const evaluatedAt = metaTime(now);
   if (datapoint === undefined) return { name: alarm.name, state: 'INSUFFICIENT_DATA', breachingDatapoints: 0, evaluatedAt };
   const value = Math.round(datapoint.value * 100) / 100;
-  const sampledAt = stamp(datapoint.sampledAt);
+  const sampledAt = metaTime(datapoint.sampledAt);
   if (!breaches(alarm.comparison, datapoint.value, alarm.threshold))
     return { name: alarm.name, state: 'OK', value, breachingDatapoints: 0, evaluatedAt, sampledAt };
   // In a row means one period after another: after a gap of more than two periods (an operator away, an HPA

@@ -45,6 +45,10 @@ function runMinutes(
 }
 
 const cpu = (value: number, tasks: number, sampledAt = 0): Datapoint => ({ value, tasks, sampledAt });
+
+/** One decision at `at` (milliseconds since the epoch), with `datapoint` for every metric, no deployment under way. */
+const decideAt = (service: ReturnType<typeof serviceWith>, at: number, datapoint?: Datapoint, runningTasks = 0) =>
+  decideAutoScaling({ service, now: new Date(at), periodMs: period, datapoint: () => datapoint, deploymentInProgress: false, runningTasks });
 const targetCpu50 = {
   targetTracking: [
     { predefinedMetric: 'ECSServiceAverageCPUUtilization' as const, targetValue: 50, scaleInCooldown: 300, scaleOutCooldown: 300, disableScaleIn: false },
@@ -150,22 +154,8 @@ describe('target tracking', () => {
   });
 
   test('a datapoint is taken once a period: a decision between two takes none', () => {
-    const first = decideAutoScaling({
-      service: serviceWith(targetCpu50, 4),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => cpu(80, 4),
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
-    const between = decideAutoScaling({
-      service: serviceWith(targetCpu50, 4, { autoScaling: first.status }),
-      now: new Date(t0 + 30_000),
-      periodMs: period,
-      datapoint: () => cpu(80, 4),
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const first = decideAt(serviceWith(targetCpu50, 4), t0, cpu(80, 4));
+    const between = decideAt(serviceWith(targetCpu50, 4, { autoScaling: first.status }), t0 + 30_000, cpu(80, 4));
     expect(between.status.alarms).toEqual(first.status.alarms);
     expect(between.requeueAfterMs).toBe(30_000);
   });
@@ -210,14 +200,7 @@ describe('step scaling', () => {
 
 describe('bounds and scheduled actions', () => {
   test('new or changed bounds move desiredCount inside them at once', () => {
-    const decision = decideAutoScaling({
-      service: serviceWith({ minCapacity: 2, maxCapacity: 5 }, 8),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const decision = decideAt(serviceWith({ minCapacity: 2, maxCapacity: 5 }, 8), t0);
     expect(decision.desiredCount).toBe(5);
     expect(decision.status.lastScalingActivity).toEqual({
       time: '2026-03-02T08:00:00Z',
@@ -229,22 +212,8 @@ describe('bounds and scheduled actions', () => {
   });
 
   test("a manual desiredCount outside unchanged bounds is left until a policy acts (ECS's rule)", () => {
-    const first = decideAutoScaling({
-      service: serviceWith({ minCapacity: 2, maxCapacity: 5 }, 3),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
-    const later = decideAutoScaling({
-      service: serviceWith({ minCapacity: 2, maxCapacity: 5 }, 9, { autoScaling: first.status }),
-      now: new Date(t0 + period),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const first = decideAt(serviceWith({ minCapacity: 2, maxCapacity: 5 }, 3), t0);
+    const later = decideAt(serviceWith({ minCapacity: 2, maxCapacity: 5 }, 9, { autoScaling: first.status }), t0 + period);
     expect(later.desiredCount).toBeUndefined();
   });
 
@@ -252,82 +221,33 @@ describe('bounds and scheduled actions', () => {
     // 09:00 in New York on weekdays is 14:00 UTC in March 2026 after DST (8 March): Monday 2 March is still EST, 14:00 UTC.
     const action = { name: 'business-hours', schedule: 'cron(0 9 ? * MON-FRI *)', timezone: 'America/New_York', minCapacity: 6, maxCapacity: 12 };
     const spec = { scheduledActions: [action] };
-    const seen = decideAutoScaling({
-      service: serviceWith(spec, 2),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const seen = decideAt(serviceWith(spec, 2), t0);
     expect(seen.desiredCount).toBeUndefined();
     expect(seen.status.scheduledActions).toEqual([
       { name: 'business-hours', schedule: 'cron(0 9 ? * MON-FRI *) America/New_York', firstSeenAt: '2026-03-02T08:00:00Z', nextRunAt: '2026-03-02T14:00:00Z' },
     ]);
     expect(seen.requeueAfterMs).toBe(6 * 3600_000);
-    const ran = decideAutoScaling({
-      service: serviceWith(spec, 2, { autoScaling: seen.status }),
-      now: new Date(Date.parse('2026-03-02T14:00:00Z')),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const ran = decideAt(serviceWith(spec, 2, { autoScaling: seen.status }), Date.parse('2026-03-02T14:00:00Z'));
     expect(ran.desiredCount).toBe(6);
     expect(ran.status).toMatchObject({ minCapacity: 6, maxCapacity: 12, declaredMinCapacity: 1, declaredMaxCapacity: 10 });
     expect(ran.status.scheduledActions?.[0]).toMatchObject({ lastRunAt: '2026-03-02T14:00:00Z', nextRunAt: '2026-03-03T14:00:00Z' });
     expect(ran.effects.map((e) => e.reason)).toEqual(['ScheduledActionRan']);
     // The bounds it set stay in force afterwards (until the spec's own bounds change).
-    const after = decideAutoScaling({
-      service: serviceWith(spec, 6, { autoScaling: ran.status }),
-      now: new Date(Date.parse('2026-03-02T15:00:00Z')),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const after = decideAt(serviceWith(spec, 6, { autoScaling: ran.status }), Date.parse('2026-03-02T15:00:00Z'));
     expect(after.status).toMatchObject({ minCapacity: 6, maxCapacity: 12 });
     expect(after.desiredCount).toBeUndefined();
   });
 
   test('runs missed while the operator was away run once, the latest; an action that would invert the bounds is refused with a Warning', () => {
     const spec = { scheduledActions: [{ name: 'night', schedule: 'rate(1 hour)', minCapacity: 1, maxCapacity: 3 }] };
-    const seen = decideAutoScaling({
-      service: serviceWith(spec, 8),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
-    const later = decideAutoScaling({
-      service: serviceWith(spec, 8, { autoScaling: seen.status }),
-      now: new Date(t0 + 5.5 * 3600_000),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const seen = decideAt(serviceWith(spec, 8), t0);
+    const later = decideAt(serviceWith(spec, 8, { autoScaling: seen.status }), t0 + 5.5 * 3600_000);
     expect(later.effects.map((e) => e.message)).toEqual([
       'scheduled action night (rate(1 hour), due 2026-03-02T13:00:00Z) set capacity 1..3: desiredCount 8 → 3',
     ]);
     const inverted = { scheduledActions: [{ name: 'bad', schedule: 'rate(1 minute)', minCapacity: 20 }] };
-    const first = decideAutoScaling({
-      service: serviceWith(inverted, 4),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
-    const refused = decideAutoScaling({
-      service: serviceWith(inverted, 4, { autoScaling: first.status }),
-      now: new Date(t0 + period),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const first = decideAt(serviceWith(inverted, 4), t0);
+    const refused = decideAt(serviceWith(inverted, 4, { autoScaling: first.status }), t0 + period);
     expect(refused.effects).toEqual([
       expect.objectContaining({
         kind: 'Warning',
@@ -340,14 +260,7 @@ describe('bounds and scheduled actions', () => {
 
   test('a service taken back from an HPA is moved inside its bounds at once', () => {
     const stored = { minCapacity: 1, maxCapacity: 10, declaredMinCapacity: 1, declaredMaxCapacity: 10, horizontalPodAutoscaler: 'web' };
-    const decision = decideAutoScaling({
-      service: serviceWith({}, 14, { autoScaling: stored }),
-      now: new Date(t0),
-      periodMs: period,
-      datapoint: () => undefined,
-      deploymentInProgress: false,
-      runningTasks: 0,
-    });
+    const decision = decideAt(serviceWith({}, 14, { autoScaling: stored }), t0);
     expect(decision.desiredCount).toBe(10);
     expect(decision.status.horizontalPodAutoscaler).toBeUndefined();
   });
@@ -355,14 +268,7 @@ describe('bounds and scheduled actions', () => {
 
 describe('what the review found', () => {
   const decide = (service: ReturnType<typeof serviceWith>, minute: number, datapoint: Datapoint | undefined, runningTasks = datapoint?.tasks ?? 0) =>
-    decideAutoScaling({
-      service,
-      now: new Date(t0 + minute * period),
-      periodMs: period,
-      datapoint: () => datapoint,
-      deploymentInProgress: false,
-      runningTasks,
-    });
+    decideAt(service, t0 + minute * period, datapoint, runningTasks);
 
   test('one report is one datapoint: the same report three periods running never makes three breaching datapoints', () => {
     let service = serviceWith(targetCpu50, 4);

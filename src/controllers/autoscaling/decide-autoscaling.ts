@@ -6,10 +6,12 @@ import { lastRunBetween, nextRunAfter, parseSchedule, ScheduleError, type Schedu
 import { stepFor } from './step-scaling';
 import { targetTrackingAlarms, targetTrackingCapacity } from './target-tracking';
 import type { Datapoint, ScalingMetric, Statistic } from './utilization';
+import { metaTime } from '../../runtime/clock';
 
 export type AutoScalingSpec = NonNullable<Service['spec']['autoScaling']>;
 export type AutoScalingStatus = NonNullable<ServiceStatus['autoScaling']>;
 type ScheduledActionRecord = NonNullable<AutoScalingStatus['scheduledActions']>[number];
+type ScheduledAction = NonNullable<AutoScalingSpec['scheduledActions']>[number];
 
 export interface AutoScalingInput {
   service: Service & { spec: { autoScaling: AutoScalingSpec } };
@@ -62,7 +64,7 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
   const spec = service.spec.autoScaling;
   const stored = service.status?.autoScaling;
   const nowMs = now.getTime();
-  const time = timestamp(nowMs);
+  const time = metaTime(nowMs);
   const effects: AutoScalingEvent[] = [];
   const generation = service.metadata.generation ?? 0;
   let desired = service.spec.desiredCount;
@@ -93,7 +95,7 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
 
   // 2. Scheduled actions, in the order of their runs.
   const scheduled: ScheduledActionRecord[] = [];
-  const runs: { at: number; action: AutoScalingSpec['scheduledActions'] extends (infer A)[] | undefined ? A : never }[] = [];
+  const runs: { at: number; action: ScheduledAction }[] = [];
   const wakeUps: number[] = [];
   for (const action of spec.scheduledActions ?? []) {
     const expression = action.timezone ? `${action.schedule} ${action.timezone}` : action.schedule;
@@ -114,14 +116,14 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
     scheduled.push({
       name: action.name,
       schedule: expression,
-      firstSeenAt: timestamp(firstSeen),
-      ...(lastRun !== undefined && { lastRunAt: timestamp(lastRun) }),
-      ...(next !== undefined && { nextRunAt: timestamp(next) }),
+      firstSeenAt: metaTime(firstSeen),
+      ...(lastRun !== undefined && { lastRunAt: metaTime(lastRun) }),
+      ...(next !== undefined && { nextRunAt: metaTime(next) }),
     });
   }
   for (const { at, action } of runs.sort((a, b) => a.at - b.at)) {
     const wanted = { minCapacity: action.minCapacity ?? bounds.minCapacity, maxCapacity: action.maxCapacity ?? bounds.maxCapacity };
-    const name = `scheduled action ${action.name} (${action.schedule}${action.timezone ? ` ${action.timezone}` : ''}, due ${timestamp(at)})`;
+    const name = `scheduled action ${action.name} (${action.schedule}${action.timezone ? ` ${action.timezone}` : ''}, due ${metaTime(at)})`;
     if (wanted.minCapacity > wanted.maxCapacity) {
       effects.push(
         event('Warning', 'ScheduledActionRefused', `${name} not applied: minCapacity ${wanted.minCapacity} would exceed maxCapacity ${wanted.maxCapacity}`),
@@ -152,7 +154,7 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
       if (datapoint && previous?.sampledAt !== undefined && datapoint.sampledAt <= Date.parse(previous.sampledAt)) {
         // No report newer than the last datapoint's: one report is never two datapoints (an agent late, a
         // policy period shorter than the metrics period). Looked again next period.
-        current = { ...previous, evaluatedAt: timestamp(nowMs) };
+        current = { ...previous, evaluatedAt: metaTime(nowMs) };
       } else {
         current = evaluateAlarm(alarm, previous, datapoint && { value: datapoint.value, sampledAt: datapoint.sampledAt }, now);
         if (current.state === 'ALARM' && datapoint) fired.set(alarm.name, { alarm, record: current, datapoint });
@@ -255,10 +257,10 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
         from: next.context.scaleOut!.base,
         to: decision.to,
         cause: decision.cause,
-        cooldownEndsAt: timestamp(next.context.scaleOut!.endsAt),
+        cooldownEndsAt: metaTime(next.context.scaleOut!.endsAt),
       };
     } else {
-      lastScaleIn = { time, from: decision.from, to: decision.to, cause: decision.cause, cooldownEndsAt: timestamp(next.context.scaleInEndsAt!) };
+      lastScaleIn = { time, from: decision.from, to: decision.to, cause: decision.cause, cooldownEndsAt: metaTime(next.context.scaleInEndsAt!) };
     }
   }
   for (const end of [next.context.scaleOut?.endsAt, next.context.scaleInEndsAt]) if (end !== undefined) wakeUps.push(end);
@@ -332,8 +334,3 @@ const event = (kind: AutoScalingEvent['kind'], reason: AutoScalingEvent['reason'
   reason,
   message,
 });
-
-/** RFC 3339 to the second, as the API server stores metav1.Time. */
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

@@ -10,9 +10,9 @@
 // environment; an HPA raises a target below minReplicas before it reads any metric (horizontal.go:
 // "Current number of replicas below Spec.MinReplicas"), which is what this relies on.
 // Bounded: about 40 s.
-import type { Service } from '../../../src/api';
 import { kubectlOk, testEnv } from '../../env/env';
 import { clusterYaml, eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
+import { serviceNamed, untilService } from './load';
 
 const image = testEnv().testImage;
 let h: Harness;
@@ -62,20 +62,14 @@ interface Hpa {
   status?: { currentReplicas?: number; desiredReplicas?: number; conditions?: { type: string; status: string; reason: string }[] };
 }
 
-const serviceNow = async () => (await h.get<Service>('bsvc/web'))!;
+const serviceNow = () => serviceNamed(h, 'web');
 
 beforeAll(async () => {
   h = await startHarness({ prefix: 'autoscaling-hpa', metricsPeriodMs: 1000 });
   await h.apply(clusterYaml('demo', 1, { cpu: 4096, memory: 4096 }));
   await waitForInstances(h, 1);
   await h.apply(manifests);
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 1,
-    'the service to run its task',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'web', (service) => service.status?.runningCount === 1, 'the service to run its task');
 });
 
 afterAll(async () => {
@@ -91,13 +85,7 @@ test("the scale subresource carries the service's selector, which matches exactl
 
 test('an HPA scales the Service to its minReplicas 3, past autoScaling.maxCapacity 2, and Berth steps aside and says so', async () => {
   await h.apply(hpa);
-  await eventually(
-    async () => (await serviceNow()).spec.desiredCount === 3,
-    'the HPA to set desiredCount 3',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'web', (service) => service.spec.desiredCount === 3, 'the HPA to set desiredCount 3');
   const stepped = await eventually(
     async () => {
       const service = await serviceNow();
@@ -108,13 +96,7 @@ test('an HPA scales the Service to its minReplicas 3, past autoScaling.maxCapaci
   );
   expect(stepped.status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'False', reason: 'ScaledByHorizontalPodAutoscaler' });
   // Three tasks start (seconds, many of Berth's 1 s periods): Berth never moved desiredCount back inside 1..2.
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 3,
-    'runningCount 3',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'web', (service) => service.status?.runningCount === 3, 'runningCount 3');
   expect((await serviceNow()).spec.desiredCount).toBe(3);
   const autoscaler = await eventually(
     async () => {
@@ -129,13 +111,7 @@ test('an HPA scales the Service to its minReplicas 3, past autoScaling.maxCapaci
 
 test('the HPA deleted, Berth takes the service back: desiredCount inside 1..2 at once', async () => {
   await kubectlOk(['delete', 'hpa', 'web', '-n', h.namespace]);
-  await eventually(
-    async () => (await serviceNow()).spec.desiredCount === 2,
-    'desiredCount 2',
-    30_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'web', (service) => service.spec.desiredCount === 2, 'desiredCount 2', 30_000);
   const status = (await serviceNow()).status!;
   expect(status.autoScaling?.horizontalPodAutoscaler).toBeUndefined();
   expect(status.autoScaling?.lastScalingActivity).toMatchObject({ from: 3, to: 2, cause: 'autoScaling minCapacity..maxCapacity is 1..2' });

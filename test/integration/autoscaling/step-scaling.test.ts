@@ -7,41 +7,13 @@
 // Burning, 1 task at ~20 % falls in [10, ∞): +2 → 3 (maxCapacity), or +1 first when a busy machine gives
 // `yes` under 15 %; stopped, −1 per alarm evaluation after two low datapoints, 3 → 2 → 1, never below 1.
 // Bounded: about 1.5 minutes.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import type { Service } from '../../../src/api';
-import { testEnv } from '../../env/env';
-import { clusterYaml, eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
+import { clusterYaml, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
+import { burnerTaskDefinition, LoadSwitch, serviceEvents, serviceNamed, untilService } from './load';
 
-const image = testEnv().testImage;
 let h: Harness;
-let control: string;
+let load: LoadSwitch;
 
-const manifests = (controlDir: string) => `apiVersion: berth.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: stepper
-spec:
-  networkMode: bridge
-  cpu: 1024
-  memory: 128
-  volumes:
-    - name: ctl
-      host: { sourcePath: ${controlDir} }
-  containerDefinitions:
-    - name: stepper
-      image: ${image}
-      command:
-        - sh
-        - -c
-        - 'trap "exit 0" TERM; while true; do if [ -f /ctl/burn ]; then yes > /dev/null & p=$!; sleep 0.2; kill $p; sleep 0.8; else sleep 1; fi; done'
-      mountPoints:
-        - sourceVolume: ctl
-          containerPath: /ctl
-          readOnly: true
----
-apiVersion: berth.dev/v1alpha1
+const service = `apiVersion: berth.dev/v1alpha1
 kind: Service
 metadata:
   name: stepper
@@ -76,46 +48,27 @@ spec:
         cooldown: 0
 `;
 
-interface EventList {
-  items: { reason: string; message: string }[];
-}
-
-const serviceNow = async () => (await h.get<Service>('bsvc/stepper'))!;
-const scalingEvents = async (reason: string) =>
-  ((await h.get<EventList>('events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=stepper'))?.items ?? [])
-    .filter((e) => e.reason === reason)
-    .map((e) => e.message);
+const serviceNow = () => serviceNamed(h, 'stepper');
+const scalingEvents = (reason: string) => serviceEvents(h, 'stepper', reason);
 
 beforeAll(async () => {
-  control = mkdtempSync(path.join(tmpdir(), 'berth-step-'));
-  chmodSync(control, 0o755);
+  load = new LoadSwitch();
   h = await startHarness({ prefix: 'autoscaling-step', metricsPeriodMs: 2000 });
   await h.apply(clusterYaml('demo', 1, { cpu: 4096, memory: 4096 }));
   await waitForInstances(h, 1);
-  await h.apply(manifests(control));
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 1,
-    'the service to run its task',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  await h.apply(burnerTaskDefinition('stepper', load));
+  await h.apply(service);
+  await untilService(h, 'stepper', (service) => service.status?.runningCount === 1, 'the service to run its task');
 });
 
 afterAll(async () => {
   await h?.stop();
-  if (control) rmSync(control, { recursive: true, force: true });
+  load?.remove();
 });
 
 test('burning: cpu-high steps out by the step its datapoint falls in, up to maxCapacity 3', async () => {
-  writeFileSync(path.join(control, 'burn'), '');
-  await eventually(
-    async () => (await serviceNow()).spec.desiredCount === 3,
-    'desiredCount 3',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  load.on();
+  await untilService(h, 'stepper', (service) => service.spec.desiredCount === 3, 'desiredCount 3');
   const steps = await scalingEvents('ScaledOut');
   expect(steps.length).toBeGreaterThanOrEqual(1);
   for (const message of steps) {
@@ -128,21 +81,9 @@ test('burning: cpu-high steps out by the step its datapoint falls in, up to maxC
 });
 
 test('stopped: cpu-low removes one task per evaluation after two low datapoints, down to minCapacity 1', async () => {
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 3,
-    'runningCount 3',
-    60_000,
-    250,
-    () => h.describe(),
-  );
-  rmSync(path.join(control, 'burn'));
-  await eventually(
-    async () => (await serviceNow()).spec.desiredCount === 1,
-    'desiredCount 1',
-    90_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'stepper', (service) => service.status?.runningCount === 3, 'runningCount 3');
+  load.off();
+  await untilService(h, 'stepper', (service) => service.spec.desiredCount === 1, 'desiredCount 1', 90_000);
   const steps = await scalingEvents('ScaledIn');
   // Events list in name order, not time order.
   expect(steps.map((m) => /^desiredCount (\d) → (\d)/.exec(m)?.slice(1).join('→')).sort()).toEqual(['2→1', '3→2']);

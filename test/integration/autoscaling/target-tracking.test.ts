@@ -10,41 +10,12 @@
 //   asks for ceil(3 × ~0 / 5) = 0, clamped to minCapacity 1. The ratio of 4 between load and target holds
 //   even when a busy machine gives `yes` half the time it asks for.
 // Bounded: about 1.5 minutes (a rollout of 3 tasks of busybox, 6 s up, 30 s down, and the task starts).
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import type { Service } from '../../../src/api';
-import { testEnv } from '../../env/env';
 import { clusterYaml, eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
+import { burnerTaskDefinition, LoadSwitch, serviceEvents, serviceNamed, untilService } from './load';
 
-const image = testEnv().testImage;
 const periodMs = 2000;
 let h: Harness;
-let control: string;
-
-const taskDefinition = (controlDir: string) => `apiVersion: berth.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: burner
-spec:
-  networkMode: bridge
-  cpu: 1024
-  memory: 128
-  volumes:
-    - name: ctl
-      host: { sourcePath: ${controlDir} }
-  containerDefinitions:
-    - name: burner
-      image: ${image}
-      command:
-        - sh
-        - -c
-        - 'trap "exit 0" TERM; while true; do if [ -f /ctl/burn ]; then yes > /dev/null & p=$!; sleep 0.2; kill $p; sleep 0.8; else sleep 1; fi; done'
-      mountPoints:
-        - sourceVolume: ctl
-          containerPath: /ctl
-          readOnly: true
-`;
+let load: LoadSwitch;
 
 const service = `apiVersion: berth.dev/v1alpha1
 kind: Service
@@ -64,33 +35,21 @@ spec:
         scaleInCooldown: 10
 `;
 
-interface EventList {
-  items: { reason: string; message: string; type: string }[];
-}
-
-const serviceNow = async () => (await h.get<Service>('bsvc/burner'))!;
-const events = async () => (await h.get<EventList>('events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=burner'))?.items ?? [];
+const serviceNow = () => serviceNamed(h, 'burner');
 
 beforeAll(async () => {
-  control = mkdtempSync(path.join(tmpdir(), 'berth-burn-'));
-  chmodSync(control, 0o755);
+  load = new LoadSwitch();
   h = await startHarness({ prefix: 'autoscaling-tt', metricsPeriodMs: periodMs });
   await h.apply(clusterYaml('demo', 1, { cpu: 4096, memory: 4096 }));
   await waitForInstances(h, 1);
-  await h.apply(taskDefinition(control));
+  await h.apply(burnerTaskDefinition('burner', load));
   await h.apply(service);
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 1,
-    'the service to run its 1 task',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'burner', (service) => service.status?.runningCount === 1, 'the service to run its 1 task');
 });
 
 afterAll(async () => {
   await h?.stop();
-  if (control) rmSync(control, { recursive: true, force: true });
+  load?.remove();
 });
 
 test('idle: each RUNNING task reports its usage, the alarms are OK, desiredCount stays at 1', async () => {
@@ -117,18 +76,12 @@ test('idle: each RUNNING task reports its usage, the alarms are OK, desiredCount
 });
 
 test('burning CPU scales out to maxCapacity (ceil(1 × ~20 / 5) = 4, clamped to 3), with the metric in status and an Event', async () => {
-  writeFileSync(path.join(control, 'burn'), '');
-  await eventually(
-    async () => (await serviceNow()).spec.desiredCount === 3,
-    'desiredCount 3',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  load.on();
+  await untilService(h, 'burner', (service) => service.spec.desiredCount === 3, 'desiredCount 3');
   const scaled = (await serviceNow()).status!.autoScaling!;
   // One step when the machine gives `yes` its 20 %; two (1 → 2 → 3) when it is too busy to.
   expect(scaled.lastScaleOut?.to).toBe(3);
-  const causes = (await events()).filter((e) => e.reason === 'ScaledOut').map((e) => e.message);
+  const causes = await serviceEvents(h, 'burner', 'ScaledOut');
   expect(causes.length).toBeGreaterThanOrEqual(1);
   for (const cause of causes) {
     expect(cause).toMatch(
@@ -136,33 +89,15 @@ test('burning CPU scales out to maxCapacity (ceil(1 × ~20 / 5) = 4, clamped to 
     );
     expect(Number(/CPUUtilization ([\d.]+) above/.exec(cause)![1])).toBeGreaterThan(5);
   }
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 3,
-    'runningCount 3',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  await untilService(h, 'burner', (service) => service.status?.runningCount === 3, 'runningCount 3');
 });
 
 test('the load stops: after 15 low datapoints, back to minCapacity 1, never below it', async () => {
-  rmSync(path.join(control, 'burn'));
-  await eventually(
-    async () => (await serviceNow()).spec.desiredCount === 1,
-    'desiredCount 1',
-    90_000,
-    250,
-    () => h.describe(),
-  );
+  load.off();
+  await untilService(h, 'burner', (service) => service.spec.desiredCount === 1, 'desiredCount 1', 90_000);
   const status = (await serviceNow()).status!.autoScaling!;
   expect(status.lastScaleIn).toMatchObject({ from: 3, to: 1 });
   expect(status.lastScaleIn!.cause).toMatch(/AlarmLow: ECSServiceAverageCPUUtilization [\d.]+ below 4.5 \(90 % of target 5\) for 15 datapoints/);
-  expect((await events()).filter((e) => e.reason === 'ScaledIn')).toHaveLength(1);
-  await eventually(
-    async () => (await serviceNow()).status?.runningCount === 1,
-    'runningCount 1',
-    60_000,
-    250,
-    () => h.describe(),
-  );
+  expect(await serviceEvents(h, 'burner', 'ScaledIn')).toHaveLength(1);
+  await untilService(h, 'burner', (service) => service.status?.runningCount === 1, 'runningCount 1');
 });

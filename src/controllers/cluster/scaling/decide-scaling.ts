@@ -2,6 +2,7 @@ import { initialTransition, transition } from 'xstate';
 import type { ClusterStatus } from '../../../api';
 import { reservationPercent, type ScalingBounds } from './scaling-arithmetic';
 import { scalingMachine, type RecordScaling, type ScalingObservation } from './scaling-machine';
+import { metaTime } from '../../../runtime/clock';
 
 export type NodeGroupStatus = NonNullable<ClusterStatus['nodeGroups']>[number];
 
@@ -82,9 +83,9 @@ export function decideScaling(input: ScalingInput): ScalingDecision {
     desiredSize: next.context.desiredSize,
     capacityProviderReservation: reservationPercent(demand.instancesNeeded, demand.instancesRunning),
     instancesNeeded: demand.instancesNeeded,
-    ...(nextLowSince !== undefined ? { lowReservationSince: timestamp(nextLowSince) } : {}),
+    ...(nextLowSince !== undefined ? { lowReservationSince: metaTime(nextLowSince) } : {}),
     ...(last
-      ? { lastScalingDecision: { ...last, time: timestamp(now) } }
+      ? { lastScalingDecision: { ...last, time: metaTime(now) } }
       : stored?.lastScalingDecision
         ? { lastScalingDecision: stored.lastScalingDecision }
         : {}),
@@ -99,9 +100,4 @@ export function decideScaling(input: ScalingInput): ScalingDecision {
     .filter((at): at is number => at !== undefined && at > now)
     .map((at) => at - now);
   return { status, effects, ...(wakeUps.length > 0 ? { requeueAfterMs: Math.min(...wakeUps) } : {}) };
-}
-
-/** RFC 3339 to the second, as the API server stores metav1.Time. */
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
