@@ -126,7 +126,12 @@ describe('CRDs', () => {
     expect(tasks.plural).toBe('tasks');
   });
 
-  it('end their printer columns with Age', () => {
-    for (const crd of crds) expect(crd.spec.versions[0].additionalPrinterColumns.at(-1)?.name).toBe('Age');
+  it('end their default printer columns with Age; -o wide columns follow it, as in kubectl get pods -o wide', () => {
+    for (const crd of crds) {
+      const columns = crd.spec.versions[0].additionalPrinterColumns;
+      const shown = columns.filter((column) => !column.priority);
+      expect(shown.at(-1)?.name).toBe('Age');
+      expect(columns.slice(columns.findIndex((column) => column.name === 'Age') + 1).every((column) => (column.priority ?? 0) > 0)).toBe(true);
+    }
   });
 });

@@ -528,6 +528,23 @@ export const serviceKind = defineKind({
     { name: 'Pending', type: 'integer', jsonPath: '.status.pendingCount' },
     { name: 'Rollout', type: 'string', jsonPath: '.status.deployments[?(@.status=="PRIMARY")].rolloutState' },
     age,
+    // -o wide: an auto-scaled service's second question, between which bounds it scales and whether it can.
+    { name: 'Min', type: 'integer', jsonPath: '.status.autoScaling.minCapacity', priority: 1, description: 'The minCapacity in force.' },
+    { name: 'Max', type: 'integer', jsonPath: '.status.autoScaling.maxCapacity', priority: 1, description: 'The maxCapacity in force.' },
+    {
+      name: 'Scaling',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="ScalingActive")].reason',
+      priority: 1,
+      description: 'Why auto scaling can or cannot act (the ScalingActive condition).',
+    },
+    {
+      name: 'Last Scaled',
+      type: 'date',
+      jsonPath: '.status.autoScaling.lastScalingActivity.time',
+      priority: 1,
+      description: 'When Berth last changed desiredCount.',
+    },
   ],
 });
 

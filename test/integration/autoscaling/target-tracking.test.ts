@@ -10,6 +10,7 @@
 //   asks for ceil(3 × ~0 / 5) = 0, clamped to minCapacity 1. The ratio of 4 between load and target holds
 //   even when a busy machine gives `yes` half the time it asks for.
 // Bounded: about 1.5 minutes (a rollout of 3 tasks of busybox, 6 s up, 30 s down, and the task starts).
+import { kubectlOk } from '../../env/env';
 import { clusterYaml, eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
 import { burnerTaskDefinition, LoadSwitch, serviceEvents, serviceNamed, untilService } from './load';
 
@@ -90,6 +91,10 @@ test('burning CPU scales out to maxCapacity (ceil(1 × ~20 / 5) = 4, clamped to 
     expect(Number(/CPUUtilization ([\d.]+) above/.exec(cause)![1])).toBeGreaterThan(5);
   }
   await untilService(h, 'burner', (service) => service.status?.runningCount === 3, 'runningCount 3');
+  // kubectl get -o wide: the bounds in force, why scaling can act, and when it last did.
+  const wide = await kubectlOk(['get', 'bsvc', 'burner', '-n', h.namespace, '-o', 'wide']);
+  expect(wide).toMatch(/\bMIN\s+MAX\s+SCALING\s+LAST SCALED\s*\n/);
+  expect(wide).toMatch(/\bburner\s+demo\s+burner:1\s+3\s+3\s+0\s+COMPLETED\s+\S+\s+1\s+3\s+ValidMetrics\s+\S+\s*$/m);
 });
 
 test('the load stops: after 15 low datapoints, back to minCapacity 1, never below it', async () => {
