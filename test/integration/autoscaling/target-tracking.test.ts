@@ -11,6 +11,7 @@
 //   even when a busy machine gives `yes` half the time it asks for.
 // Bounded: about 1.5 minutes (a rollout of 3 tasks of busybox, 6 s up, 30 s down, and the task starts).
 import { kubectlOk } from '../../env/env';
+import { describedEvents } from '../../support/kubectl-describe';
 import { clusterYaml, eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
 import { burnerTaskDefinition, LoadSwitch, serviceEvents, serviceNamed, untilService } from './load';
 
@@ -104,5 +105,11 @@ test('the load stops: after 15 low datapoints, back to minCapacity 1, never belo
   expect(status.lastScaleIn).toMatchObject({ from: 3, to: 1 });
   expect(status.lastScaleIn!.cause).toMatch(/AlarmLow: ECSServiceAverageCPUUtilization [\d.]+ below 4.5 \(90 % of target 5\) for 15 datapoints/);
   expect(await serviceEvents(h, 'burner', 'ScaledIn')).toHaveLength(1);
+  // kubectl describe bsvc burner: each decision with the metric value behind it.
+  const described = await describedEvents('bsvc', 'burner', h.namespace);
+  expect(described.find((e) => e.reason === 'ScaledOut')?.message).toMatch(
+    /^desiredCount 1 → [23]: TargetTracking-ECSServiceAverageCPUUtilization-AlarmHigh: ECSServiceAverageCPUUtilization [\d.]+ above target 5/,
+  );
+  expect(described.find((e) => e.reason === 'ScaledIn')?.message).toMatch(/^desiredCount 3 → 1: .*AlarmLow: ECSServiceAverageCPUUtilization [\d.]+ below 4.5/);
   await untilService(h, 'burner', (service) => service.status?.runningCount === 1, 'runningCount 1');
 });

@@ -5,6 +5,7 @@
 // the desired count, having never dropped below it (minimumHealthyPercent 100).
 import type { Service } from '../../../src/api';
 import { testEnv } from '../../env/env';
+import { describedEvents } from '../../support/kubectl-describe';
 import {
   clusterYaml,
   eventually,
@@ -141,4 +142,10 @@ test('a revision that exits at once ends FAILED and the service rolls back to th
   expect(rollback?.message).toMatch(/service app is rolling back to app:1: deployment \S+ of app:2 FAILED/);
   const progressing = (await h.get<Service>('bsvc/app'))?.status?.conditions?.find((c) => c.type === 'Progressing');
   expect(progressing?.reason).toBe('DeploymentCompleted');
+
+  // kubectl describe tells the story: app:2 started, the circuit breaker failed it, the service rolled back.
+  const described = await describedEvents('bsvc', 'app', h.namespace);
+  const reasons = described.map((e) => `${e.type} ${e.reason}`);
+  expect(reasons).toEqual(expect.arrayContaining(['Normal DeploymentStarted', 'Warning DeploymentFailed', 'Warning DeploymentRollback']));
+  expect(described.find((e) => e.reason === 'DeploymentRollback')?.message).toMatch(/service app is rolling back to app:1: deployment \S+ of app:2 FAILED/);
 });

@@ -3,6 +3,7 @@
 // instances, zones a and b, tier web) and `batch` (2 instances, zone c, tier batch), 512 MiB each.
 import type { ContainerInstance, Task } from '../../../src/api';
 import { eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
+import { describedEvents } from '../../support/kubectl-describe';
 
 let h: Harness;
 
@@ -145,6 +146,10 @@ test('a task that fits nowhere waits with ECS’s reason in its condition and a 
     30_000,
   );
   expect(events.map((e) => e.message)).toEqual([`service solo was unable to place a task because ${message}`]);
+  // kubectl describe bsvc solo says the same, whole.
+  expect((await describedEvents('bsvc', 'solo', h.namespace)).filter((e) => e.reason === 'PlacementFailed')).toEqual([
+    expect.objectContaining({ type: 'Warning', message: `service solo was unable to place a task because ${message}` }),
+  ]);
   expect(
     (await tasksOf('solo'))
       .filter((t) => t.spec.containerInstance)
