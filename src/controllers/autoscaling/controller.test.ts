@@ -86,6 +86,8 @@ test('an HPA on the Service: Berth changes nothing and says why; the HPA gone, B
   await store.delete(horizontalPodAutoscalers, ns, 'web-hpa');
   const back = await until(async () => ((await serviceNow()).spec.desiredCount === 3 ? serviceNow() : undefined), 'desiredCount 3');
   expect(back.status?.autoScaling?.horizontalPodAutoscaler).toBeUndefined();
+  // Bounds and nothing else: no policy or action to speak of.
+  expect(back.status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'BoundsOnly' });
 });
 
 test('a desiredCount decided but never written (the patch after the status write lost) is written again', async () => {

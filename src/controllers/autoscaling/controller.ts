@@ -123,8 +123,16 @@ export class AutoScalingReconciler {
   private condition(service: Service, decision: AutoScalingDecision): DesiredCondition {
     const base = { type: conditionType, observedGeneration: service.metadata.generation };
     const alarms = decision.status.alarms ?? [];
-    if (alarms.length === 0)
-      return { ...base, status: 'True', reason: 'ScheduledActionsOnly', message: 'the service has scheduled actions and no scaling policy' };
+    if (alarms.length === 0) {
+      return (service.spec.autoScaling?.scheduledActions ?? []).length > 0
+        ? { ...base, status: 'True', reason: 'ScheduledActionsOnly', message: 'the service has scheduled actions and no scaling policy' }
+        : {
+            ...base,
+            status: 'True',
+            reason: 'BoundsOnly',
+            message: 'the service has no scaling policy or scheduled action: desiredCount is only kept within minCapacity..maxCapacity',
+          };
+    }
     const missing = alarms.filter((alarm) => alarm.state === 'INSUFFICIENT_DATA');
     if (missing.length === alarms.length) {
       return {
