@@ -82,7 +82,8 @@ export class ClusterBinder {
       .map((task) => this.written.get(task.metadata.namespace, task.metadata.name) ?? task)
       .sort(byAge);
     if (waiting.length === 0) {
-      this.deps.metrics?.report(namespace ?? '', cluster, []);
+      if (this.deps.clusters.get(namespace, cluster)) this.deps.metrics?.report(namespace ?? '', cluster, []);
+      else this.deps.metrics?.forget(namespace ?? '', cluster);
       return;
     }
 

@@ -1,10 +1,13 @@
-import { admittedAnnotation, containerInstances, tasks as taskType, validatorFor, type ContainerInstance, type Task } from '../../api';
+import { admittedAnnotation, clusters, containerInstances, tasks as taskType, validatorFor, type ContainerInstance, type Task } from '../../api';
+import { FakeClock, settle } from '../../runtime/clock';
 import type { EventRecorder } from '../../runtime/events';
 import type { SharedInformer } from '../../runtime/informer';
 import { silentLogger } from '../../runtime/logger';
+import { Manager } from '../../runtime/manager';
 import { MemoryStore } from '../../store/memory/memory-store';
+import { clusterManifest } from '../../testing/control-plane';
 import type { KubeObject } from '../../store/object-store';
-import { TaskReconciler } from './controller';
+import { addTaskController, TaskReconciler } from './controller';
 
 // The tasks of a disconnected instance, as the task controller treats them: admitted ones are STOPPED once
 // the grace after the last heartbeat has passed; a task bound there but never admitted waits for the agent.
@@ -68,4 +71,53 @@ test('the tasks of a connected instance are left alone', async () => {
   const { reconcilerAt, stored, before } = await setUp({ admitted: true, connected: true });
   expect(await reconcilerAt('2026-01-01T13:00:00Z').reconcile(key, context)).toBeUndefined();
   expect((await stored()).status).toEqual(before.status);
+});
+
+describe('the scheduler controller on an injected clock', () => {
+  // No instance at all: a task waits, and the clock moves only when the test moves it, so "nothing else
+  // would have woken the binder" holds by construction.
+  let store: MemoryStore;
+  let clock: FakeClock;
+  let manager: Manager;
+  let running: Promise<void>;
+
+  beforeEach(() => {
+    store = new MemoryStore({ validatorFor });
+    clock = new FakeClock(Date.parse('2026-01-01T12:00:00Z'));
+    manager = new Manager({ store, clock, logger: silentLogger(), metricsServer: false, healthServer: false, leaderElection: false });
+    addTaskController(manager, { namespace: ns });
+    running = manager.start();
+  });
+
+  afterEach(async () => {
+    await manager.stop();
+    await running;
+  });
+
+  const awaiting = async () => (await manager.registry.getSingleMetric('berth_tasks_awaiting_placement')!.get()).values;
+  /** Past the binder's 100 ms batching window, as many times as its own writes wake it. */
+  async function quiesce() {
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(100);
+      await settle();
+    }
+  }
+
+  test('the last waiting task deleted: what awaits placement reads 0; the cluster deleted, its series go', async () => {
+    await store.create(clusters, clusterManifest(ns, { name: 'prod', instances: 0 }));
+    await store.create(taskType, {
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'Task',
+      metadata: { name: 'lonely', namespace: ns },
+      spec: { cluster: 'prod', taskDefinition: 'web:1' },
+    } as KubeObject);
+    await quiesce();
+    expect((await awaiting()).map((v) => v.value)).toEqual([1]);
+    await store.delete(taskType, ns, 'lonely');
+    await quiesce();
+    expect((await awaiting()).map((v) => v.value)).toEqual([0]);
+    await store.delete(clusters, ns, 'prod');
+    await quiesce();
+    expect(await awaiting()).toEqual([]);
+  });
 });

@@ -122,8 +122,8 @@ function instanceChangedForPlacement(old: ContainerInstance, next: ContainerInst
 
 /**
  * The task controller (one key per task) and the binder (one key per cluster). The binder looks at a
- * cluster when a task there awaits placement, when a task there stops (it frees room), and when an
- * instance there changes what it can take; the task controller when a task or its instance changes.
+ * cluster when a task there awaits placement, when a task there stops (it frees room), when an
+ * instance there changes what it can take, and when the cluster is made or deleted; the task controller when a task or its instance changes.
  */
 export function addTaskController(manager: Manager, options: { namespace?: string; scheduler?: Scheduler; disconnectedInstanceGraceMs?: number } = {}): void {
   const tasks = manager.informerFor<Task>(taskType, options.namespace);
@@ -137,13 +137,14 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
   });
   const revisions = manager.informerFor<ControllerRevision>(controllerRevisions, options.namespace);
   indexRevisions(revisions);
+  const clusterInformer = manager.informerFor<Cluster>(clusters, options.namespace);
   const binder = new ClusterBinder({
     store: manager.store,
     events: manager.events,
     tasks,
     instances,
     services: manager.informerFor<Service>(services, options.namespace),
-    clusters: manager.informerFor<Cluster>(clusters, options.namespace),
+    clusters: clusterInformer,
     revisions,
     scheduler: options.scheduler,
     metrics: placementMetrics(manager.registry),
@@ -170,8 +171,12 @@ export function addTaskController(manager: Manager, options: { namespace?: strin
   manager
     .addController({ name: 'scheduler', workers: 2, reconcile: (key, context) => binder.reconcile(key, context) })
     // New tasks arrive in bursts: gathered over 100 ms, they are placed in one batch against one view of the cluster.
-    .watch(tasks, (task) => (!isAdmitted(task) || task.status?.lastStatus === 'STOPPED' ? (anyoneWaiting(task) ? clusterOf(task) : undefined) : undefined), {
+    // An unadmitted task always counts, deleted too (the index no longer holds it then): what waits, and the
+    // metric of what waits, change with it. A stopped one frees room, which matters only if something waits.
+    .watch(tasks, (task) => (!isAdmitted(task) || (task.status?.lastStatus === 'STOPPED' && anyoneWaiting(task)) ? clusterOf(task) : undefined), {
       delayMs: 100,
     })
-    .watch(instances, (instance) => (anyoneWaiting(instance) ? clusterOf(instance) : undefined), { update: instanceChangedForPlacement });
+    .watch(instances, (instance) => (anyoneWaiting(instance) ? clusterOf(instance) : undefined), { update: instanceChangedForPlacement })
+    // A cluster made or deleted: a made one places what already waits for it; a deleted one's metric series go.
+    .watch(clusterInformer, keyOf, { update: () => false });
 }

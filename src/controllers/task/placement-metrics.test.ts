@@ -43,3 +43,21 @@ describe('berth_placement_failures_total', () => {
     ]);
   });
 });
+
+describe('a deleted cluster', () => {
+  test('takes its series with it; other clusters keep theirs', async () => {
+    const registry = new Registry();
+    const metrics = placementMetrics(registry);
+    metrics.report('ns', 'gone', [{ uid: 'a', code: 'RESOURCE:MEMORY' }]);
+    metrics.report('ns', 'kept', [{ uid: 'b', code: 'RESOURCE:CPU' }]);
+    metrics.forget('ns', 'gone');
+    const clusters = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.map((v) => v.labels.cluster);
+    expect(await clusters('berth_tasks_awaiting_placement')).toEqual(['kept']);
+    expect(await clusters('berth_placement_failures_total')).toEqual(['kept']);
+    // Made again under the same name, it starts from nothing.
+    metrics.report('ns', 'gone', [{ uid: 'a', code: 'RESOURCE:MEMORY' }]);
+    expect((await registry.getSingleMetric('berth_placement_failures_total')!.get()).values).toContainEqual(
+      expect.objectContaining({ labels: { namespace: 'ns', cluster: 'gone', reason: 'RESOURCE:MEMORY' }, value: 1 }),
+    );
+  });
+});

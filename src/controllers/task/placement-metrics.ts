@@ -11,6 +11,8 @@ export interface WaitingTask {
 export interface PlacementMetrics {
   /** Replaces what was reported for the cluster: `waiting` holds every task still waiting after a batch. */
   report(namespace: string, cluster: string, waiting: readonly WaitingTask[]): void;
+  /** The cluster is gone: its series go too, so clusters made and deleted do not grow the scrape forever. */
+  forget(namespace: string, cluster: string): void;
 }
 
 export function placementMetrics(registry: Registry): PlacementMetrics {
@@ -42,6 +44,16 @@ export function placementMetrics(registry: Registry): PlacementMetrics {
       const before = counted.get(key);
       for (const { uid, code } of waiting) if (before?.get(uid) !== code) failures.inc({ namespace, cluster, reason: code });
       counted.set(key, new Map(waiting.map(({ uid, code }) => [uid, code])));
+    },
+    forget(namespace, cluster) {
+      const key = `${namespace}/${cluster}`;
+      // Every reason a failure was counted for was reported too: the set names every series of both.
+      for (const reason of reported.get(key) ?? []) {
+        awaiting.remove({ namespace, cluster, reason });
+        failures.remove({ namespace, cluster, reason });
+      }
+      reported.delete(key);
+      counted.delete(key);
     },
   };
 }
