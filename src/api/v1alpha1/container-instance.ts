@@ -108,5 +108,9 @@ export const containerInstanceKind = defineKind({
     { name: 'CPU Remaining', type: 'integer', jsonPath: '.status.remainingResources.cpu' },
     { name: 'Memory Remaining', type: 'integer', jsonPath: '.status.remainingResources.memory' },
     age,
+    // -o wide: what placement strategies and memberOf most often read, and the Node it mirrors.
+    { name: 'Zone', type: 'string', jsonPath: '.spec.attributes.ecs\\.availability-zone', priority: 1 },
+    { name: 'Instance Type', type: 'string', jsonPath: '.spec.attributes.ecs\\.instance-type', priority: 1 },
+    { name: 'Node', type: 'string', jsonPath: '.spec.nodeName', priority: 1 },
   ],
 });

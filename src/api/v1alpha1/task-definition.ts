@@ -504,5 +504,10 @@ export const taskDefinitionKind = defineKind({
     { name: 'Status', type: 'string', jsonPath: '.status.status' },
     { name: 'Inactive', type: 'string', jsonPath: '.status.inactiveRevisions' },
     age,
+    // -o wide: the task size and where the latest revision can run.
+    { name: 'CPU', type: 'integer', jsonPath: '.spec.cpu', priority: 1 },
+    { name: 'Memory', type: 'integer', jsonPath: '.spec.memory', priority: 1 },
+    { name: 'Network Mode', type: 'string', jsonPath: '.spec.networkMode', priority: 1 },
+    { name: 'Compatibilities', type: 'string', jsonPath: '.status.compatibilities', priority: 1 },
   ],
 });

@@ -179,5 +179,10 @@ export const taskKind = defineKind({
     { name: 'Health', type: 'string', jsonPath: '.status.healthStatus' },
     { name: 'Instance', type: 'string', jsonPath: '.spec.containerInstance' },
     age,
+    // -o wide: whose it is, where it landed and, once stopped, why.
+    { name: 'Group', type: 'string', jsonPath: '.spec.group', priority: 1 },
+    { name: 'Capacity Provider', type: 'string', jsonPath: '.spec.capacityProviderName', priority: 1 },
+    { name: 'Started', type: 'date', jsonPath: '.status.startedAt', priority: 1 },
+    { name: 'Stopped Reason', type: 'string', jsonPath: '.status.stoppedReason', priority: 1 },
   ],
 });

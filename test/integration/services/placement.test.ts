@@ -3,6 +3,7 @@
 // instances, zones a and b, tier web) and `batch` (2 instances, zone c, tier batch), 512 MiB each.
 import type { ContainerInstance, Task } from '../../../src/api';
 import { eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';
+import { kubectlOk } from '../../env/env';
 import { describedEvents } from '../../support/kubectl-describe';
 
 let h: Harness;
@@ -156,4 +157,18 @@ test('a task that fits nowhere waits with ECS’s reason in its condition and a 
       .map((t) => t.spec.containerInstance)
       .sort(),
   ).toEqual(['demo-batch-0', 'demo-batch-1']);
+});
+
+test('kubectl get -o wide shows what placement reads: each instance’s zone and instance type, each task’s group and start', async () => {
+  const wideInstances = await kubectlOk(['get', 'containerinstances', '-n', h.namespace, '-o', 'wide']);
+  expect(wideInstances).toMatch(/\bZONE\s+INSTANCE TYPE\s+NODE\s*\n/);
+  expect(wideInstances).toMatch(/^demo-batch-0\s.*\szone-c\s+1024cpu-512mb\s*$/m); // no Node: a simulated instance
+  const wideTasks = await kubectlOk(['get', 'btask', '-n', h.namespace, '-o', 'wide']);
+  expect(wideTasks).toMatch(/\bGROUP\s+CAPACITY PROVIDER\s+STARTED\s+STOPPED REASON\s*\n/);
+  // RUNNING tasks of a service without a capacity provider strategy: a group, a start time, no stop reason.
+  expect(wideTasks).toMatch(/^solo-\S+\s+demo\s+solo:1\s+RUNNING\s.*\sservice:solo\s+\d+s\s*$/m);
+  const wideDefinitions = await kubectlOk(['get', 'btd', 'solo', '-n', h.namespace, '-o', 'wide']);
+  expect(wideDefinitions).toMatch(/\bCPU\s+MEMORY\s+NETWORK MODE\s+COMPATIBILITIES\s*\n/);
+  // No task-level cpu or memory (empty cells); bridge mode keeps it off Fargate.
+  expect(wideDefinitions).toMatch(/^solo\s+solo\s+1\s+ACTIVE\s+\S+\s+bridge\s+\["EC2"\]\s*$/m);
 });
