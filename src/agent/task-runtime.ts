@@ -84,18 +84,38 @@ export interface TaskRuntime {
 
 /**
  * One reading of what a task uses, for service auto scaling. ECS's utilization is used ÷ reserved × 100:
- * CPU in units (1024 a vCPU), memory in MiB. CPU is cumulative on purpose: the caller divides the difference
- * of two readings by the wall time between them, so what it reports is the average over the whole period, as
- * ECS's per-minute datapoints are. Two readings 60 s apart, 30e9 ns apart: 30e9 / 60e9 × 1024 = 512 CPU units,
- * half a vCPU.
+ * CPU in units (1024 a vCPU), memory in MiB. An engine gives CPU in one of two shapes, and the port takes
+ * each as it comes rather than faking one from the other:
+ *  - CumulativeUsage (Docker): the CPU time the containers consumed since they started. The caller divides
+ *    the difference of two readings by the wall time between them, so what it reports is the average over
+ *    the whole period, as ECS's per-minute datapoints are. Two readings 60 s apart, 30e9 ns apart:
+ *    30e9 / 60e9 × 1024 = 512 CPU units, half a vCPU.
+ *  - RateUsage (Pods, from metrics.k8s.io): a rate the metrics pipeline already averaged over its own window,
+ *    reported as it is with that window. 500000000n (500m) over a 10 s window: 0.5 × 1024 = 512 CPU units,
+ *    windowSeconds 10.
+ * Why not turn a rate into a counter (Σ rate × window)? The caller reads once a period (60 s) and
+ * metrics-server's windows (10–15 s) neither tile that period nor can be listed afterwards: a made-up counter
+ * would either count 10 s of 60 (a sixth of the load) or stretch the last window over the whole period, which
+ * is the rate again under a false name. The window stays honest in the report (status.usage.windowSeconds).
  */
-export interface TaskUsage {
+export type TaskUsage = CumulativeUsage | RateUsage;
+
+interface UsageReading {
+  /** Memory in use now, in bytes, summed over the task's running containers, without the page cache the kernel can reclaim (Docker CLI's "MEM USAGE": usage − inactive_file on cgroup v2, usage − total_inactive_file on v1; the kubelet's working set). */
+  memoryBytes: number;
+  /** When the engine read it (milliseconds since the epoch, the engine's timestamp if it gives one, else the runtime's clock); for a rate, the end of its window. */
+  readAt: number;
+}
+
+export interface CumulativeUsage extends UsageReading {
   /** Total CPU time the task's running containers have consumed, in nanoseconds (cumulative, as cgroups count it): two readings give the average use between them. */
   cpuNanoseconds: number;
-  /** Memory in use now, in bytes, summed over the task's running containers, without the page cache the kernel can reclaim (Docker CLI's "MEM USAGE": usage − inactive_file on cgroup v2, usage − total_inactive_file on v1). */
-  memoryBytes: number;
-  /** When the engine read it (milliseconds since the epoch, the engine's timestamp if it gives one, else the runtime's clock). */
-  readAt: number;
+}
+
+export interface RateUsage extends UsageReading {
+  /** CPU the task's containers used, in nanocores (1e9 a core), averaged over the `windowMs` that ends at readAt. */
+  cpuNanocores: number;
+  windowMs: number;
 }
 
 /** Labels every Berth container carries. */

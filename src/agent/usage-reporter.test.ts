@@ -5,7 +5,7 @@ import { silentLogger } from '../runtime/logger';
 import { MemoryStore } from '../store/memory/memory-store';
 import type { KubeObject } from '../store/object-store';
 import type { TaskRuntime, TaskUsage } from './task-runtime';
-import { UsageReporter } from './usage-reporter';
+import { periodReport, UsageReporter } from './usage-reporter';
 
 const ns = 'default';
 const minute = 60_000;
@@ -71,4 +71,35 @@ test('one report a period per RUNNING task of a service with scaling policies: C
   for (const name of ['web-2', 'other-1', 'plain-1']) expect((await store.get<Task>(taskType, ns, name))?.status?.usage).toBeUndefined();
   reporter.stop();
   expect(clock.pendingTimers()).toBe(0);
+});
+
+describe('periodReport', () => {
+  const t0 = Date.parse('2026-03-02T08:00:00Z');
+
+  test('a rate (Pods, metrics.k8s.io) is reported at once with its own window: 250m over 10 s is 256 units', () => {
+    expect(periodReport({ cpuNanocores: 250_000_000, windowMs: 10_000, memoryBytes: 64 * 2 ** 20, readAt: t0 }, undefined)).toEqual({
+      cpuUnits: 256,
+      memoryMiB: 64,
+      windowSeconds: 10,
+      sampledAt: '2026-03-02T08:00:00Z',
+    });
+  });
+
+  test('the same sample read again (the pipeline has not measured since) is no second report', () => {
+    const sample = { cpuNanocores: 250_000_000, windowMs: 10_000, memoryBytes: 0, readAt: t0 };
+    expect(periodReport(sample, sample)).toBeUndefined();
+    expect(periodReport({ ...sample, readAt: t0 + 15_000 }, sample)).toMatchObject({ sampledAt: '2026-03-02T08:00:15Z' });
+  });
+
+  test('a counter (Docker) needs two readings: 30e9 ns in 60 s is 512 units over 60 s; a counter after a rate only sets the baseline', () => {
+    const first = { cpuNanoseconds: 1e9, memoryBytes: 2 ** 20, readAt: t0 };
+    expect(periodReport(first, undefined)).toBeUndefined();
+    expect(periodReport({ cpuNanoseconds: 31e9, memoryBytes: 2 ** 20, readAt: t0 + 60_000 }, first)).toEqual({
+      cpuUnits: 512,
+      memoryMiB: 1,
+      windowSeconds: 60,
+      sampledAt: '2026-03-02T08:01:00Z',
+    });
+    expect(periodReport(first, { cpuNanocores: 1, windowMs: 1, memoryBytes: 0, readAt: t0 - 1 })).toBeUndefined();
+  });
 });

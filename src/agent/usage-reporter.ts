@@ -28,9 +28,10 @@ export function scalesOnUsage(service: Service | undefined): boolean {
 
 /**
  * Once a metrics period, what each RUNNING task of an auto-scaled service used, into its status.usage (a merge
- * patch of that field alone), as the ECS agent sends a task's metrics once a minute. CPU is the average over
- * the whole period, from two readings of the engine's cumulative counter: 30e9 ns used in 60 s is 30e9 / 60e9
- * × 1024 = 512 CPU units, half a vCPU. So a task's first report comes one period after it is first read.
+ * patch of that field alone), as the ECS agent sends a task's metrics once a minute. From a Docker engine CPU
+ * is the average over the whole period, from two readings of the engine's cumulative counter: 30e9 ns used in
+ * 60 s is 30e9 / 60e9 × 1024 = 512 CPU units, half a vCPU, so a task's first report comes one period after it
+ * is first read. From Pods it is metrics.k8s.io's rate over its own window (see periodReport).
  * Tasks of services without scaling policies are never read: 10,000 tasks at one write a minute each would be
  * 167 writes a second for nothing.
  */
@@ -68,14 +69,8 @@ export class UsageReporter {
       if (!usage) return;
       const before = this.previous.get(task.metadata.uid!);
       this.previous.set(task.metadata.uid!, usage);
-      if (!before || usage.readAt <= before.readAt) return;
-      const windowMs = usage.readAt - before.readAt;
-      const report = {
-        cpuUnits: round((Math.max(0, usage.cpuNanoseconds - before.cpuNanoseconds) / (windowMs * 1e6)) * 1024),
-        memoryMiB: round(usage.memoryBytes / 2 ** 20),
-        windowSeconds: round(windowMs / 1000),
-        sampledAt: metaTime(usage.readAt),
-      };
+      const report = periodReport(usage, before);
+      if (!report) return;
       await this.deps.store.patch(taskType, task.metadata.namespace, task.metadata.name, { status: { usage: report } }, 'status').catch((error: unknown) => {
         if (!isStoreError(error, 'NotFound')) throw error;
       });
@@ -88,6 +83,29 @@ export class UsageReporter {
     const name = task.metadata.labels?.[serviceLabel];
     return name ? this.deps.services.get(task.metadata.namespace, name) : undefined;
   }
+}
+
+/**
+ * The report of one reading, given the task's reading before it; undefined when it says nothing new.
+ *  - A rate (Pods: metrics.k8s.io) is reported as it comes, with the pipeline's own window: 250000000n over
+ *    10 s is 0.25 × 1024 = 256 units, windowSeconds 10, sampledAt the window's end. Read again before the
+ *    pipeline measured again (same timestamp), it is the same sample: not a second report, so not a second datapoint.
+ *  - A cumulative counter (Docker) takes two readings: 30e9 ns more in 60 s is 512 units, windowSeconds 60.
+ *    A first reading, or one after a rate, only sets the baseline.
+ */
+export function periodReport(usage: TaskUsage, before: TaskUsage | undefined): NonNullable<NonNullable<Task['status']>['usage']> | undefined {
+  if (before && usage.readAt <= before.readAt) return undefined;
+  let cpuUnits: number;
+  let windowMs: number;
+  if ('cpuNanocores' in usage) {
+    cpuUnits = (usage.cpuNanocores / 1e9) * 1024;
+    windowMs = usage.windowMs;
+  } else {
+    if (!before || !('cpuNanoseconds' in before)) return undefined;
+    windowMs = usage.readAt - before.readAt;
+    cpuUnits = (Math.max(0, usage.cpuNanoseconds - before.cpuNanoseconds) / (windowMs * 1e6)) * 1024;
+  }
+  return { cpuUnits: round(cpuUnits), memoryMiB: round(usage.memoryBytes / 2 ** 20), windowSeconds: round(windowMs / 1000), sampledAt: metaTime(usage.readAt) };
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;

@@ -2,8 +2,8 @@
 # Builds the Kubernetes components the tests run, at the release pinned in test/env/kube/go.mod, into a
 # cache outside git: the control plane (kube-apiserver, kube-controller-manager, kubectl), the test node
 # (kubelet, kube-proxy) and kube-scheduler (the benchmark's reference); then kwok (fake Nodes for scale tests)
-# at the version in test/env/kube/kwok-version, etcd at the version in test/env/etcd/go.mod, and the Cluster API
-# CRDs. Builds only what is missing from the cache.
+# at the version in test/env/kube/kwok-version, etcd at the version in test/env/etcd/go.mod, metrics-server at the
+# version in test/env/kube/metrics-server-version, and the Cluster API CRDs. Builds only what is missing from the cache.
 # The first build on a machine takes a while (2 cores: see README); later runs are instant.
 set -euo pipefail
 
@@ -52,6 +52,23 @@ ensure_etcd_binary() {
   (cd "$here/etcd" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -o "$dir/etcd.tmp.$$" go.etcd.io/etcd/server/v3)
   mv "$dir/etcd.tmp.$$" "$dir/etcd"
 }
+# metrics-server (the resource metrics API, metrics.k8s.io, that Pod tasks' usage is read from), from the Go
+# module proxy: its module has no replace lines, so `go install pkg@version` builds it as released, into
+# <cache>/metrics-server-<version>/metrics-server. v0.8.x is built on the k8s.io 0.33 libraries (one minor
+# behind the 1.34 control plane, within the client skew); v0.9 needs 0.36 and a newer Go.
+ensure_metrics_server_binary() {
+  local version dir
+  version=$(<"$module_dir/metrics-server-version")
+  dir=$cache_dir/metrics-server-$version
+  [[ -x $dir/metrics-server ]] && return 0
+  command -v go >/dev/null 2>&1 || { echo "build-kube: Go toolchain not found (needed to build metrics-server)" >&2; exit 1; }
+  echo "build-kube: building metrics-server $version into $dir"
+  local started=$SECONDS
+  mkdir -p "$dir/bin.tmp.$$"
+  (cd "$dir" && GOFLAGS="-buildvcs=false" GOBIN="$dir/bin.tmp.$$" go install -trimpath "sigs.k8s.io/metrics-server/cmd/metrics-server@$version")
+  mv "$dir/bin.tmp.$$/metrics-server" "$dir/metrics-server" && rmdir "$dir/bin.tmp.$$"
+  echo "build-kube: metrics-server $version built in $((SECONDS - started))s"
+}
 binaries=()
 for b in kube-apiserver kube-controller-manager kubectl kubelet kube-proxy kube-scheduler; do
   [[ -x $bin_dir/$b ]] || binaries+=("$b")
@@ -65,6 +82,7 @@ fi
 mkdir -p "$cache_dir"
 ensure_cluster_api_crds
 ensure_etcd_binary
+ensure_metrics_server_binary
 if (( ${#binaries[@]} == 0 && build_kwok == 0 )); then
   echo "build-kube: Kubernetes $kube_version and kwok $kwok_version already in $bin_dir"
   exit 0

@@ -53,6 +53,7 @@ case ${1:-} in
     ;;
   "" | --clean)
     # Reverse order of start: clients before the servers they use.
+    stop metrics-server
     node_stop
     for name in kube-controller-manager kube-apiserver etcd dockerd; do stop "$name"; done
     rm -f "$run_dir/env.json"

@@ -2,6 +2,7 @@
 # Installs (where missing) and starts (where not running) the real parts the integration tests use:
 #   dockerd, the local test image, etcd, kube-apiserver and kube-controller-manager on loopback, and the test
 #   node (test/env/node.sh: kubelet, its containerd and CNI, kube-proxy, kwok) on an address of its own.
+#   node: metrics-server (test/env/metrics-server.sh), serving metrics.k8s.io through the API server's aggregator.
 #   BERTH_NODE=0 starts a control plane without the node (a suite's private one, test/env/private-env.ts).
 # Idempotent: a second run finds everything up and only checks it. Stop with test/env/down.sh.
 # Writes <run dir>/env.json and <run dir>/kubeconfig for the tests (see test/env/env.ts).
@@ -13,6 +14,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
+# shellcheck source-path=SCRIPTDIR source=metrics-server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/metrics-server.sh"
 
 as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
 
@@ -156,11 +159,13 @@ make_pki() {
   openssl rsa -in "$pki_dir/sa.key" -pubout -out "$pki_dir/sa.pub" 2>/dev/null
   make_node_pki
   # New certificates mean that a running API server (ours) serves the old ones: restart it.
+  stop_ours metrics-server
   stop_ours kube-controller-manager
   stop_ours kube-apiserver
 }
 
-stop_ours() { bash "$env_dir/down.sh" --only "$1" >/dev/null; }
+# stop_ours NAME [GRACE]: see down.sh --only (GRACE seconds before SIGKILL; 30 by default).
+stop_ours() { bash "$env_dir/down.sh" --only "$1" ${2:+--grace "$2"} >/dev/null; }
 
 # write_kubeconfig [FILE CERT USER]: a kubeconfig for the client certificate <pki>/CERT.crt (the admin's by
 # default; the test node's kubelet and kube-proxy get theirs from node.sh).
@@ -195,7 +200,8 @@ EOF
 # admission plugin stays on: kube-controller-manager creates each namespace's default ServiceAccount.
 # With the test node (kubelet-node.md §8.1): it also serves the node address, which it publishes as the
 # `kubernetes` Service's endpoint (Pods reach it through kube-proxy), authorizes the kubelet as a node, and
-# reaches the kubelet (logs, exec) with a client certificate, by its InternalIP. Without the node: loopback
+# reaches the kubelet (logs, exec) with a client certificate, by its InternalIP, and proxies metrics.k8s.io to
+# metrics-server as the aggregator (metrics-server.sh: metrics_server_apiserver_args). Without the node: loopback
 # only, and no endpoint reconciler (it would publish 127.0.0.1, which the API server itself refuses).
 apiserver_args() {
   local args=(
@@ -218,6 +224,7 @@ apiserver_args() {
       --kubelet-client-certificate="$pki_dir/apiserver-kubelet-client.crt" --kubelet-client-key="$pki_dir/apiserver-kubelet-client.key"
       --kubelet-certificate-authority="$pki_dir/ca.crt" --kubelet-preferred-address-types=InternalIP,Hostname
     )
+    mapfile -t -O "${#args[@]}" args < <(metrics_server_apiserver_args)
   else
     args+=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none --authorization-mode=RBAC)
   fi
@@ -230,7 +237,8 @@ restart_if_changed() {
   local name=$1 wanted=$2
   if pid_alive "$name" && ! cmp -s "$wanted" "$run_dir/$name.args"; then
     log "$name: its flags changed; restarting it"
-    stop_ours "$name"
+    # kube-apiserver lingers 30 s after it stopped listening (down.sh): 5 s keeps a shared environment's gap short.
+    stop_ours "$name" "$([[ $name == kube-apiserver ]] && echo 5)"
   fi
 }
 
@@ -328,14 +336,16 @@ main() {
   ensure_etcd
   ensure_pki
   write_kubeconfig
+  node_enabled && ensure_metrics_server_pki
   node_enabled && ensure_node_address
   ensure_apiserver
   ensure_kcm
   ensure_node
+  ensure_metrics_server
   write_env_json
   echo "berth test env up in $((SECONDS - start))s: kube-apiserver $kube_version $apiserver_url, etcd $etcd_url," \
     "docker $docker_host, image $test_image, kubeconfig $kubeconfig, kubectl $kube_bin/kubectl" \
-    "$(node_enabled && echo ", node $node_name on $node_ip")"
+    "$(node_enabled && echo ", node $node_name on $node_ip, metrics-server on $node_ip:$metrics_server_port")"
 }
 
 case ${1:-} in
@@ -344,6 +354,7 @@ case ${1:-} in
     [[ ${2:-} == kube-apiserver ]] || die "up.sh --only supports kube-apiserver, not '${2:-}'"
     etcd_ok || die "etcd is not up on $etcd_url: run up.sh without --only"
     [[ -s $pki_dir/admin.crt ]] || die "no certificates in $pki_dir: run up.sh without --only"
+    node_enabled && ensure_metrics_server_pki
     ensure_apiserver
     ;;
   *) echo "usage: $0 [--only kube-apiserver]" >&2; exit 2 ;;

@@ -2,6 +2,7 @@
 // kube-controller-manager's namespace controller, a Docker engine that runs the local test image, and a real
 // kubelet node whose Pods get their own address, publish host ports and reach the API server in-cluster.
 import Docker from 'dockerode';
+import { eventually } from '../../src/runtime/eventually';
 import { httpGet } from '../support/http';
 import { dockerSocketPath, kubectl, kubectlOk, testEnv, testNode } from '../env/env';
 
@@ -160,6 +161,22 @@ describe('test environment', () => {
       await kubectlOk(['wait', '-n', namespace, '--for=jsonpath={.status.phase}=Succeeded', 'pod/client', '--timeout=90s']);
       const output = await kubectlOk(['logs', '-n', namespace, 'client']);
       expect(JSON.parse(output.slice(output.indexOf('{')))).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+    });
+
+    test('metrics-server serves metrics.k8s.io through the aggregator: kubectl top shows the node and a Pod on it', async () => {
+      const available = await kubectlOk(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].status}']);
+      expect(available).toBe('True');
+      expect(await kubectlOk(['top', 'node', node.name, '--no-headers'])).toMatch(new RegExp(`^${node.name}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`));
+      // The web Pod of the first test: in the metrics once the kubelet sampled it twice (metric-resolution 10 s).
+      const top = await eventually(
+        async () => {
+          const result = await kubectl(['top', 'pod', 'web', '-n', namespace, '--containers', '--no-headers']);
+          return result.code === 0 && result.stdout;
+        },
+        'kubectl top pod web',
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      expect(top).toMatch(/^web\s+web\s+\d+m\s+\d+Mi/);
     });
   });
 });

@@ -123,3 +123,13 @@ test('autoScaling removed: its status and condition go', async () => {
   }, 'status cleared');
   expect(cleared.status?.conditions?.some((c) => c.type === 'ScalingActive')).toBe(false);
 });
+
+test('a policy without any reported usage: NoMetricData, naming what Pod tasks need (the metrics.k8s.io API)', async () => {
+  await store.create(
+    services,
+    service({ minCapacity: 1, maxCapacity: 3, targetTracking: [{ predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 50 }] }, 1),
+  );
+  const condition = await until(async () => (await serviceNow()).status?.conditions?.find((c) => c.type === 'ScalingActive'), 'ScalingActive');
+  expect(condition).toMatchObject({ status: 'False', reason: 'NoMetricData' });
+  expect(condition.message).toMatch(/tasks that run as Pods, no resource metrics API: metrics\.k8s\.io, served by metrics-server/);
+});

@@ -140,7 +140,7 @@ export class AutoScalingReconciler {
         status: 'False',
         reason: 'NoMetricData',
         message:
-          'no RUNNING task of the service reported CPU and memory usage in the last three periods (tasks still starting, no CPU or memory reservation, or a data plane that reports no container statistics: Pods on Nodes do not yet)',
+          'no RUNNING task of the service reported CPU and memory usage in the last three periods (tasks still starting, no CPU or memory reservation, or, for tasks that run as Pods, no resource metrics API: metrics.k8s.io, served by metrics-server, is missing, unavailable or has not sampled their Pods yet)',
       };
     }
     return {

@@ -2,7 +2,7 @@ import { nodeCordonedAnnotation } from '../../ecs/pods';
 import type { Cluster, ContainerInstance, NodeGroup } from '../../api';
 import type { NodeObject } from '../../ecs/pods';
 import { cordonSync, mirroredInstance, nodeAttributes, nodeResources, reservedByOthers, selectNodes, type PodFacts } from './node-instance';
-import { cpuUnits, mebibytes, parseQuantity } from './quantity';
+import { cpuUnits, mebibytes, parseQuantity } from '../../ecs/quantity';
 
 const node = (name: string, fields: { labels?: Record<string, string>; unschedulable?: boolean; cpu?: string; memory?: string } = {}): NodeObject => ({
   apiVersion: 'v1',

@@ -13,7 +13,7 @@ import type { Cluster, ContainerInstance, InstanceResources, NodeGroup } from '.
 import { availabilityZoneAttribute, cpuArchitectureAttribute, hostPathsAttribute, instanceTypeAttribute, osTypeAttribute } from '../../ecs/attributes';
 import { boundedName } from '../../store/object-names';
 import { nodeCordonedAnnotation, type NodeObject } from '../../ecs/pods';
-import { cpuUnits, mebibytes } from './quantity';
+import { cpuUnits, mebibytes } from '../../ecs/quantity';
 
 /** The Pod fields mirroring reads. */
 export interface PodFacts {

@@ -6,9 +6,10 @@
 // the HPA, and says so (ScalingActive False, ScaledByHorizontalPodAutoscaler). Berth takes it back when the
 // HPA is deleted, as a new registration: desiredCount moves inside minCapacity..maxCapacity at once.
 //
-// The HPA here has minReplicas 3 and asks for CPU, which no metrics server answers in the test
-// environment; an HPA raises a target below minReplicas before it reads any metric (horizontal.go:
-// "Current number of replicas below Spec.MinReplicas"), which is what this relies on.
+// The HPA here has minReplicas 3 and asks for CPU, which the test environment's metrics-server has for no Pod
+// of these tasks (they run on Docker: the selector matches no Pod); an HPA raises a target below minReplicas
+// before it reads any metric (horizontal.go: "Current number of replicas below Spec.MinReplicas"), which is
+// what this relies on.
 // Bounded: about 40 s.
 import { kubectlOk, testEnv } from '../../env/env';
 import { clusterYaml, eventually, startHarness, waitForInstances, type Harness } from '../../support/berth-harness';

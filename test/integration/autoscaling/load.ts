@@ -8,8 +8,9 @@ import { eventually, type Harness } from '../../support/berth-harness';
 
 /**
  * A host directory every task of a burner task definition mounts read-only: while its `burn` file exists each
- * task keeps `yes` busy 0.2 s of every second (about 20 % of a core: 205 of the 1024 CPU units it reserves),
- * and otherwise sleeps (≈ 0 %).
+ * task keeps `yes` busy 0.2 s of every second (about 20 % of a core: 205 CPU units, of the 1024 it reserves by
+ * default), and otherwise sleeps (≈ 0 %). A task that runs as a Pod on the test node mounts it as a hostPath:
+ * the kubelet runs on this host too.
  */
 export class LoadSwitch {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'berth-load-'));
@@ -31,15 +32,15 @@ export class LoadSwitch {
   }
 }
 
-/** A bridge-mode task definition of one container that burns CPU while `load` is on; 1024 CPU units reserved. */
-export function burnerTaskDefinition(name: string, load: LoadSwitch): string {
+/** A bridge-mode task definition of one container that burns CPU while `load` is on; `cpu` units reserved (1024 by default). */
+export function burnerTaskDefinition(name: string, load: LoadSwitch, cpu = 1024): string {
   return `apiVersion: berth.dev/v1alpha1
 kind: TaskDefinition
 metadata:
   name: ${name}
 spec:
   networkMode: bridge
-  cpu: 1024
+  cpu: ${cpu}
   memory: 128
   volumes:
     - name: ctl

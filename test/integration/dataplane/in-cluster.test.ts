@@ -149,6 +149,7 @@ test("kubectl auth can-i --list shows the operator's ServiceAccount only the ver
   for (const [resource, rest] of rows) expect(`${resource} ${rest}`).not.toMatch(/^\*|\[\*\]/);
   expect(rows.get('nodes')).toMatch(/\[get list watch patch\]$/);
   expect(rows.get('pods')).toMatch(/\[get list watch create delete\]$/);
+  expect(rows.get('pods.metrics.k8s.io')).toMatch(/\[get list\]$/);
   expect(rows.get('machinedeployments.cluster.x-k8s.io/scale')).toMatch(/\[get patch\]$/);
   expect(rows.has('deployments.apps')).toBe(false);
   expect(rows.has('secrets')).toBe(true);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Dockerode from 'dockerode';
 import type { ContainerDefinition, TaskDefinitionSpec } from '../../../src/api';
 import { DockerRuntime } from '../../../src/agent/runtime/docker/docker-runtime';
-import { taskLabels, type TaskLaunch, type TaskObservation, type TaskUsage } from '../../../src/agent/task-runtime';
+import { taskLabels, type TaskLaunch, type TaskObservation, type CumulativeUsage } from '../../../src/agent/task-runtime';
 import { eventually } from '../../../src/runtime/eventually';
 import { dockerSocketPath, testEnv } from '../../env/env';
 
@@ -56,10 +56,10 @@ async function driveUntil(launch: TaskLaunch, done: (o: TaskObservation) => bool
 const statusOf = (o: TaskObservation, name: string) => o.containers.find((c) => c.name === name)?.lastStatus;
 
 /** CPU units used between two readings: ns used ÷ ns of wall time × 1024. */
-const cpuUnitsBetween = (first: TaskUsage, second: TaskUsage) =>
+const cpuUnitsBetween = (first: CumulativeUsage, second: CumulativeUsage) =>
   ((second.cpuNanoseconds - first.cpuNanoseconds) / ((second.readAt - first.readAt) * 1e6)) * 1024;
 
-async function readTwice(taskUid: string, apartMs: number): Promise<[TaskUsage, TaskUsage]> {
+async function readTwice(taskUid: string, apartMs: number): Promise<[CumulativeUsage, CumulativeUsage]> {
   const first = await runtime.usage(taskUid);
   await new Promise((resolve) => setTimeout(resolve, apartMs));
   const second = await runtime.usage(taskUid);

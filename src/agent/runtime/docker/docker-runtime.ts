@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import type { ContainerDefinition } from '../../../api';
 import { realClock, type Clock } from '../../../runtime/clock';
 import { silentLogger, type Logger } from '../../../runtime/logger';
-import { taskLabels, type TaskLaunch, type TaskObservation, type TaskRuntime, type TaskUsage } from '../../task-runtime';
+import { taskLabels, type TaskLaunch, type TaskObservation, type TaskRuntime, type CumulativeUsage } from '../../task-runtime';
 import { startOrder, stopWaves } from '../container-order';
 import { evaluateGate } from '../dependency-gate';
 import { taskLayout, type TaskLayout } from '../task-layout';
@@ -127,7 +127,7 @@ export class DockerRuntime implements TaskRuntime {
    * stream=false read waits a second for a second sample, which only the CLI's CPU percentage needs, not the
    * cumulative counters. An older engine ignores the parameter and answers that second later.
    */
-  async usage(taskUid: string): Promise<TaskUsage | undefined> {
+  async usage(taskUid: string): Promise<CumulativeUsage | undefined> {
     const filters = [labelFilter(taskLabels.containerInstance, this.containerInstance), labelFilter(taskLabels.taskUid, taskUid)];
     const running = await this.docker.listContainers({ filters: { label: filters } });
     const answers = await Promise.all(running.map((c) => this.statsOf(c.Id)));

@@ -17,7 +17,7 @@
  * now and is skipped. So is a Windows container: its memory comes as privateworkingset, never `usage`, and
  * its CPU is counted in 100 ns intervals.
  */
-import type { TaskUsage } from '../../task-runtime';
+import type { CumulativeUsage } from '../../task-runtime';
 
 /** The part of a stats answer read here: every field optional, as the empty answer leaves them out. */
 export interface EngineStats {
@@ -51,7 +51,7 @@ export function containerUsage(stats: EngineStats): ContainerUsage | undefined {
  * stops or restarts between two readings takes its CPU time out of the sum (a restarted one counts from 0
  * again), so that period undercounts; the caller does not report a negative difference.
  */
-export function taskUsage(stats: EngineStats[], now: number): TaskUsage | undefined {
+export function taskUsage(stats: EngineStats[], now: number): CumulativeUsage | undefined {
   const readings = stats.flatMap((s) => containerUsage(s) ?? []);
   if (readings.length === 0) return undefined;
   const engineTimes = readings.flatMap((r) => (r.readAt === undefined ? [] : [r.readAt]));

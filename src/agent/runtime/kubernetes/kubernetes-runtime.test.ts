@@ -1,4 +1,4 @@
-import { realClock, settle } from '../../../runtime/clock';
+import { FakeClock, realClock, settle } from '../../../runtime/clock';
 import { SharedInformer } from '../../../runtime/informer';
 import { PodIndex, podLabels, type PodObject } from '../../../ecs/pods';
 import { pods } from '../../../store/builtin-types';
@@ -6,6 +6,7 @@ import { MemoryStore } from '../../../store/memory/memory-store';
 import type { ObjectStore } from '../../../store/object-store';
 import { taskLaunch, taskSpec } from '../testing';
 import { KubernetesRuntime } from './kubernetes-runtime';
+import { podMetricsType, type PodMetrics } from './pod-metrics';
 
 /**
  * A service reuses the lowest free ordinal, so a new task can take the name of one it just pruned while
@@ -74,5 +75,56 @@ describe('KubernetesRuntime, a task named like an earlier one whose Pod is still
     const again = await runtimeOn(counted, blind).ensureRunning(later);
     expect(again).toMatchObject({ taskUid: 'uid-new', taskName: 'web-1' });
     expect((await store.list(pods, 'team')).items).toHaveLength(1);
+  });
+});
+
+describe('KubernetesRuntime usage, from the Pod’s PodMetrics (metrics.k8s.io)', () => {
+  const spec = taskSpec([{ name: 'web' }]);
+  const launch = taskLaunch(spec, { taskUid: 'uid-web', taskName: 'web-1' });
+  const now = Date.parse('2026-12-04T13:00:05Z');
+
+  test('reads the Pod’s PodMetrics as a rate once the Pod runs; undefined before, and where no metrics API answers', async () => {
+    const store = new MemoryStore();
+    const informer = new SharedInformer<PodObject>(store, pods);
+    informer.start();
+    await informer.waitForSync();
+    const runtime = new KubernetesRuntime({
+      store,
+      pods: new PodIndex(informer),
+      nodeName: 'node-a',
+      instanceUid: 'instance-uid',
+      clock: new FakeClock(now),
+      scheduling: () => ({}),
+      podLevelResources: false,
+      version: () => 'containerd://2.0',
+    });
+    await runtime.ensureRunning(launch);
+    await settle();
+    expect(await runtime.usage('uid-web')).toBeUndefined(); // Pending
+
+    await store.patch(
+      pods,
+      'team',
+      'web-1',
+      {
+        status: { phase: 'Running', containerStatuses: [{ name: 'web', image: 'busybox', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] },
+      },
+      'status',
+    );
+    await settle();
+    expect(await runtime.usage('uid-web')).toBeUndefined(); // no metrics API, or not scraped yet
+
+    const metrics: PodMetrics = {
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      kind: 'PodMetrics',
+      metadata: { name: 'web-1', namespace: 'team' },
+      timestamp: '2026-12-04T13:00:00Z',
+      window: '10s',
+      containers: [{ name: 'web', usage: { cpu: '500m', memory: '64Mi' } }],
+    };
+    await store.create(podMetricsType, metrics);
+    expect(await runtime.usage('uid-web')).toEqual({ cpuNanocores: 500_000_000, windowMs: 10_000, memoryBytes: 64 * 2 ** 20, readAt: now - 5000 });
+    expect(await runtime.usage('uid-unknown')).toBeUndefined();
+    informer.stop();
   });
 });

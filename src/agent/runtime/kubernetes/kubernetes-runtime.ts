@@ -15,8 +15,9 @@ import { delay, type Clock } from '../../../runtime/clock';
 import type { ObjectStore } from '../../../store/object-store';
 import { isStoreError } from '../../../store/object-store';
 import { pods } from '../../../store/builtin-types';
-import type { TaskLaunch, TaskObservation, TaskRuntime, TaskUsage } from '../../task-runtime';
+import type { RateUsage, TaskLaunch, TaskObservation, TaskRuntime } from '../../task-runtime';
 import { isActivePod, podLabels, type PodIndex, type PodObject } from '../../../ecs/pods';
+import { podMetricsType, podMetricsUsage, type PodMetrics } from './pod-metrics';
 import { observePod } from './pod-observation';
 import { containerNamesAnnotation, hostPortKey, taskPod, type PodScheduling } from './pod-spec';
 
@@ -133,9 +134,18 @@ export class KubernetesRuntime implements TaskRuntime {
     return Promise.resolve(0);
   }
 
-  /** The Pod data plane reads no container statistics yet: metrics.k8s.io gives rates, not counters, and the kubelet's /metrics/resource needs nodes/proxy. */
-  usage(): Promise<TaskUsage | undefined> {
-    return Promise.resolve(undefined);
+  /**
+   * The task's Pod's PodMetrics from the resource metrics API (metrics.k8s.io, served by metrics-server), as a
+   * rate over its window (see pod-metrics.ts): `get pods.metrics.k8s.io` only, never the kubelet's API through
+   * nodes/proxy. Undefined while the Pod has no complete, fresh sample, and on a cluster that serves no
+   * metrics.k8s.io (no metrics-server: the API server answers 404 as for an unscraped Pod); the service's
+   * ScalingActive condition then says NoMetricData.
+   */
+  async usage(taskUid: string): Promise<RateUsage | undefined> {
+    const pod = this.options.pods.ofTask(taskUid);
+    if (!pod || pod.status?.phase !== 'Running') return undefined;
+    const metrics = await this.options.store.get<PodMetrics>(podMetricsType, pod.metadata.namespace, pod.metadata.name);
+    return podMetricsUsage(metrics, pod, this.options.clock.now());
   }
 
   private ownPods(): PodObject[] {

@@ -5,7 +5,7 @@
  * and change notifications as from the Docker runtime. What a task uses is what the test says (the `usage` option).
  */
 import { realClock, type Clock, type TimerHandle } from '../../../runtime/clock';
-import type { ContainerObservation, NetworkBinding, TaskLaunch, TaskObservation, TaskRuntime, TaskUsage } from '../../task-runtime';
+import type { ContainerObservation, NetworkBinding, TaskLaunch, TaskObservation, TaskRuntime, CumulativeUsage } from '../../task-runtime';
 import { startOrder, stoppedBeforeStartReason, stopWaves } from '../container-order';
 import { evaluateGate } from '../dependency-gate';
 import { taskLayout, type TaskLayout } from '../task-layout';
@@ -164,7 +164,7 @@ export class SimulatedRuntime implements TaskRuntime {
   }
 
   /** The `usage` option's rates integrated over the clock while a container of the task is RUNNING. */
-  async usage(taskUid: string): Promise<TaskUsage | undefined> {
+  async usage(taskUid: string): Promise<CumulativeUsage | undefined> {
     const task = this.tasks.get(taskUid);
     const rate = task && this.usageRate?.(taskUid, task.launch);
     const running = task ? [...task.containers.values()].filter((c) => c.lastStatus === 'RUNNING') : [];
