@@ -90,6 +90,19 @@ test('a task whose containers are not on this engine: says where it runs instead
   });
 });
 
+test('an engine that cannot be reached: says which, and why', async () => {
+  const store = new MemoryStore({ validatorFor });
+  await createInstance(store, 'edge-1');
+  await createTask(store, 'job-x', ['main'], { containerInstance: 'edge-1' });
+  const sources = new FakeSources();
+  sources.dockerContainers = () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock'));
+  expect(await logs(store, sources, { name: 'job-x' })).toEqual({
+    code: 1,
+    out: '',
+    err: 'error: cannot reach the Docker engine (unix:///var/run/docker.sock) for task job-x: connect ENOENT /var/run/docker.sock\n',
+  });
+});
+
 test("a task run as a Pod: the Pod's log through the API server, the container named as the Pod names it", async () => {
   const store = new MemoryStore({ validatorFor });
   await createInstance(store, 'node-a', 'node-a');

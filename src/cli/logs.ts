@@ -73,7 +73,10 @@ async function showLogs({ store, namespace }: Connection, flags: LogsFlags, outp
     await sources.podLog(namespace, task.metadata.name, podName(container), request, output.stdout);
     return;
   }
-  const candidates = (await sources.dockerContainers(task.metadata.uid!)).filter((c) => c.container === container);
+  const listed = await sources.dockerContainers(task.metadata.uid!).catch((error: Error) => {
+    throw new LogsError(`error: cannot reach the Docker engine (${sources.engine}) for task ${flags.name}: ${error.message}`);
+  });
+  const candidates = listed.filter((c) => c.container === container);
   const newest = candidates.sort((a, b) => b.created - a.created)[0];
   if (!newest) {
     const where = task.spec.containerInstance ? `container instance ${task.spec.containerInstance}` : 'the Fargate pool of its cluster';
