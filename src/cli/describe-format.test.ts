@@ -158,6 +158,7 @@ test('a new service: nothing resolved or running yet, no tasks, no events; a lau
 
 test.each([
   [-5_000, '<invalid>'],
+  [-1_500, '0s'],
   [0, '0s'],
   [119_000, '119s'],
   [120_000, '2m'],

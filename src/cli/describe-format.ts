@@ -14,7 +14,7 @@ export type ServiceEvent = Pick<CoreEvent, 'type' | 'reason' | 'message' | 'coun
 };
 
 /** Stopped tasks shown: the most recent ones, as the ECS console lists recently stopped tasks. */
-export const shownStoppedTasks = 5;
+const shownStoppedTasks = 5;
 
 export function describeService(service: Service, tasks: Task[], events: ServiceEvent[], now: number): string {
   const { spec, status } = service;
@@ -181,7 +181,8 @@ function ageOf(timestamp: string | undefined, now: number): string {
 
 /** apimachinery's duration.HumanDuration: the precision kubectl shows ages with. */
 export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
+  // Go's int() truncates toward zero: a clock half a second behind still reads 0s.
+  const seconds = Math.trunc(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
   if (seconds < 60 * 2) return `${seconds}s`;

@@ -1,7 +1,7 @@
 import { tasks, type Task, type TaskSpec, type TaskDefinitionSpec } from '../api';
 import { overridesProblem } from '../ecs/revisions/overrides';
 import { resolveForNewUse } from '../ecs/revisions/revision-state';
-import { familyLabel, familySlug, parseTaskDefinitionRef, revisionName, type ControllerRevision } from '../ecs/revisions/revisions';
+import { familyLabel, familySlug, parseTaskDefinitionRef, type ControllerRevision } from '../ecs/revisions/revisions';
 import { controllerRevisions } from '../store/builtin-types';
 import { isStoreError, type ObjectStore } from '../store/object-store';
 import { connect, type Connection, type ConnectionFlags, type Lines } from './connection';
@@ -40,8 +40,8 @@ export async function runTasks(store: ObjectStore, namespace: string, flags: Run
   const { items: revisions } = await store.list<ControllerRevision>(controllerRevisions, namespace, { labelSelector: `${familyLabel}=${familySlug(family)}` });
   const resolution = resolveForNewUse(revisions, namespace, flags.taskDefinition);
   if (!resolution.ok) throw new RunTaskError(`${resolution.message} in namespace ${namespace}`);
-  const ref = parseTaskDefinitionRef(resolution.taskDefinition);
-  const revision = revisions.find((r) => r.metadata.name === revisionName(family, ref.revision!))!;
+  const { revision: number } = parseTaskDefinitionRef(resolution.taskDefinition);
+  const revision = revisions.find((r) => r.data.family === family && r.revision === number)!;
   const problem = overridesProblem(revision.data.spec as unknown as TaskDefinitionSpec, flags.overrides, resolution.taskDefinition);
   if (problem) throw new RunTaskError(problem);
   for (let i = 0; i < flags.count; i++) {
