@@ -1,7 +1,7 @@
 // `berth run-task`, `berth logs`, `berth stop-task` and `berth describe service/NAME`, the built CLI as a user
 // runs it, against the controllers (in-process, real API server and Docker engine): run-task creates a
 // standalone task that the agent runs on Docker; logs prints its container's output, and -f follows new lines
-// (written when the test says so) until the container exits; stop-task stops a task and its container goes;
+// (written when the test says so) until the container exits; stop-task stops a task and its container stops (kept, with its log);
 // describe shows a service's deployment, tasks and Events. Every wait is on a condition, bounded.
 import type { Service, Task } from '../../../src/api';
 import { testEnv } from '../../env/env';
@@ -99,7 +99,7 @@ test('run-task starts a task the agent runs on Docker; logs prints its output, a
   expect((await berth('logs', `task/${name}`, '--tail', '1')).stdout).toBe('second line\n');
 });
 
-test('stop-task stops a task with the reason given, and its container goes; again: already stopped', async () => {
+test('stop-task stops a task with the reason given, and its container stops; again: already stopped; its log stays readable', async () => {
   const name = await runTask('daemon');
   const task = await running(name);
   expect(await berth('stop-task', `task/${name}`, '--reason', 'maintenance window')).toEqual({
@@ -114,6 +114,8 @@ test('stop-task stops a task with the reason given, and its container goes; agai
   expect(stopped.status).toMatchObject({ stopCode: 'UserInitiated', stoppedReason: 'maintenance window' });
   await eventually(async () => (await h.containers(`${taskLabels.taskUid}=${task.metadata.uid}`)).filter(isLive).length === 0, 'its container to be gone');
   expect(await berth('stop-task', `task/${name}`)).toEqual({ code: 0, stdout: `task.berth.dev/${name} already stopped\n`, stderr: '' });
+  // A STOPPED task's containers stay until its Task is deleted: its log can still be read.
+  expect(await berth('logs', `task/${name}`)).toEqual({ code: 0, stdout: 'up\n', stderr: '' });
 });
 
 test('run-task of a revision that does not exist, logs and stop-task of a task that does not exist: why, exit 1', async () => {
