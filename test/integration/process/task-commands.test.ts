@@ -1,8 +1,9 @@
 // `berth run-task`, `berth logs`, `berth stop-task` and `berth describe service/NAME`, the built CLI as a user
 // runs it, against the controllers (in-process, real API server and Docker engine): run-task creates a
 // standalone task that the agent runs on Docker; logs prints its container's output, and -f follows new lines
-// (written when the test says so) until the container exits; stop-task stops a task and its container stops (kept, with its log);
-// describe shows a service's deployment, tasks and Events. Every wait is on a condition, bounded.
+// (written when the test says so) until the container exits; stop-task stops a task and its container stops
+// (kept, with its log, until the Task is deleted); describe shows a service's deployment, tasks and Events.
+// Every wait is on a condition, bounded.
 import type { Service, Task } from '../../../src/api';
 import { testEnv } from '../../env/env';
 import { clusterYaml, eventually, isLive, startHarness, taskLabels, waitForInstances, type Harness } from '../../support/berth-harness';
@@ -112,7 +113,7 @@ test('stop-task stops a task with the reason given, and its container stops; aga
     return t?.status?.lastStatus === 'STOPPED' ? t : undefined;
   }, `task ${name} to be STOPPED`);
   expect(stopped.status).toMatchObject({ stopCode: 'UserInitiated', stoppedReason: 'maintenance window' });
-  await eventually(async () => (await h.containers(`${taskLabels.taskUid}=${task.metadata.uid}`)).filter(isLive).length === 0, 'its container to be gone');
+  await eventually(async () => (await h.containers(`${taskLabels.taskUid}=${task.metadata.uid}`)).filter(isLive).length === 0, 'its container to stop');
   expect(await berth('stop-task', `task/${name}`)).toEqual({ code: 0, stdout: `task.berth.dev/${name} already stopped\n`, stderr: '' });
   // A STOPPED task's containers stay until its Task is deleted: its log can still be read.
   expect(await berth('logs', `task/${name}`)).toEqual({ code: 0, stdout: 'up\n', stderr: '' });
