@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { runAgent } from './agent';
+import { connect } from './connection';
+import { runDescribeService } from './describe-service';
 import { runDrain } from './drain';
 import { runLocal } from './local';
+import { logSources } from './log-sources';
+import { runLogs } from './logs';
 import { runOperator } from './operator';
 import { runRolloutStatus } from './rollout';
+import { runRunTask } from './run-task';
+import { runStopTask } from './stop-task';
 import { runCli } from './program';
 
 const output = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
@@ -17,6 +23,13 @@ runCli(
     agent: runAgent,
     drain: (flags) => runDrain(flags, lines),
     rolloutStatus: (flags) => runRolloutStatus(flags, { ...lines, ...(process.stdout.isTTY && { tty: process.stdout }) }),
+    describeService: (flags) => runDescribeService(flags, lines),
+    logs: (flags) => {
+      const connection = connect(flags);
+      return runLogs(flags, { stdout: process.stdout, stderr: process.stderr, err: lines.err }, connection, logSources(connection.config));
+    },
+    runTask: (flags) => runRunTask(flags, lines),
+    stopTask: (flags) => runStopTask(flags, lines),
   },
   output,
 ).then(

@@ -1,22 +1,30 @@
-import type { AgentFlags } from './agent';
-import type { DrainFlags } from './drain';
-import type { LocalFlags } from './local';
-import type { OperatorFlags } from './operator';
-import type { RolloutStatusFlags } from './rollout';
-import { runCli, version } from './program';
+import { runCli, version, type CliActions } from './program';
+
+/** What any command's action is given. */
+type Flags = Parameters<CliActions[keyof CliActions]>[0];
 
 /** `berth ARGS` with actions that record what they were given, and what was printed. */
 async function berth(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const ran: { command: string; flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags }[] = [];
+  const ran: { command: string; flags: Flags }[] = [];
   let out = '';
   let err = '';
-  const record = (command: string) => (flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags) => {
+  const record = (command: string) => (flags: Flags) => {
     ran.push({ command, flags });
     return Promise.resolve(0);
   };
   const code = await runCli(
     args,
-    { local: record('local'), operator: record('operator'), agent: record('agent'), drain: record('drain'), rolloutStatus: record('rollout status') },
+    {
+      local: record('local'),
+      operator: record('operator'),
+      agent: record('agent'),
+      drain: record('drain'),
+      rolloutStatus: record('rollout status'),
+      describeService: record('describe'),
+      logs: record('logs'),
+      runTask: record('run-task'),
+      stopTask: record('stop-task'),
+    },
     { out: (text) => (out += text), err: (text) => (err += text) },
     env,
   );
@@ -31,6 +39,25 @@ describe('berth --help', () => {
     ['drain', ['<instance/NAME>', '-n, --namespace', '--kubeconfig']],
     ['undrain', ['<instance/NAME>', '-n, --namespace']],
     ['rollout status', ['<service/NAME>', '-n, --namespace', '--kubeconfig', '--context', '--timeout']],
+    ['describe', ['<service/NAME>', '-o, --output', '-n, --namespace', '--kubeconfig', '--context']],
+    ['logs', ['<task/NAME>', '-c, --container', '-f, --follow', '--tail', '-n, --namespace', '--kubeconfig', '--context']],
+    [
+      'run-task',
+      [
+        '--task-definition',
+        '--cluster',
+        '--count',
+        '--launch-type',
+        '--capacity-provider-strategy',
+        '--overrides',
+        '--group',
+        '--started-by',
+        '-o, --output',
+        '-n, --namespace',
+        '--context',
+      ],
+    ],
+    ['stop-task', ['<task/NAME>', '--reason', '-n, --namespace', '--kubeconfig', '--context']],
   ])('berth %s --help names every flag, exits 0 and runs nothing', async (command, flags) => {
     const { code, ran, out } = await berth([...command.split(' '), '--help']);
     expect({ code, ran }).toEqual({ code: 0, ran: [] });
@@ -42,7 +69,8 @@ describe('berth --help', () => {
     for (const args of [['--help'], ['help']]) {
       const { code, out } = await berth(args);
       expect(code).toBe(0);
-      for (const command of ['local', 'operator', 'agent', 'drain', 'undrain', 'version']) expect(out).toContain(command);
+      for (const command of ['local', 'operator', 'agent', 'drain', 'undrain', 'describe', 'logs', 'run-task', 'stop-task', 'version'])
+        expect(out).toContain(command);
     }
   });
 
@@ -218,5 +246,121 @@ describe('berth rollout status', () => {
     await expect(berth(['rollout', 'status', 'deployment/web'])).rejects.toThrow('rollout status: "deployment/web" is not service/NAME');
     await expect(berth(['rollout', 'status', 'service/web', '--timeout', 'soon'])).rejects.toThrow('--timeout');
     expect((await berth(['rollout', 'status'])).code).toBe(2);
+  });
+});
+
+describe('berth describe', () => {
+  test("service/NAME with kubectl's flags and -o; another kind is refused by name", async () => {
+    expect((await berth(['describe', 'bsvc/web', '-n', 'shop', '--kubeconfig', '/tmp/kc', '--context', 'prod', '-o', 'yaml'])).ran).toEqual([
+      { command: 'describe', flags: { name: 'web', namespace: 'shop', kubeconfig: '/tmp/kc', context: 'prod', output: 'yaml' } },
+    ]);
+    expect((await berth(['describe', 'service/web'])).ran[0].flags).toEqual({ name: 'web' });
+    await expect(berth(['describe', 'task/web-1'])).rejects.toThrow('describe: "task/web-1" is not service/NAME');
+    expect(await berth(['describe', 'service/web', '-o', 'wide'])).toMatchObject({
+      code: 2,
+      ran: [],
+      err: expect.stringContaining('Allowed choices are yaml, json'),
+    });
+    expect((await berth(['describe'])).code).toBe(2);
+  });
+});
+
+describe('berth logs', () => {
+  test('task/NAME, -c, -f, --tail', async () => {
+    expect((await berth(['logs', 'task/job-1', '-c', 'main', '-f', '--tail', '20', '-n', 'shop'])).ran).toEqual([
+      { command: 'logs', flags: { name: 'job-1', namespace: 'shop', container: 'main', follow: true, tail: 20 } },
+    ]);
+    expect((await berth(['logs', 'btask/job-1', '--tail=-1'])).ran[0].flags).toEqual({ name: 'job-1', follow: false });
+  });
+
+  test.each([
+    [['service/web'], 'logs: "service/web" is not task/NAME'],
+    [['task/job-1', '--tail', 'ten'], '--tail: "ten" is not a whole number'],
+    [['task/job-1', '--tail', '-2'], '--tail: "-2" is not a whole number'],
+  ])('%j is refused', async (args, message) => {
+    await expect(berth(['logs', ...args])).rejects.toThrow(message);
+  });
+});
+
+describe('berth run-task', () => {
+  test('the required flags, count 1 by default', async () => {
+    expect((await berth(['run-task', '--task-definition', 'job', '--cluster', 'demo'])).ran).toEqual([
+      { command: 'run-task', flags: { taskDefinition: 'job', cluster: 'demo', count: 1 } },
+    ]);
+  });
+
+  test('every flag', async () => {
+    const { ran } = await berth([
+      'run-task',
+      '--task-definition=job:3',
+      '--cluster=demo',
+      '--count=10',
+      '--capacity-provider-strategy',
+      'capacityProvider=edge,base=1',
+      '--capacity-provider-strategy',
+      'capacityProvider=FARGATE,weight=2',
+      '--overrides',
+      '{"containerOverrides":[{"name":"main","command":["echo","hi"]}]}',
+      '--group',
+      'batch',
+      '--started-by',
+      'cron',
+      '-o',
+      'name',
+      '-n',
+      'shop',
+    ]);
+    expect(ran[0].flags).toEqual({
+      namespace: 'shop',
+      taskDefinition: 'job:3',
+      cluster: 'demo',
+      count: 10,
+      capacityProviderStrategy: [
+        { capacityProvider: 'edge', weight: 0, base: 1 },
+        { capacityProvider: 'FARGATE', weight: 2, base: 0 },
+      ],
+      overrides: { containerOverrides: [{ name: 'main', command: ['echo', 'hi'] }] },
+      group: 'batch',
+      startedBy: 'cron',
+      output: 'name',
+    });
+    expect((await berth(['run-task', '--task-definition', 'job', '--cluster', 'demo', '--launch-type', 'FARGATE'])).ran[0].flags).toMatchObject({
+      launchType: 'FARGATE',
+    });
+  });
+
+  test.each([
+    [['--cluster', 'demo'], "required option '--task-definition <FAMILY[:REV]>' not specified"],
+    [['--task-definition', 'job'], "required option '--cluster <NAME>' not specified"],
+    [['--task-definition', 'job', '--cluster', 'demo', '--launch-type', 'EXTERNAL'], 'Allowed choices are EC2, FARGATE'],
+    [['--task-definition', 'job', '--cluster', 'demo', '-o', 'wide'], 'Allowed choices are yaml, json, name'],
+  ])('%j is a usage error (exit 2)', async (args, message) => {
+    expect(await berth(['run-task', ...args])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining(message) });
+  });
+
+  test.each([
+    [['--count', '0'], '--count: "0" is not between 1 and 10'],
+    [['--count', '11'], '--count: "11" is not between 1 and 10'],
+    [['--count', 'two'], '--count: "two" is not a whole number'],
+    [['--task-definition', 'job:latest'], '--task-definition: "job:latest" is not FAMILY or FAMILY:REVISION'],
+    [['--task-definition', 'job:0'], '--task-definition: "job:0" is not FAMILY or FAMILY:REVISION'],
+    [['--launch-type', 'EC2', '--capacity-provider-strategy', 'capacityProvider=edge'], '--launch-type and --capacity-provider-strategy are exclusive'],
+    [['--capacity-provider-strategy', 'edge'], '--capacity-provider-strategy: "edge" is not capacityProvider=NAME[,weight=N][,base=N]'],
+    [['--capacity-provider-strategy', 'weight=1'], '--capacity-provider-strategy: "weight=1" names no capacityProvider'],
+    [['--capacity-provider-strategy', 'capacityProvider=edge,weight=-1'], '--capacity-provider-strategy weight: "-1" is not a whole number'],
+    [['--overrides', '{containerOverrides'], '--overrides: not JSON'],
+    [['--overrides', '[]'], '--overrides: not a JSON object'],
+  ])('%j is refused before anything connects', async (args, message) => {
+    await expect(berth(['run-task', '--task-definition', 'job', '--cluster', 'demo', ...args])).rejects.toThrow(message);
+  });
+});
+
+describe('berth stop-task', () => {
+  test('task/NAME and --reason', async () => {
+    expect((await berth(['stop-task', 'task/job-1', '--reason', 'maintenance', '--context', 'prod'])).ran).toEqual([
+      { command: 'stop-task', flags: { name: 'job-1', context: 'prod', reason: 'maintenance' } },
+    ]);
+    await expect(berth(['stop-task', 'instance/job-1'])).rejects.toThrow('stop-task: "instance/job-1" is not task/NAME');
+    await expect(berth(['stop-task', 'task/job-1', '--reason', 'x'.repeat(1025)])).rejects.toThrow('--reason: at most 1024 characters');
   });
 });

@@ -1,11 +1,27 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentFlags } from './agent';
-import { agentFlags, drainFlags, parseLogLevel, rolloutStatusFlags, type AgentOptions } from './args';
+import {
+  agentFlags,
+  describeServiceFlags,
+  drainFlags,
+  logsFlags,
+  parseLogLevel,
+  rolloutStatusFlags,
+  runTaskFlags,
+  stopTaskFlags,
+  type AgentOptions,
+  type RunTaskOptions,
+} from './args';
+import type { ConnectionFlags } from './connection';
+import type { DescribeServiceFlags } from './describe-service';
 import type { DrainFlags, InstanceStatusChange } from './drain';
 import { parseDuration } from './duration';
 import type { LocalFlags } from './local';
+import type { LogsFlags } from './logs';
 import type { OperatorFlags } from './operator';
 import type { RolloutStatusFlags } from './rollout';
+import type { RunTaskFlags } from './run-task';
+import type { StopTaskFlags } from './stop-task';
 
 /** What each command runs once its flags are checked; each resolves with the process's exit code. */
 export interface CliActions {
@@ -14,6 +30,10 @@ export interface CliActions {
   agent(flags: AgentFlags): Promise<number>;
   drain(flags: DrainFlags): Promise<number>;
   rolloutStatus(flags: RolloutStatusFlags): Promise<number>;
+  describeService(flags: DescribeServiceFlags): Promise<number>;
+  logs(flags: LogsFlags): Promise<number>;
+  runTask(flags: RunTaskFlags): Promise<number>;
+  stopTask(flags: StopTaskFlags): Promise<number>;
 }
 
 export interface CliOutput {
@@ -176,6 +196,59 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
       done(await actions.rolloutStatus(rolloutStatusFlags(target, options)));
     });
 
+  connectionOptions(program.command('describe <service/NAME>'), "the service's")
+    .description(
+      'A service as the ECS console shows it: its summary, deployments (PRIMARY and ACTIVE, with their rollout), tasks (recently stopped ones with their reason) and recent Events, newest last.',
+    )
+    .addOption(new Option('-o, --output <FORMAT>', 'print the Service object instead').choices(['yaml', 'json']))
+    .addHelpText('after', '\nExample:\n  berth describe service/web -n shop')
+    .action(async (target: string, options: ConnectionFlags & { output?: 'yaml' | 'json' }) => {
+      done(await actions.describeService(describeServiceFlags(target, options)));
+    });
+
+  connectionOptions(program.command('logs <task/NAME>'), "the task's")
+    .description(
+      "A task's container log: a task run as a Pod through the API server (pods/log), a task on a Docker engine from that engine (DOCKER_HOST or the default socket).",
+    )
+    .option('-c, --container <NAME>', 'the container (required when the task has several)')
+    .option('-f, --follow', 'keep printing new lines until the container stops (or Ctrl-C)', false)
+    .option('--tail <N>', 'only the last N lines (-1: all)')
+    .addHelpText('after', '\nExample:\n  berth logs task/web-5d2f1-0 -c web -f')
+    .action(async (target: string, options: ConnectionFlags & { container?: string; follow: boolean; tail?: string }) => {
+      done(await actions.logs(logsFlags(target, options)));
+    });
+
+  connectionOptions(program.command('run-task'), "the tasks'")
+    .description(
+      'ECS RunTask: creates standalone Tasks of a task definition revision (a bare FAMILY: its latest ACTIVE revision) in a cluster; the scheduler places them and they run until they exit or are stopped.',
+    )
+    .requiredOption('--task-definition <FAMILY[:REV]>', 'the task definition family, or one revision of it')
+    .requiredOption('--cluster <NAME>', 'the Cluster the tasks run in')
+    .option('--count <N>', 'how many tasks, 1 to 10', '1')
+    .addOption(new Option('--launch-type <TYPE>', 'EC2 (node groups) or FARGATE').choices(['EC2', 'FARGATE']))
+    .option(
+      '--capacity-provider-strategy <ITEM>',
+      'capacityProvider=NAME[,weight=N][,base=N] (repeatable; exclusive with --launch-type)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--overrides <JSON>', 'ECS overrides, e.g. \'{"containerOverrides":[{"name":"main","command":["echo","hi"]}]}\'')
+    .option('--group <G>', 'the task group (default family:FAMILY)')
+    .option('--started-by <S>', 'who started the tasks')
+    .addOption(new Option('-o, --output <FORMAT>', 'print the created Tasks (or their names) instead').choices(['yaml', 'json', 'name']))
+    .addHelpText('after', '\nExample:\n  berth run-task --task-definition job:3 --cluster demo --count 2')
+    .action(async (options: RunTaskOptions) => {
+      done(await actions.runTask(runTaskFlags(options)));
+    });
+
+  connectionOptions(program.command('stop-task <task/NAME>'), "the task's")
+    .description('ECS StopTask: the task stops (SIGTERM, then SIGKILL after stopTimeout) and keeps the reason as its stoppedReason.')
+    .option('--reason <TEXT>', 'the stoppedReason (default "Task stopped by user")')
+    .addHelpText('after', '\nExample:\n  berth stop-task task/job-x7k2p --reason "maintenance"')
+    .action(async (target: string, options: ConnectionFlags & { reason?: string }) => {
+      done(await actions.stopTask(stopTaskFlags(target, options)));
+    });
+
   program
     .command('version')
     .description('the version of berth')
@@ -189,6 +262,14 @@ const drainDescriptions: Record<InstanceStatusChange, string> = {
   drain: 'No new tasks land on the instance; its service tasks move elsewhere within their deployment limits; standalone tasks finish (spec.status DRAINING).',
   undrain: 'The instance takes tasks again (spec.status ACTIVE).',
 };
+
+/** -n, --kubeconfig and --context, as kubectl and rollout status take them. */
+function connectionOptions(command: Command, whose: string): Command {
+  return command
+    .option('-n, --namespace <NS>', `${whose} namespace (default: the kubeconfig context's)`)
+    .option('--kubeconfig <FILE>', 'the kubeconfig to use')
+    .option('--context <NAME>', 'the kubeconfig context to use');
+}
 
 /** A flag of a duration (`15s`, `1m30s`), in milliseconds once parsed; a bad one is refused by its name. */
 function durationOption(flag: string, description: string, check: (flag: string, value: string, ms: number) => void = () => {}): Option {

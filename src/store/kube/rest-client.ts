@@ -83,6 +83,19 @@ export class RestClient {
     };
   }
 
+  /**
+   * Opens a streaming GET of bytes (a Pod's log subresource): resolves with the body once the server
+   * accepted the request; a refusal (the container is still waiting to start, the Pod is gone) rejects
+   * with the server's own message.
+   */
+  async openBytes(path: string): Promise<{ body: http.IncomingMessage; abort(): void }> {
+    const controller = new AbortController();
+    const response = await this.send('GET', path, undefined, 'application/json', controller.signal);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw toStoreError(status, await readAll(response));
+    return { body: response, abort: () => controller.abort() };
+  }
+
   private async send(method: string, path: string, body: unknown, contentType: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
     const options: https.RequestOptions = {
       method,

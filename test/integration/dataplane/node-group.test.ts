@@ -1,14 +1,16 @@
 // A node group of Nodes on the real test node (a kubelet on containerd): the Node is mirrored as a
 // ContainerInstance (allocatable, well-known labels as attributes, connected while Ready, DRAINING while
 // cordoned, both ways), and a service's tasks run as Pods bound to it by Berth's own placement: a dynamic
-// host port answers on the node, an exec health check that starts failing turns the task UNHEALTHY and the
-// service replaces it, an essential container's exit stops its task with the exit code, a Pod deleted under a
-// task stops it and the service replaces it, and scaling to zero leaves no Pod behind.
+// host port answers on the node and `berth logs` reads the task's Pod log, an exec health check that starts
+// failing turns the task UNHEALTHY and the service replaces it, an essential container's exit stops its task
+// with the exit code, a Pod deleted under a task stops it and the service replaces it, and scaling to zero
+// leaves no Pod behind.
 import type { V1Pod } from '@kubernetes/client-node';
 import { httpGet } from '../../support/http';
 import type { ContainerInstance, Task } from '../../../src/api';
 import { kubectlOk, testEnv, testNode } from '../../env/env';
 import { eventually, startHarness, type Harness } from '../../support/berth-harness';
+import { CliProcess, requireBuiltCli } from '../process/cli-process';
 
 let h: Harness;
 // Several bounded waits in one test (each says what it waits for when it runs out).
@@ -40,7 +42,7 @@ spec:
       image: ${testEnv().testImage}
       cpu: 128
       memory: 32
-      command: [/bin/sh, -c, 'echo "$HOSTNAME" > /tmp/index.html; ${exitAfter === undefined ? 'exec httpd -f -p 8080 -h /tmp' : `httpd -p 8080 -h /tmp; sleep ${exitAfter}; exit 3`}']
+      command: [/bin/sh, -c, 'echo "$HOSTNAME" > /tmp/index.html; echo "serving $HOSTNAME"; ${exitAfter === undefined ? 'exec httpd -f -p 8080 -h /tmp' : `httpd -p 8080 -h /tmp; sleep ${exitAfter}; exit 3`}']
       portMappings: [{ containerPort: 8080 }]
       stopTimeout: 2
       healthCheck: { command: [CMD-SHELL, 'test -f /tmp/index.html'], interval: 5, timeout: 2, retries: 2 }
@@ -117,6 +119,12 @@ test("a service's tasks run as Pods bound to the Node by Berth; a dynamic host p
     expect((await httpGet(`http://${node.ip}:${binding!.hostPort}/index.html`)).trim()).toBe(task.metadata.name);
   }
   expect(first.status?.containers?.[0].networkBindings?.[0].hostPort).not.toBe(second.status?.containers?.[0].networkBindings?.[0].hostPort);
+
+  // berth logs reads a Pod task's log through the API server (the kubelet's), by its ECS container name.
+  requireBuiltCli();
+  const logs = new CliProcess(['logs', `task/${first.metadata.name}`, '-n', h.namespace, '--kubeconfig', testEnv().kubeconfig]);
+  expect(await logs.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+  expect({ stdout: logs.stdout, stderr: logs.stderr }).toEqual({ stdout: `serving ${first.metadata.name}\n`, stderr: '' });
 });
 
 test('a Pod deleted under its task stops the task, and the service replaces it', async () => {
