@@ -56,6 +56,41 @@ describe('review', () => {
   });
 });
 
+describe('review of a task’s admission', () => {
+  const scheduler = 'system:serviceaccount:berth-system:berth-operator';
+  const task = (admitted?: string) => ({
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'Task',
+    metadata: { name: 'web', namespace: 'ns', ...(admitted !== undefined && { annotations: { 'berth.dev/admitted': admitted } }) },
+    spec: { cluster: 'demo', taskDefinition: 'web:1', containerInstance: 'demo-general-0' },
+  });
+  const asUser = (username: string, object: unknown, operation = 'CREATE', oldObject?: unknown) => ({
+    ...request(object, operation, 'tasks'),
+    ...(oldObject !== undefined && { oldObject }),
+    userInfo: { username },
+  });
+
+  test('only the scheduler sets, changes or removes it; anyone may bind a task at creation, as ECS StartTask', () => {
+    expect(review(asUser('jane', task('true')), { scheduler })).toEqual({
+      uid: 'u-1',
+      allowed: false,
+      status: {
+        code: 403,
+        reason: 'Forbidden',
+        message: `Task.berth.dev "web" is forbidden: metadata.annotations[berth.dev/admitted]: only Berth's scheduler (${scheduler}) admits a task, once it fits its container instance`,
+      },
+    });
+    expect(review(asUser('jane', task('true'), 'UPDATE', task()), { scheduler }).allowed).toBe(false);
+    expect(review(asUser('jane', task(), 'UPDATE', task('true')), { scheduler }).allowed).toBe(false);
+    expect(review(asUser('jane', task()), { scheduler }).allowed).toBe(true);
+    // Stopping an admitted task (stop-task patches it) leaves the annotation as it was.
+    expect(review(asUser('jane', task('true'), 'UPDATE', task('true')), { scheduler }).allowed).toBe(true);
+    expect(review(asUser(scheduler, task('true'), 'UPDATE', task()), { scheduler }).allowed).toBe(true);
+    // No scheduler known (the embedded store's operator has no users): nothing to compare with.
+    expect(review(asUser('jane', task('true'))).allowed).toBe(true);
+  });
+});
+
 describe('CertificateManager', () => {
   const identity = { namespace: 'berth-system', secretName: 'berth-webhook-tls', serviceName: 'berth-webhook', configurationName: 'berth-webhook' };
   const logger = createLogger({ level: 'error' });

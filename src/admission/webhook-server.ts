@@ -4,7 +4,7 @@ import type { Logger } from '../runtime/logger';
 import type { ObjectStore } from '../store/object-store';
 import type { ListenOptions, RunningServer } from '../runtime/http-servers';
 import { CertificateManager, type ServingCertificate, type WebhookIdentity } from './certificates';
-import { review, type AdmissionReview } from './review';
+import { review, type AdmissionReview, type ReviewOptions } from './review';
 
 /** The API server sends one object per review; 3 MiB is its own limit on a request body. */
 const maxBodyBytes = 3 * 1024 * 1024;
@@ -26,7 +26,7 @@ export interface WebhookServer extends RunningServer {
  * CertificateManager, and is reloaded in place (no restart, no dropped connection) when it changes.
  */
 export async function serveWebhook(
-  deps: { store: ObjectStore; identity: WebhookIdentity; logger: Logger; now?: () => Date },
+  deps: { store: ObjectStore; identity: WebhookIdentity; logger: Logger; now?: () => Date } & ReviewOptions,
   options: ListenOptions = {},
 ): Promise<WebhookServer> {
   const certificates = new CertificateManager({ store: deps.store, identity: deps.identity, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
@@ -61,7 +61,7 @@ export async function serveWebhook(
         response.writeHead(400, { 'Content-Type': 'text/plain' }).end('an AdmissionReview without a request\n');
         return;
       }
-      const answer = review(body.request);
+      const answer = review(body.request, { scheduler: deps.scheduler });
       // Never the object itself: it may carry secrets' names and values.
       if (!answer.allowed)
         deps.logger.info('admission refused', { resource: body.request.resource.resource, name: body.request.name, operation: body.request.operation });

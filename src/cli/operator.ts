@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { serveWebhook, validatePath } from '../admission/webhook-server';
+import { whoAmI } from '../store/kube/who-am-i';
 import { AgentHost } from '../agent/agent-host';
 import { inProcessInstanceProviders, runtimeFactories } from '../agent/instance-providers';
 import { fargatePodRuntimes, nodeInstanceProvider } from '../agent/node-instances';
@@ -96,6 +97,8 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
               configurationName: flags.webhook.configuration,
             },
             logger: logger.child({ component: 'webhook' }),
+            // Only this operator's own user may admit a task: whoever it is in this cluster.
+            scheduler: await whoAmI(new RestClient(config)),
           },
           webhookAddress,
         )

@@ -9,6 +9,8 @@ import { serveWebhook, validatePath, type WebhookServer } from '../../src/admiss
 import { createLogger } from '../../src/runtime/logger';
 import { secrets, validatingWebhookConfigurations } from '../../src/store/builtin-types';
 import { KubeStore } from '../../src/store/kube/kube-store';
+import { RestClient } from '../../src/store/kube/rest-client';
+import { whoAmI } from '../../src/store/kube/who-am-i';
 import type { KubeObject } from '../../src/store/object-store';
 import { kubectl, kubectlOk, testEnv } from '../env/env';
 import { runSuffix } from './process/cli-process';
@@ -20,6 +22,8 @@ const config = new KubeConfig();
 config.loadFromFile(testEnv().kubeconfig);
 const store = new KubeStore(config);
 let server: WebhookServer | undefined;
+/** The operator's user, as whoAmI tells it in a Pod; the test's kubectl (the admin) is someone else. */
+const scheduler = 'system:serviceaccount:berth-system:berth-operator';
 
 const service = (expression: string) => `apiVersion: berth.dev/v1alpha1
 kind: Service
@@ -61,6 +65,7 @@ beforeAll(async () => {
       store,
       identity: { namespace, secretName: 'berth-webhook-tls', serviceName: 'berth-webhook', configurationName, extraNames: ['127.0.0.1'] },
       logger: createLogger({ level: 'error' }),
+      scheduler,
     },
     { host: '127.0.0.1', port: 0 },
   );
@@ -122,4 +127,36 @@ test('what the CRD refuses is still refused by the API server itself', async () 
   const result = await kubectl(['apply', '-f', '-'], service('attribute:a == b').replace('memberOf', 'distinctInstance'));
   expect(result.code).not.toBe(0);
   expect(result.stderr).toContain('spec.placementConstraints[0].expression: Forbidden: distinctInstance takes no expression');
+});
+
+test('a task admitted by anyone but the scheduler is refused: admission is its word that the task fits', async () => {
+  const task = (annotations: string) => `apiVersion: berth.dev/v1alpha1
+kind: Task
+metadata:
+  name: pinned
+  namespace: ${namespace}${annotations}
+spec:
+  cluster: demo
+  taskDefinition: web:1
+  containerInstance: demo-general-0
+`;
+  const admitted = `
+  annotations:
+    berth.dev/admitted: "true"`;
+  const refused = await kubectl(['apply', '-f', '-'], task(admitted));
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(
+    `Task.berth.dev "pinned" is forbidden: metadata.annotations[berth.dev/admitted]: only Berth's scheduler (${scheduler}) admits a task, once it fits its container instance`,
+  );
+  // Bound at creation (ECS StartTask) is the user's to ask; admitting it stays the scheduler's.
+  await kubectlOk(['apply', '-f', '-'], task(''));
+  expect((await kubectl(['annotate', 'btask', 'pinned', '-n', namespace, 'berth.dev/admitted=true'])).code).not.toBe(0);
+  await kubectlOk(['annotate', 'btask', 'pinned', '-n', namespace, 'berth.dev/admitted=true', `--as=${scheduler}`, '--as-group=system:masters']);
+  expect(await kubectlOk(['get', 'btask', 'pinned', '-n', namespace, '-o', 'jsonpath={.metadata.annotations.berth\\.dev/admitted}'])).toBe('true');
+});
+
+test('whoAmI tells the operator who it is, as kubectl auth whoami does', async () => {
+  const kubectlSays = await kubectlOk(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+  expect(kubectlSays).not.toBe('');
+  expect(await whoAmI(new RestClient(config))).toBe(kubectlSays);
 });
