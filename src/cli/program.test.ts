@@ -79,9 +79,9 @@ describe('berth --help', () => {
     expect((await berth(['--version'])).out).toBe(`${version}\n`);
   });
 
-  test('an unknown command or flag exits 2 and says which', async () => {
-    expect(await berth(['sail'])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining("unknown command 'sail'") });
-    expect(await berth(['local', '--desired', '3'])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining("unknown option '--desired'") });
+  test('an unknown command or flag exits 1, as kubectl, and says which', async () => {
+    expect(await berth(['sail'])).toMatchObject({ code: 1, ran: [], err: expect.stringContaining("unknown command 'sail'") });
+    expect(await berth(['local', '--desired', '3'])).toMatchObject({ code: 1, ran: [], err: expect.stringContaining("unknown option '--desired'") });
   });
 });
 
@@ -98,7 +98,7 @@ describe('berth local and operator flags', () => {
       provider: 'simulated',
       once: true,
     });
-    expect(await berth(['local', '--provider', 'aws'])).toMatchObject({ code: 2, err: expect.stringContaining('Allowed choices are simulated') });
+    expect(await berth(['local', '--provider', 'aws'])).toMatchObject({ code: 1, err: expect.stringContaining('Allowed choices are simulated') });
   });
 
   test('operator: durations parsed, webhook off by default', async () => {
@@ -187,8 +187,8 @@ describe('berth agent flags', () => {
     [['--node-group', 'edge'], "required option '--cluster <NAME>' not specified"],
     [['--cluster', 'prod'], "required option '--node-group <NAME>' not specified"],
     [['--cluster', 'prod', '--node-group', 'edge', '--desired', '3'], "unknown option '--desired'"],
-  ])('%j is a usage error (exit 2)', async (args, message) => {
-    expect(await berth(['agent', ...args])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining(message) });
+  ])('%j is a usage error (exit 1)', async (args, message) => {
+    expect(await berth(['agent', ...args])).toMatchObject({ code: 1, ran: [], err: expect.stringContaining(message) });
   });
 
   test.each([
@@ -223,8 +223,8 @@ describe('berth drain / undrain', () => {
   test.each([
     [[], "missing required argument 'instance/NAME'"],
     [['instance/a', 'instance/b'], 'too many arguments'],
-  ])('%j is a usage error (exit 2)', async (args, message) => {
-    expect(await berth(['drain', ...args])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining(message) });
+  ])('%j is a usage error (exit 1)', async (args, message) => {
+    expect(await berth(['drain', ...args])).toMatchObject({ code: 1, ran: [], err: expect.stringContaining(message) });
   });
 
   test.each([
@@ -245,7 +245,7 @@ describe('berth rollout status', () => {
     expect((await berth(['rollout', 'status', 'bsvc/api'])).ran[0].flags).toEqual({ name: 'api' });
     await expect(berth(['rollout', 'status', 'deployment/web'])).rejects.toThrow('rollout status: "deployment/web" is not service/NAME');
     await expect(berth(['rollout', 'status', 'service/web', '--timeout', 'soon'])).rejects.toThrow('--timeout');
-    expect((await berth(['rollout', 'status'])).code).toBe(2);
+    expect((await berth(['rollout', 'status'])).code).toBe(1);
   });
 });
 
@@ -257,11 +257,11 @@ describe('berth describe', () => {
     expect((await berth(['describe', 'service/web'])).ran[0].flags).toEqual({ name: 'web' });
     await expect(berth(['describe', 'task/web-1'])).rejects.toThrow('describe: "task/web-1" is not service/NAME');
     expect(await berth(['describe', 'service/web', '-o', 'wide'])).toMatchObject({
-      code: 2,
+      code: 1,
       ran: [],
       err: expect.stringContaining('Allowed choices are yaml, json'),
     });
-    expect((await berth(['describe'])).code).toBe(2);
+    expect((await berth(['describe'])).code).toBe(1);
   });
 });
 
@@ -334,8 +334,8 @@ describe('berth run-task', () => {
     [['--task-definition', 'job'], "required option '--cluster <NAME>' not specified"],
     [['--task-definition', 'job', '--cluster', 'demo', '--launch-type', 'EXTERNAL'], 'Allowed choices are EC2, FARGATE'],
     [['--task-definition', 'job', '--cluster', 'demo', '-o', 'wide'], 'Allowed choices are yaml, json, name'],
-  ])('%j is a usage error (exit 2)', async (args, message) => {
-    expect(await berth(['run-task', ...args])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining(message) });
+  ])('%j is a usage error (exit 1)', async (args, message) => {
+    expect(await berth(['run-task', ...args])).toMatchObject({ code: 1, ran: [], err: expect.stringContaining(message) });
   });
 
   test.each([

@@ -45,8 +45,9 @@ export const version = '0.1.0';
 
 /**
  * Runs `berth ARGS` (also `kubectl berth ARGS`): every command and flag declared once, with `--help` on
- * each. A mistake in the command line is reported with the flag's name and exits 2, as kubectl does; a
- * command that fails once running exits with its own code.
+ * each. A mistake in the command line is reported with the flag's name and exits 1, as kubectl's
+ * `error: unknown flag` does (kubectl has no separate usage code); a command that fails once running exits
+ * with its own code.
  */
 export async function runCli(argv: string[], actions: CliActions, output: CliOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let code = 0;
@@ -60,7 +61,7 @@ export async function runCli(argv: string[], actions: CliActions, output: CliOut
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     // --help and --version end here too, with exit code 0.
-    return error.exitCode === 0 ? 0 : 2;
+    return error.exitCode === 0 ? 0 : 1;
   }
 }
 
