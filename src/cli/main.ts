@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runAgent } from './agent';
 import { runDrain } from './drain';
+import { runImport } from './import';
 import { runLocal } from './local';
 import { runOperator } from './operator';
 import { runRolloutStatus } from './rollout';
@@ -8,6 +9,12 @@ import { runCli } from './program';
 
 const output = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
 const lines = { out: (line: string) => output.out(`${line}\n`), err: (line: string) => output.err(`${line}\n`) };
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin.setEncoding('utf8')) text += chunk as string;
+  return text;
+}
 
 runCli(
   process.argv.slice(2),
@@ -17,6 +24,7 @@ runCli(
     agent: runAgent,
     drain: (flags) => runDrain(flags, lines),
     rolloutStatus: (flags) => runRolloutStatus(flags, { ...lines, ...(process.stdout.isTTY && { tty: process.stdout }) }),
+    importEcs: (flags) => runImport(flags, { out: output.out, err: lines.err, readStdin }),
   },
   output,
 ).then(

@@ -1,5 +1,6 @@
 import type { AgentFlags } from './agent';
 import type { DrainFlags } from './drain';
+import type { ImportFlags } from './import';
 import type { LocalFlags } from './local';
 import type { OperatorFlags } from './operator';
 import type { RolloutStatusFlags } from './rollout';
@@ -7,16 +8,23 @@ import { runCli, version } from './program';
 
 /** `berth ARGS` with actions that record what they were given, and what was printed. */
 async function berth(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const ran: { command: string; flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags }[] = [];
+  const ran: { command: string; flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags | ImportFlags }[] = [];
   let out = '';
   let err = '';
-  const record = (command: string) => (flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags) => {
+  const record = (command: string) => (flags: LocalFlags | OperatorFlags | AgentFlags | DrainFlags | RolloutStatusFlags | ImportFlags) => {
     ran.push({ command, flags });
     return Promise.resolve(0);
   };
   const code = await runCli(
     args,
-    { local: record('local'), operator: record('operator'), agent: record('agent'), drain: record('drain'), rolloutStatus: record('rollout status') },
+    {
+      local: record('local'),
+      operator: record('operator'),
+      agent: record('agent'),
+      drain: record('drain'),
+      rolloutStatus: record('rollout status'),
+      importEcs: record('import'),
+    },
     { out: (text) => (out += text), err: (text) => (err += text) },
     env,
   );

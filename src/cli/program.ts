@@ -3,6 +3,7 @@ import type { AgentFlags } from './agent';
 import { agentFlags, drainFlags, parseLogLevel, rolloutStatusFlags, type AgentOptions } from './args';
 import type { DrainFlags, InstanceStatusChange } from './drain';
 import { parseDuration } from './duration';
+import type { ImportFlags } from './import';
 import type { LocalFlags } from './local';
 import type { OperatorFlags } from './operator';
 import type { RolloutStatusFlags } from './rollout';
@@ -14,6 +15,7 @@ export interface CliActions {
   agent(flags: AgentFlags): Promise<number>;
   drain(flags: DrainFlags): Promise<number>;
   rolloutStatus(flags: RolloutStatusFlags): Promise<number>;
+  importEcs(flags: ImportFlags): Promise<number>;
 }
 
 export interface CliOutput {
@@ -174,6 +176,20 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .addOption(durationOption('timeout', 'give up (exit 1) after this long; default: wait as long as it takes'))
     .action(async (target: string, options: { namespace?: string; kubeconfig?: string; context?: string; timeout?: number }) => {
       done(await actions.rolloutStatus(rolloutStatusFlags(target, options)));
+    });
+
+  program
+    .command('import <FILE>')
+    .description(
+      'ECS JSON as Berth manifests: a task definition (as register-task-definition takes it, or exported), the output of `aws ecs describe-task-definition` ' +
+        'or of `aws ecs describe-services` (FILE, or - for stdin). Manifests on stdout (the task role as a ServiceAccount for EKS IRSA); on stderr a line per ' +
+        'field that was mapped, left out (with the reason) or is output-only. Exit 1, with the fields, when the input cannot become valid manifests.',
+    )
+    .option('-n, --namespace <NS>', 'metadata.namespace of every manifest (default: none, so kubectl apply decides)')
+    .option('--cluster <NAME>', 'the Berth Cluster of imported services (default: the cluster of their clusterArn)')
+    .addOption(new Option('-o, --output <FORMAT>', 'yaml documents, or json (a v1 List)').choices(['yaml', 'json']).default('yaml'))
+    .action(async (file: string, options: Omit<ImportFlags, 'file'>) => {
+      done(await actions.importEcs({ file, ...options }));
     });
 
   program
