@@ -59,7 +59,9 @@ export function parseJson(text: string, source: string): unknown {
     const { line, column } = lineAndColumn(text, offset);
     const found = offset >= text.length ? 'the end of the input' : JSON.stringify(text[offset]);
     const rest = text.slice(offset);
-    const hint = /^(\$\{?[A-Za-z_]|\{\{|<%)/.test(rest)
+    // The scan stops at a template's `$` or `<%`, or inside its `{{` (the first `{` opens an object).
+    const templated = /^(\$\{?[A-Za-z_]|\{\{|<%)/.test(rest) || text.slice(offset - 1, offset + 1) === '{{';
+    const hint = templated
       ? ' (this looks like a template, not JSON: render it first, e.g. with envsubst or the tool that owns it, and import the result)'
       : /^[}\]]/.test(rest) && /,\s*$/.test(text.slice(0, offset))
         ? ' (a trailing comma before it: JSON allows none)'

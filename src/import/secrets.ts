@@ -93,6 +93,6 @@ export class SecretKeys {
         `${path}: ${source.reference} and the source (at ${earlier.path}) would both become key ${ref.key} of Secret ${ref.name}, which can hold only one of them`,
       );
     }
-    this.sources.set(id, { source: identity, path });
+    if (!earlier) this.sources.set(id, { source: identity, path });
   }
 }
