@@ -39,6 +39,7 @@ describe('berth --help', () => {
     ['drain', ['<instance/NAME>', '-n, --namespace', '--kubeconfig']],
     ['undrain', ['<instance/NAME>', '-n, --namespace']],
     ['rollout status', ['<service/NAME>', '-n, --namespace', '--kubeconfig', '--context', '--timeout']],
+    ['import', ['<FILE>', '-n, --namespace', '--cluster', '-o, --output']],
   ])('berth %s --help names every flag, exits 0 and runs nothing', async (command, flags) => {
     const { code, ran, out } = await berth([...command.split(' '), '--help']);
     expect({ code, ran }).toEqual({ code: 0, ran: [] });
@@ -226,5 +227,26 @@ describe('berth rollout status', () => {
     await expect(berth(['rollout', 'status', 'deployment/web'])).rejects.toThrow('rollout status: "deployment/web" is not service/NAME');
     await expect(berth(['rollout', 'status', 'service/web', '--timeout', 'soon'])).rejects.toThrow('--timeout');
     expect((await berth(['rollout', 'status'])).code).toBe(2);
+  });
+});
+
+describe('berth import', () => {
+  test('FILE, with yaml by default; -n, --cluster and -o json', async () => {
+    expect((await berth(['import', 'td.json'])).ran).toEqual([{ command: 'import', flags: { file: 'td.json', output: 'yaml' } }]);
+    expect((await berth(['import', '-', '-n', 'web', '--cluster', 'demo', '-o', 'json'])).ran[0].flags).toEqual({
+      file: '-',
+      namespace: 'web',
+      cluster: 'demo',
+      output: 'json',
+    });
+  });
+
+  test('a FILE is required and -o takes yaml or json: usage errors exit 2', async () => {
+    expect(await berth(['import'])).toMatchObject({ code: 2, ran: [], err: expect.stringContaining("missing required argument 'FILE'") });
+    expect(await berth(['import', 'td.json', '-o', 'wide'])).toMatchObject({
+      code: 2,
+      ran: [],
+      err: expect.stringContaining('Allowed choices are yaml, json'),
+    });
   });
 });
