@@ -69,7 +69,14 @@ export function importEcs(text: string, source: string, options: ImportOptions =
     if (error instanceof ImportError) throw new ImportError(`${source}: ${error.summary}`, error.problems);
     throw error;
   }
-  if (options.namespace !== undefined) for (const manifest of manifests) manifest.metadata.namespace = options.namespace;
+  const { namespace } = options;
+  // Next to the name, where kubectl prints it.
+  if (namespace !== undefined) {
+    for (const manifest of manifests) {
+      const { name, ...rest } = manifest.metadata;
+      manifest.metadata = { name, namespace, ...rest };
+    }
+  }
   return { manifests, report: report.lines };
 }
 
