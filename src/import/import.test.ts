@@ -281,6 +281,7 @@ describe('task definitions', () => {
 
   test('a family missing, or with nothing to name it by', () => {
     expect(refusal({ containerDefinitions: [container] })).toEqual(['in.json: family: Required value: a task definition is named by its family']);
+    expect(refusal({ ...taskDefinition(), family: 5 })).toEqual(['in.json: family: Invalid value: 5: must be a string']);
     expect(refusal({ ...taskDefinition(), family: '___' })).toEqual(['in.json: family: Invalid value: "___": no letter or digit to name a TaskDefinition by']);
   });
 });

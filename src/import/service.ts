@@ -56,7 +56,7 @@ export function importService(input: JsonObject, report: Report, options: Servic
     report.add(field, `output-only, not imported: ${describe(service[field])}`);
     delete service[field];
   }
-  service.cluster = cluster(service, report, options);
+  const clusterName = cluster(service, report, options);
   taskDefinition(service, report);
   if (service.schedulingStrategy === 'DAEMON' && service.desiredCount !== undefined) {
     report.add(
@@ -66,8 +66,8 @@ export function importService(input: JsonObject, report: Report, options: Servic
     delete service.desiredCount;
   }
   placementStrategy(service);
-  capacityProviders(service, report);
-  const manifest: Manifest = { apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name }, spec: service };
+  capacityProviders(service, clusterName, report);
+  const manifest: Manifest = { apiVersion: 'berth.dev/v1alpha1', kind: 'Service', metadata: { name }, spec: { cluster: clusterName, ...service } };
   const problems = fitToSchema(manifest, validatorFor(services)!, report, () => false);
   if (problems.length > 0)
     throw new ImportError(
@@ -124,7 +124,7 @@ function placementStrategy(service: JsonObject): void {
  * Capacity providers name node groups of the Berth Cluster, and FARGATE its Fargate pool; Berth has one Fargate
  * pool, so FARGATE_SPOT runs there too.
  */
-function capacityProviders(service: JsonObject, report: Report): void {
+function capacityProviders(service: JsonObject, clusterName: string, report: Report): void {
   for (const [index, item] of objectsOf(service.capacityProviderStrategy)) {
     const provider = item.capacityProvider;
     if (typeof provider !== 'string') continue;
@@ -135,7 +135,7 @@ function capacityProviders(service: JsonObject, report: Report): void {
     } else if (provider !== 'FARGATE') {
       const nodeGroup = kubernetesName(provider, 63) ?? provider;
       item.capacityProvider = nodeGroup;
-      report.add(at, `${nodeGroup}: a node group of that name in Cluster ${String(service.cluster)} takes these tasks`);
+      report.add(at, `${nodeGroup}: a node group of that name in Cluster ${clusterName} takes these tasks`);
     }
   }
 }

@@ -39,7 +39,7 @@ const refusedFields = new Set(['resourceRequirements', 'inferenceAccelerators', 
 
 /**
  * Maps one task definition. `definition` is the task definition object of the input (report paths are relative to
- * it); `tags` are DescribeTaskDefinition's top-level tags, if any, reported under `tagsReport`.
+ * it); `tags` are DescribeTaskDefinition's top-level tags, if any, with the report their paths go under.
  */
 export function importTaskDefinition(
   input: JsonObject,
@@ -92,7 +92,8 @@ export function importTaskDefinition(
 }
 
 function familyAndName(family: unknown, report: Report): { family: string; name: string } {
-  if (typeof family !== 'string' || family === '') throw new ImportError(`${report.at('family')}: Required value: a task definition is named by its family`);
+  if (family === undefined || family === '') throw new ImportError(`${report.at('family')}: Required value: a task definition is named by its family`);
+  if (typeof family !== 'string') throw new ImportError(`${report.at('family')}: Invalid value: ${JSON.stringify(family)}: must be a string`);
   const name = kubernetesName(family);
   if (!name) throw new ImportError(`${report.at('family')}: Invalid value: ${JSON.stringify(family)}: no letter or digit to name a TaskDefinition by`);
   return { family, name };
