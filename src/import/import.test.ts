@@ -273,6 +273,16 @@ describe('task definitions', () => {
     ]);
   });
 
+  test('describe-task-definition: a refusal names the fields under taskDefinition', () => {
+    expect(refusal({ taskDefinition: taskDefinition({ volumes: [{ name: 'pipe', host: { sourcePath: 'C:\\ProgramData' } }] }) })).toEqual([
+      'in.json: task definition web cannot run on Berth: Berth runs Linux containers only',
+      'taskDefinition.volumes[0].host.sourcePath: "C:\\\\ProgramData" is a Windows path',
+    ]);
+    expect(refusal({ taskDefinition: taskDefinition({}, { resourceRequirements: [{ type: 'GPU', value: '1' }] }) })[1]).toMatch(
+      /^taskDefinition\.containerDefinitions\[0\]\.resourceRequirements: Forbidden: /,
+    );
+  });
+
   test('a Linux runtimePlatform is left out with the schema’s reason', () => {
     expect(run(taskDefinition({ runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' } })).lines).toEqual([
       'runtimePlatform: not imported: Berth runs Linux containers of the engine’s own architecture',

@@ -38,7 +38,7 @@ const outputOnly: Record<string, string> = {
 const refusedFields = new Set(['resourceRequirements', 'inferenceAccelerators', 'credentialSpecs', 'fsxWindowsFileServerVolumeConfiguration']);
 
 /**
- * Maps one task definition. `definition` is the task definition object of the input (report paths are relative to
+ * Maps one task definition. `input` is the task definition object of the input (report paths are relative to
  * it); `tags` are DescribeTaskDefinition's top-level tags, if any, with the report their paths go under.
  */
 export function importTaskDefinition(
@@ -58,7 +58,12 @@ export function importTaskDefinition(
   }
   const { family, name } = familyAndName(definition.family, report);
   const windows = windowsProblems(definition);
-  if (windows.length > 0) throw new ImportError(`task definition ${family} cannot run on Berth: Berth runs Linux containers only`, windows);
+  if (windows.length > 0) {
+    throw new ImportError(
+      `task definition ${family} cannot run on Berth: Berth runs Linux containers only`,
+      windows.map((problem) => report.at(problem)),
+    );
+  }
 
   const labels = { ...labelsOf(definition.tags, report.under('tags')), ...(tags && labelsOf(tags.value, tags.report)) };
   delete definition.tags;
