@@ -139,7 +139,7 @@ function windowsProblems(definition: JsonObject): string[] {
 }
 
 /**
- * Task-level cpu and memory are strings in ECS's API, in units or with them: "1024", "1 vCPU", "0.5 vcpu"; "2048",
+ * Task-level cpu and memory are strings in ECS's API, with or without units: "1024", "1 vCPU", "0.5 vcpu"; "2048",
  * "2 GB", "2GB". Berth takes integers in CPU units and MiB.
  *   e.g. "0.25 vCPU" → 256; "3 GB" → 3072; "512" → 512 (no report: that is ECS's own form).
  */
@@ -189,7 +189,13 @@ function taskRole(definition: JsonObject, report: Report): ServiceAccountManifes
   return serviceAccount;
 }
 
-/** Log drivers of ECS's own that Berth has no counterpart for, and why; the task's logs stay on its host instead. */
+/**
+ * ECS log routing an import leaves out, and why; the task's logs then stay on its host. awsfirelens is ECS's own (the
+ * schema refuses it). awslogs the schema accepts, Docker having a driver of that name, but a task imported with it
+ * would not run as it did on ECS: Docker refuses ECS's awslogs-stream-prefix option (the ECS agent turns it into
+ * awslogs-stream per task), the driver needs AWS credentials on every Docker host, and a Pod cannot use it, so the task
+ * would wait for a Docker instance (src/ecs/compatibility/pod-plan.ts). Left out and reported, the task runs anywhere.
+ */
 const ecsLogDrivers: Record<string, string> = {
   awslogs:
     "Docker's awslogs driver needs AWS credentials on every host, does not know ECS's awslogs-stream-prefix, and keeps the task off Pod node groups; the logs stay on the host (docker logs, kubectl logs)",
