@@ -2,8 +2,8 @@
 // kubectl plugin kubectl-berth, imports each file, and `kubectl apply --server-side` puts what it wrote into a fresh
 // namespace of the real API server, which accepts every manifest; a file the import refuses exits 1 with its exact
 // lines and writes nothing on stdout. One applied TaskDefinition is read back to check its fields survived.
-// Bounded: about 30 s (two processes per file).
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Bounded: about a minute (two processes per file).
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TaskDefinition } from '../../../src/api';
@@ -15,9 +15,10 @@ const namespace = `berth-import-${runSuffix()}`;
 let pluginDir: string;
 
 /** `kubectl berth import ARGS` as a user types it: kubectl finds kubectl-berth on PATH and hands it the arguments. */
-function kubectlBerthImport(...args: string[]) {
+function kubectlBerthImport(args: string[], stdin?: string) {
   const env = testEnv();
   return run(env.kubectl, ['berth', 'import', ...args], {
+    stdin,
     cwd: projectDir,
     env: { ...process.env, PATH: `${pluginDir}${path.delimiter}${process.env.PATH ?? ''}`, KUBECONFIG: env.kubeconfig },
   });
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 test.each(corpusFiles)('kubectl berth import %s: what it writes is applied by the API server, or it is refused with its lines', async (file) => {
-  const imported = await kubectlBerthImport(`${corpusPath}/${file}`, '-n', namespace);
+  const imported = await kubectlBerthImport([`${corpusPath}/${file}`, '-n', namespace]);
   const refusal = expectedRefusals[file];
   if (refusal) {
     expect({ code: imported.code, stdout: imported.stdout, stderr: imported.stderr.trimEnd().split('\n') }).toEqual({
@@ -62,6 +63,20 @@ test.each(corpusFiles)('kubectl berth import %s: what it writes is applied by th
     code: 0,
     stderr: '',
     applied: expectedManifests[file].map(applied),
+  });
+});
+
+test('- reads stdin: the same manifests as from the file, and -o json is a List kubectl applies', async () => {
+  const file = `${corpusPath}/27-describe-services-rollback-capacity-provider.json`;
+  const fromFile = await kubectlBerthImport([file, '-n', namespace]);
+  const fromStdin = await kubectlBerthImport(['-', '-n', namespace], readFileSync(path.join(projectDir, file), 'utf8'));
+  expect({ code: fromStdin.code, stdout: fromStdin.stdout, stderr: fromStdin.stderr }).toEqual({ code: 0, stdout: fromFile.stdout, stderr: fromFile.stderr });
+  const json = await kubectlBerthImport(['-o', 'json', '-n', namespace, file]);
+  expect(JSON.parse(json.stdout)).toMatchObject({ apiVersion: 'v1', kind: 'List', items: [{ kind: 'Service' }] });
+  const apply = await kubectl(['apply', '--server-side', '--field-manager=berth-import-test', '--dry-run=server', '-f', '-'], json.stdout);
+  expect({ code: apply.code, stdout: apply.stdout.trim() }).toEqual({
+    code: 0,
+    stdout: 'service.berth.dev/news-thewest-pr713-web-app-service-452bf42 serverside-applied (server dry run)',
   });
 });
 
