@@ -3,6 +3,7 @@ import { runAgent } from './agent';
 import { connect } from './connection';
 import { runDescribeService } from './describe-service';
 import { runDrain } from './drain';
+import { runImport } from './import';
 import { runLocal } from './local';
 import { logSources } from './log-sources';
 import { runLogs } from './logs';
@@ -14,6 +15,12 @@ import { runCli } from './program';
 
 const output = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
 const lines = { out: (line: string) => output.out(`${line}\n`), err: (line: string) => output.err(`${line}\n`) };
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin.setEncoding('utf8')) text += chunk as string;
+  return text;
+}
 
 runCli(
   process.argv.slice(2),
@@ -30,6 +37,7 @@ runCli(
     },
     runTask: (flags) => runRunTask(flags, lines),
     stopTask: (flags) => runStopTask(flags, lines),
+    importEcs: (flags) => runImport(flags, { out: output.out, err: lines.err, readStdin }),
   },
   output,
 ).then(

@@ -24,6 +24,7 @@ async function berth(args: string[], env: NodeJS.ProcessEnv = {}) {
       logs: record('logs'),
       runTask: record('run-task'),
       stopTask: record('stop-task'),
+      importEcs: record('import'),
     },
     { out: (text) => (out += text), err: (text) => (err += text) },
     env,
@@ -58,6 +59,7 @@ describe('berth --help', () => {
       ],
     ],
     ['stop-task', ['<task/NAME>', '--reason', '-n, --namespace', '--kubeconfig', '--context']],
+    ['import', ['<FILE>', '-n, --namespace', '--cluster', '-o, --output']],
   ])('berth %s --help names every flag, exits 0 and runs nothing', async (command, flags) => {
     const { code, ran, out } = await berth([...command.split(' '), '--help']);
     expect({ code, ran }).toEqual({ code: 0, ran: [] });
@@ -362,5 +364,26 @@ describe('berth stop-task', () => {
     ]);
     await expect(berth(['stop-task', 'instance/job-1'])).rejects.toThrow('stop-task: "instance/job-1" is not task/NAME');
     await expect(berth(['stop-task', 'task/job-1', '--reason', 'x'.repeat(1025)])).rejects.toThrow('--reason: at most 1024 characters');
+  });
+});
+
+describe('berth import', () => {
+  test('FILE, with yaml by default; -n, --cluster and -o json', async () => {
+    expect((await berth(['import', 'td.json'])).ran).toEqual([{ command: 'import', flags: { file: 'td.json', output: 'yaml' } }]);
+    expect((await berth(['import', '-', '-n', 'web', '--cluster', 'demo', '-o', 'json'])).ran[0].flags).toEqual({
+      file: '-',
+      namespace: 'web',
+      cluster: 'demo',
+      output: 'json',
+    });
+  });
+
+  test('a FILE is required and -o takes yaml or json: usage errors exit 1', async () => {
+    expect(await berth(['import'])).toMatchObject({ code: 1, ran: [], err: expect.stringContaining("missing required argument 'FILE'") });
+    expect(await berth(['import', 'td.json', '-o', 'wide'])).toMatchObject({
+      code: 1,
+      ran: [],
+      err: expect.stringContaining('Allowed choices are yaml, json'),
+    });
   });
 });

@@ -16,6 +16,7 @@ import type { ConnectionFlags } from './connection';
 import type { DescribeServiceFlags } from './describe-service';
 import type { DrainFlags, InstanceStatusChange } from './drain';
 import { parseDuration } from './duration';
+import type { ImportFlags } from './import';
 import type { LocalFlags } from './local';
 import type { LogsFlags } from './logs';
 import type { OperatorFlags } from './operator';
@@ -34,6 +35,7 @@ export interface CliActions {
   logs(flags: LogsFlags): Promise<number>;
   runTask(flags: RunTaskFlags): Promise<number>;
   stopTask(flags: StopTaskFlags): Promise<number>;
+  importEcs(flags: ImportFlags): Promise<number>;
 }
 
 export interface CliOutput {
@@ -248,6 +250,20 @@ function berthProgram(actions: CliActions, done: (code: number) => void, env: No
     .addHelpText('after', '\nExample:\n  berth stop-task task/job-x7k2p --reason "maintenance"')
     .action(async (target: string, options: ConnectionFlags & { reason?: string }) => {
       done(await actions.stopTask(stopTaskFlags(target, options)));
+    });
+
+  program
+    .command('import <FILE>')
+    .description(
+      'ECS JSON as Berth manifests: a task definition (as register-task-definition takes it, or exported), the output of `aws ecs describe-task-definition` ' +
+        'or of `aws ecs describe-services` (FILE, or - for stdin). Manifests on stdout (the task role as a ServiceAccount for EKS IRSA); on stderr a line per ' +
+        'field that was mapped, left out (with the reason) or is output-only. Exit 1, with the fields, when the input cannot become valid manifests.',
+    )
+    .option('-n, --namespace <NS>', 'metadata.namespace of every manifest (default: none, so kubectl apply decides)')
+    .option('--cluster <NAME>', 'the Berth Cluster of imported services (default: the cluster of their clusterArn)')
+    .addOption(new Option('-o, --output <FORMAT>', 'yaml documents, or json (a v1 List)').choices(['yaml', 'json']).default('yaml'))
+    .action(async (file: string, options: Omit<ImportFlags, 'file'>) => {
+      done(await actions.importEcs({ file, ...options }));
     });
 
   program
