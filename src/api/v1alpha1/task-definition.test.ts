@@ -29,6 +29,13 @@ describe('TaskDefinition', () => {
     expect(refusals({ networkMode: 'awsvpc', containerDefinitions: [pastedFromEcs] })).toEqual([]);
   });
 
+  it('takes any task memory a Docker limit can be on EC2 (ECS takes 64 MiB), while Fargate keeps its sizes', () => {
+    const small = { memory: 64, containerDefinitions: [{ name: 'agent', image: 'agent:1' }] };
+    expect(refusals(small)).toEqual([]);
+    expect(refusals({ ...small, memory: 5 })).toEqual(['spec.memory: Invalid value: 5: spec.memory in body should be greater than or equal to 6']);
+    expect(refusals({ ...small, cpu: 256, networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'] })).not.toEqual([]);
+  });
+
   it('refuses an unsupported ECS field once it asks for something', () => {
     expect(refusals({ containerDefinitions: [{ ...pastedFromEcs, systemControls: [{ namespace: 'net.core.somaxconn', value: '1024' }] }] })).toEqual([
       'spec.containerDefinitions[0].systemControls: Forbidden: systemControls is not supported: Berth does not set sysctls',

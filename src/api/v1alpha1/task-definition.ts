@@ -312,8 +312,10 @@ export const taskDefinitionSpec = s
         .integer({ minimum: 128, maximum: 196608 })
         .describe('CPU units of the whole task (1024 = one vCPU). Required for FARGATE. Integers only: ECS strings like "1 vCPU" are not accepted.')
         .optional(),
+      // ECS takes any task memory on EC2 (its own CloudWatch agent sample asks for 64); 6 MiB is the least a
+      // Docker memory limit can be, and Fargate's sizes (512 MiB and up) are checked with its cpu.
       memory: s
-        .integer({ minimum: 128 })
+        .integer({ minimum: 6 })
         .describe('Memory of the whole task in MiB. Required for FARGATE. Integers only: ECS strings like "2 GB" are not accepted.')
         .optional(),
       networkMode: s
