@@ -1,8 +1,7 @@
 import { containerInstances, type ContainerInstance } from '../api';
 import { drainReasonAnnotation } from '../controllers/cluster/node-group-plan';
 import { isStoreError, type ObjectStore } from '../store/object-store';
-import { KubeStore } from '../store/kube/kube-store';
-import { contextNamespace, loadKubeConfig } from './kube-config';
+import { connect, type Lines } from './connection';
 
 export type InstanceStatusChange = 'drain' | 'undrain';
 
@@ -43,10 +42,9 @@ export async function changeInstanceStatus(store: ObjectStore, namespace: string
 }
 
 /** `berth drain|undrain instance/NAME`: kubectl's output and exit codes (1 with kubectl's NotFound line). */
-export async function runDrain(flags: DrainFlags, output: { out(line: string): void; err(line: string): void }): Promise<number> {
-  const config = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags.namespace ?? contextNamespace(config);
-  const outcome = await changeInstanceStatus(new KubeStore(config), namespace, flags.name, flags.change);
+export async function runDrain(flags: DrainFlags, output: Lines): Promise<number> {
+  const { store, namespace } = connect(flags);
+  const outcome = await changeInstanceStatus(store, namespace, flags.name, flags.change);
   if (!outcome.found) {
     output.err(`Error from server (NotFound): containerinstances.berth.dev "${flags.name}" not found`);
     return 1;

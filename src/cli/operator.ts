@@ -44,6 +44,7 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
   const leaseNamespace = flags.leaderElectionNamespace ?? process.env.POD_NAMESPACE ?? 'berth-system';
   // The webhook writes its Secret from every replica, so it gets the store itself, not the manager's leader-guarded one.
   const store = new KubeStore(config);
+  const rest = new RestClient(config);
   const manager = new Manager({
     store,
     logger,
@@ -80,7 +81,7 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     metricsPeriodMs: flags.metricsPeriodMs,
     instanceProviders: inProcessInstanceProviders(agents, { logger: runtimeLogger }),
     nodeInstances: nodeInstanceProvider({ manager, host: agents, namespace: flags.namespace, podLevelResources }),
-    scaleTargets: new KubeScaleTargets(new RestClient(config), manager.store),
+    scaleTargets: new KubeScaleTargets(rest, manager.store),
   });
 
   // Every replica serves the webhook, leader or not: the API server calls whichever the Service picks.
@@ -98,7 +99,7 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
             },
             logger: logger.child({ component: 'webhook' }),
             // Only this operator's own user may admit a task: whoever it is in this cluster.
-            scheduler: await whoAmI(new RestClient(config)),
+            scheduler: await whoAmI(rest),
           },
           webhookAddress,
         )

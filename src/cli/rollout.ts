@@ -2,32 +2,25 @@ import { SingleBar } from 'cli-progress';
 import { services, type Service } from '../api';
 import { realClock, type Clock } from '../runtime/clock';
 import type { ObjectStore } from '../store/object-store';
-import { KubeStore } from '../store/kube/kube-store';
-import { contextNamespace, loadKubeConfig } from './kube-config';
+import { connect, type ConnectionFlags, type Lines } from './connection';
 import { rolloutProgress, type RolloutProgress } from './rollout-progress';
 
-export interface RolloutStatusFlags {
+export interface RolloutStatusFlags extends ConnectionFlags {
   /** The service's name (from `service/NAME`). */
   name: string;
-  namespace?: string;
-  kubeconfig?: string;
-  context?: string;
   /** Give up after this long (exit 1), as kubectl rollout status --timeout; none by default. */
   timeoutMs?: number;
 }
 
-export interface RolloutOutput {
-  out(line: string): void;
-  err(line: string): void;
+export interface RolloutOutput extends Lines {
   /** A terminal: a live progress bar; otherwise a line per change, as kubectl writes to a pipe. */
   tty?: NodeJS.WriteStream;
 }
 
 /** `berth rollout status service/NAME`: follows the PRIMARY deployment until COMPLETED (exit 0) or FAILED (exit 1). */
 export async function runRolloutStatus(flags: RolloutStatusFlags, output: RolloutOutput): Promise<number> {
-  const config = loadKubeConfig(flags.kubeconfig, flags.context);
-  const namespace = flags.namespace ?? contextNamespace(config);
-  return followRollout(new KubeStore(config), namespace, flags.name, output, flags.timeoutMs);
+  const { store, namespace } = connect(flags);
+  return followRollout(store, namespace, flags.name, output, flags.timeoutMs);
 }
 
 /**

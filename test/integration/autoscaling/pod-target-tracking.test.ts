@@ -97,15 +97,14 @@ test('idle: the Pod task reports its usage from metrics.k8s.io (as kubectl top p
   const shown = await top(task.metadata.name);
   expect(shown.container).toBe('burner');
   expect(shown.mebibytes).toBeGreaterThanOrEqual(0);
-  const status = await eventually(
-    async () => {
-      const s = (await serviceNow()).status;
-      return s?.autoScaling?.alarms?.some((a) => a.state !== 'INSUFFICIENT_DATA') ? s : undefined;
-    },
+  const { status } = await untilService(
+    h,
+    'burner',
+    (s) => s.status?.autoScaling?.alarms?.some((a) => a.state !== 'INSUFFICIENT_DATA') ?? false,
     'a datapoint',
     60_000,
   );
-  expect(status.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetrics' });
+  expect(status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetrics' });
   expect((await serviceNow()).spec.desiredCount).toBe(1);
 });
 

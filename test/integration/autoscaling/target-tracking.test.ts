@@ -65,15 +65,14 @@ test('idle: each RUNNING task reports its usage, the alarms are OK, desiredCount
   );
   expect(reported.cpuUnits).toBeLessThan(0.045 * 1024); // under AlarmLow's threshold: idle
   expect(reported.windowSeconds).toBeGreaterThan(0);
-  const status = await eventually(
-    async () => {
-      const s = (await serviceNow()).status;
-      return s?.autoScaling?.alarms?.some((a) => a.state !== 'INSUFFICIENT_DATA') ? s : undefined;
-    },
+  const { status } = await untilService(
+    h,
+    'burner',
+    (s) => s.status?.autoScaling?.alarms?.some((a) => a.state !== 'INSUFFICIENT_DATA') ?? false,
     'a datapoint',
     30_000,
   );
-  expect(status.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetrics' });
+  expect(status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetrics' });
   expect((await serviceNow()).spec.desiredCount).toBe(1);
 });
 
