@@ -10,6 +10,7 @@ import { createLogger } from '../runtime/logger';
 import { LeaderElectionLostError, Manager } from '../runtime/manager';
 import { KubeStore } from '../store/kube/kube-store';
 import { RestClient } from '../store/kube/rest-client';
+import { KubeExternalMetrics } from '../store/kube/external-metrics';
 import { KubeScaleTargets } from '../store/kube/scale-targets';
 import { parseBindAddress } from './bind-address';
 
@@ -82,6 +83,7 @@ export async function runOperator(flags: OperatorFlags): Promise<number> {
     instanceProviders: inProcessInstanceProviders(agents, { logger: runtimeLogger }),
     nodeInstances: nodeInstanceProvider({ manager, host: agents, namespace: flags.namespace, podLevelResources }),
     scaleTargets: new KubeScaleTargets(rest, manager.store),
+    externalMetrics: new KubeExternalMetrics(rest),
   });
 
   // Every replica serves the webhook, leader or not: the API server calls whichever the Service picks.

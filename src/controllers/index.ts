@@ -10,6 +10,7 @@ import { addTaskDefinitionController } from './taskdefinition/controller';
 import { addNodeGroupController } from './nodes/controller';
 import type { InstanceProvider } from '../ecs/instance-provider';
 import type { ScaleTargets } from './cluster/scale-targets';
+import type { ExternalMetrics } from './autoscaling/request-count';
 
 export interface ControllerSetOptions {
   /** Watch one namespace only; all namespaces when absent. */
@@ -28,6 +29,8 @@ export interface ControllerSetOptions {
   scaleTargets?: ScaleTargets;
   /** Service auto scaling's datapoint period (ECS: one minute); agents report task usage as often. */
   metricsPeriodMs?: number;
+  /** The external metrics API that ALBRequestCountPerTarget reads; none without a cluster. */
+  externalMetrics?: ExternalMetrics;
 }
 
 /** ECS's service metrics are one datapoint a minute. */
@@ -49,5 +52,9 @@ export function addControllers(manager: Manager, options: ControllerSetOptions =
     disconnectedInstanceGraceMs: options.disconnectedInstanceGraceMs,
   });
   addServiceController(manager, options.namespace);
-  addAutoScalingController(manager, { namespace: options.namespace, periodMs: options.metricsPeriodMs ?? defaultMetricsPeriodMs });
+  addAutoScalingController(manager, {
+    namespace: options.namespace,
+    periodMs: options.metricsPeriodMs ?? defaultMetricsPeriodMs,
+    externalMetrics: options.externalMetrics,
+  });
 }

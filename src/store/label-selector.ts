@@ -74,3 +74,24 @@ export function labelSelectorMatcher(selector: LabelSelector): LabelMatcher {
       }
     });
 }
+
+/**
+ * A LabelSelector as the `labelSelector` query parameter takes it (and `kubectl get -l`), the form
+ * parseLabelSelector reads back: { matchLabels: { app: web }, matchExpressions: [{ key: tier, operator: NotIn,
+ * values: [db, cache] }, { key: canary, operator: DoesNotExist }] } → "app=web,tier notin (db,cache),!canary".
+ */
+export function formatLabelSelector(selector: LabelSelector | undefined): string {
+  const requirements = Object.entries(selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+  for (const { key, operator, values = [] } of selector?.matchExpressions ?? []) {
+    requirements.push(
+      operator === 'In'
+        ? `${key} in (${values.join(',')})`
+        : operator === 'NotIn'
+          ? `${key} notin (${values.join(',')})`
+          : operator === 'Exists'
+            ? key
+            : `!${key}`,
+    );
+  }
+  return requirements.join(',');
+}

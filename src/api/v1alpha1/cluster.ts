@@ -2,7 +2,7 @@
 import type { KubeObject } from '../../store/object-store';
 import { age, defineKind } from '../kind';
 import { rule, s, type Infer, type InferInput } from '../schema';
-import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, observedGeneration, timestamp } from './common';
+import { capacityProviderStrategy, conditions, dnsLabel, fargateCapacityProvider, labelSelector, observedGeneration, timestamp } from './common';
 
 const scaling = s
   .object({
@@ -56,29 +56,6 @@ const managedScaling = s
     }),
   );
 
-const labelSelector = s
-  .object({
-    matchLabels: s
-      .map(s.string({ maxLength: 63 }), { maxProperties: 32 })
-      .describe('Labels a Node must carry, with these values.')
-      .optional(),
-    matchExpressions: s
-      .array(
-        s.object({
-          key: s.string({ minLength: 1, maxLength: 317 }).describe('The label key.'),
-          operator: s.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the label is compared with values.'),
-          values: s
-            .array(s.string({ maxLength: 63 }), { maxItems: 64 })
-            .describe('For In and NotIn.')
-            .optional(),
-        }),
-        { maxItems: 16 },
-      )
-      .describe('Requirements on Node labels, all of which must hold.')
-      .optional(),
-  })
-  .describe('A Kubernetes label selector over Nodes; empty selects every Node.');
-
 const toleration = s.object({
   key: s.string({ maxLength: 317 }).describe('The taint key; empty with operator Exists tolerates every taint.').optional(),
   operator: s.enum(['Exists', 'Equal']).describe('Exists: any value; Equal: the value below.').default('Equal'),
@@ -101,7 +78,7 @@ const scaleTarget = s
 
 const nodes = s
   .object({
-    selector: labelSelector,
+    selector: labelSelector('A Kubernetes label selector over Nodes; empty selects every Node.'),
     tolerations: s
       .array(toleration, { maxItems: 32 })
       .describe("Tolerations every task's Pod carries, for Nodes tainted for this group (e.g. dedicated=ecs:NoSchedule).")

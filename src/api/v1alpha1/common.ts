@@ -203,3 +203,28 @@ export const launchTypesNotSupportedYet = <Self extends { launchType?: LaunchTyp
     'launchType EXTERNAL is not supported yet: hosts of your own run berth agent in a selfManaged node group; name that group in a capacityProviderStrategy to place tasks there',
   ),
 ];
+
+/** A metav1.LabelSelector (store/label-selector.ts matches and prints it): every requirement must hold; empty selects all. */
+export const labelSelector = (description: string) =>
+  s
+    .object({
+      matchLabels: s
+        .map(s.string({ maxLength: 63 }), { maxProperties: 32 })
+        .describe('Labels that must be present, with these values.')
+        .optional(),
+      matchExpressions: s
+        .array(
+          s.object({
+            key: s.string({ minLength: 1, maxLength: 317 }).describe('The label key.'),
+            operator: s.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the label is compared with values.'),
+            values: s
+              .array(s.string({ maxLength: 63 }), { maxItems: 64 })
+              .describe('For In and NotIn.')
+              .optional(),
+          }),
+          { maxItems: 16 },
+        )
+        .describe('Requirements on labels, all of which must hold.')
+        .optional(),
+    })
+    .describe(description);

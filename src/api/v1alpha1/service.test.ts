@@ -205,10 +205,47 @@ describe('Service autoScaling', () => {
     ]);
   });
 
-  it('refuses ALBRequestCountPerTarget until Berth has a request metric, and a target of 0', () => {
-    expect(validator.validate(withScaling({ targetTracking: [{ predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 100 }] }))).toEqual([
-      expect.stringMatching(/^spec\.autoScaling: Forbidden: ALBRequestCountPerTarget is not supported yet/),
+  it('takes ALBRequestCountPerTarget with the external metric it reads, and refuses it without one', () => {
+    const requestCount = { predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 1000 };
+    const metric = { name: 'nginx_requests_per_minute', selector: { matchLabels: { service: 'web' } } };
+    expect(validator.validate(withScaling({ targetTracking: [requestCount], requestCountMetric: metric }))).toEqual([]);
+    expect(validator.validate(withScaling({ targetTracking: [requestCount] }))).toEqual([
+      "spec.autoScaling.requestCountMetric: Required value: ALBRequestCountPerTarget needs requestCountMetric: the external metric that counts the service's requests (Berth has no load balancer of its own)",
     ]);
+    const stepOnRequests = { ...stepPolicy([{ metricIntervalLowerBound: 0, scalingAdjustment: 1 }]).stepScaling[0], metric: 'ALBRequestCountPerTarget' };
+    expect(validator.validate(withScaling({ stepScaling: [stepOnRequests], requestCountMetric: metric }))).toEqual([]);
+    expect(validator.validate(withScaling({ stepScaling: [stepOnRequests] }))).toEqual([
+      expect.stringMatching(/^spec\.autoScaling\.requestCountMetric: Required value: ALBRequestCountPerTarget needs requestCountMetric/),
+    ]);
+  });
+
+  it('refuses a requestCountMetric no policy reads, a per-task statistic of it, and a metric name that is no path segment', () => {
+    const metric = { name: 'nginx_requests_per_minute' };
+    expect(
+      validator.validate(
+        withScaling({ targetTracking: [{ predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 50 }], requestCountMetric: metric }),
+      ),
+    ).toEqual([
+      'spec.autoScaling.requestCountMetric: Invalid value: "object": requestCountMetric is read only for ALBRequestCountPerTarget: no targetTracking or stepScaling policy here scales on it',
+    ]);
+    const stepOnRequests = {
+      ...stepPolicy([{ metricIntervalLowerBound: 0, scalingAdjustment: 1 }]).stepScaling[0],
+      metric: 'ALBRequestCountPerTarget',
+      metricAggregationType: 'Maximum',
+    };
+    expect(validator.validate(withScaling({ stepScaling: [stepOnRequests], requestCountMetric: metric }))).toEqual([
+      'spec.autoScaling.stepScaling[0].metricAggregationType: Invalid value: "object": ALBRequestCountPerTarget is the service\'s requests over its RUNNING tasks, one value per period: metricAggregationType must be Average',
+    ]);
+    expect(
+      validator.validate(
+        withScaling({ targetTracking: [{ predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 10 }], requestCountMetric: { name: 'a/../b' } }),
+      ),
+    ).toEqual([
+      `spec.autoScaling.requestCountMetric.name: Invalid value: "a/../b": spec.autoScaling.requestCountMetric.name in body should match '^[^/%?#]+$'`,
+    ]);
+  });
+
+  it('refuses a target of 0', () => {
     expect(validator.validate(withScaling({ targetTracking: [{ predefinedMetric: 'ECSServiceAverageCPUUtilization', targetValue: 0 }] }))).toEqual([
       expect.stringMatching(/targetTracking\[0\]\.targetValue: Invalid value: .*must be above 0/),
     ]);

@@ -9,8 +9,8 @@ import {
   conditions,
   launchType,
   launchTypeOrStrategy,
+  labelSelector,
   launchTypesNotSupportedYet,
-  notSupportedYet,
   objectName,
   observedGeneration,
   placementConstraints,
@@ -22,7 +22,25 @@ import {
 const scalingMetric = () =>
   s
     .enum(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization', 'ALBRequestCountPerTarget'])
-    .describe('Average CPU or memory utilization of the service in percent, or requests per target of its load balancer.');
+    .describe('Average CPU or memory utilization of the service in percent, or requests per minute per RUNNING task (from requestCountMetric).');
+
+const requestCountPolicy = 'ALBRequestCountPerTarget';
+
+/**
+ * Where ALBRequestCountPerTarget comes from. ECS reads the ALB's RequestCount for a target group; Berth reads the
+ * service's requests from the Kubernetes external metrics API (external.metrics.k8s.io, the API the HPA's
+ * External metrics read: prometheus-adapter, KEDA, the CloudWatch adapter serve it), named as an HPA names one.
+ */
+const requestCountMetric = s
+  .object({
+    name: s
+      .string({ minLength: 1, maxLength: 253, pattern: '^[^/%?#]+$' })
+      .describe(
+        "The external metric: the service's requests per minute, all its targets together (CloudWatch's RequestCount Sum over one minute; from Prometheus, sum(rate(...[1m])) * 60). Items matching the selector are added up.",
+      ),
+    selector: labelSelector('Labels of the external metric that select this service’s series.').optional(),
+  })
+  .describe('The external metric (external.metrics.k8s.io, in the Service’s namespace) that ALBRequestCountPerTarget divides by the RUNNING tasks.');
 
 const cooldown = (what: string) => s.integer({ minimum: 0, maximum: 86400 }).describe(`Seconds after a ${what} before the next one.`).default(300);
 
@@ -112,6 +130,12 @@ const stepScaling = s
   })
   .withRules(
     rule({
+      cel: `self.metric != '${requestCountPolicy}' || self.metricAggregationType == 'Average'`,
+      message: `${requestCountPolicy} is the service's requests over its RUNNING tasks, one value per period: metricAggregationType must be Average`,
+      fieldPath: '.metricAggregationType',
+      check: (self) => self.metric !== requestCountPolicy || self.metricAggregationType === 'Average',
+    }),
+    rule({
       cel: "!has(self.minAdjustmentMagnitude) || self.adjustmentType == 'PercentChangeInCapacity'",
       message: 'minAdjustmentMagnitude applies to PercentChangeInCapacity only',
       fieldPath: '.minAdjustmentMagnitude',
@@ -144,6 +168,12 @@ const scheduledAction = s
     }),
   );
 
+type PolicyMetrics = { targetTracking?: { predefinedMetric: string }[]; stepScaling?: { metric: string }[] };
+const usesRequestCount = (self: PolicyMetrics) =>
+  (self.targetTracking ?? []).some((p) => p.predefinedMetric === requestCountPolicy) || (self.stepScaling ?? []).some((p) => p.metric === requestCountPolicy);
+const usesRequestCountCel = (self: string) =>
+  `((has(${self}.targetTracking) && ${self}.targetTracking.exists(p, p.predefinedMetric == '${requestCountPolicy}')) || (has(${self}.stepScaling) && ${self}.stepScaling.exists(p, p.metric == '${requestCountPolicy}')))`;
+
 const autoScaling = s
   .object({
     minCapacity: s.integer({ minimum: 0 }).describe('desiredCount never goes below this.'),
@@ -160,6 +190,7 @@ const autoScaling = s
       .array(scheduledAction, { maxItems: 20, mapKeys: ['name'] })
       .describe('Change min/max capacity at set times.')
       .optional(),
+    requestCountMetric: requestCountMetric.optional(),
   })
   .describe('Service auto scaling: changes desiredCount between minCapacity and maxCapacity.')
   .withRules(
@@ -168,6 +199,19 @@ const autoScaling = s
       message: 'minCapacity must not exceed maxCapacity',
       fieldPath: '.minCapacity',
       check: (self) => self.minCapacity <= self.maxCapacity,
+    }),
+    rule({
+      cel: `has(self.requestCountMetric) || !(${usesRequestCountCel('self')})`,
+      message: `${requestCountPolicy} needs requestCountMetric: the external metric that counts the service's requests (Berth has no load balancer of its own)`,
+      fieldPath: '.requestCountMetric',
+      reason: 'FieldValueRequired',
+      check: (self) => self.requestCountMetric !== undefined || !usesRequestCount(self),
+    }),
+    rule({
+      cel: `!has(self.requestCountMetric) || ${usesRequestCountCel('self')}`,
+      message: `requestCountMetric is read only for ${requestCountPolicy}: no targetTracking or stepScaling policy here scales on it`,
+      fieldPath: '.requestCountMetric',
+      check: (self) => self.requestCountMetric === undefined || usesRequestCount(self),
     }),
   );
 
@@ -224,19 +268,7 @@ const unsupportedServiceFields = {
  * ECS features this schema declares (and checks the shape of) that Berth does not implement yet.
  * Each is refused until the issue that implements it deletes its refusal here.
  */
-const serviceFeaturesNotSupportedYet = [
-  notSupportedYet<ServiceSpec>(
-    'autoScaling',
-    {
-      cel: "has(self.autoScaling) && ((has(self.autoScaling.targetTracking) && self.autoScaling.targetTracking.exists(p, p.predefinedMetric == 'ALBRequestCountPerTarget')) || (has(self.autoScaling.stepScaling) && self.autoScaling.stepScaling.exists(p, p.metric == 'ALBRequestCountPerTarget')))",
-      uses: (self) =>
-        (self.autoScaling?.targetTracking ?? []).some((p) => p.predefinedMetric === 'ALBRequestCountPerTarget') ||
-        (self.autoScaling?.stepScaling ?? []).some((p) => p.metric === 'ALBRequestCountPerTarget'),
-    },
-    'ALBRequestCountPerTarget is not supported yet: Berth has no load balancer to count requests; scale on ECSServiceAverageCPUUtilization or ECSServiceAverageMemoryUtilization',
-  ),
-  ...launchTypesNotSupportedYet<ServiceSpec>(),
-];
+const serviceFeaturesNotSupportedYet = [...launchTypesNotSupportedYet<ServiceSpec>()];
 
 const daemonRule = (cel: string, message: string, fieldPath: string, check: (self: ServiceSpec) => boolean) =>
   rule<ServiceSpec>({

@@ -6,6 +6,7 @@ import { events, horizontalPodAutoscalers } from '../../store/builtin-types';
 import { MemoryStore } from '../../store/memory/memory-store';
 import type { KubeObject } from '../../store/object-store';
 import { addAutoScalingController } from './controller';
+import type { ExternalMetrics } from './request-count';
 
 // The auto scaler on the embedded store with an injected clock: a scheduled action runs at its time, to the
 // minute, hours of waiting driven in milliseconds; an HPA takes the service over and gives it back; a
@@ -15,12 +16,23 @@ let store: MemoryStore;
 let clock: FakeClock;
 let manager: Manager;
 let running: Promise<void>;
+/** The external metrics API's series of requests_per_minute {service=web}: none until a test sets a value. */
+let requestsPerMinute: string | undefined;
+const externalMetrics: ExternalMetrics = {
+  list: (namespace, metric, selector) =>
+    Promise.resolve(
+      namespace === ns && metric === 'requests_per_minute' && selector === 'service=web' && requestsPerMinute !== undefined
+        ? [{ metricName: metric, timestamp: new Date(clock.now()).toISOString(), value: requestsPerMinute }]
+        : [],
+    ),
+};
 
 beforeEach(() => {
   store = new MemoryStore({ validatorFor });
   clock = new FakeClock(Date.parse('2026-03-02T08:00:00Z'));
+  requestsPerMinute = undefined;
   manager = new Manager({ store, clock, logger: silentLogger(), metricsServer: false, healthServer: false, leaderElection: false });
-  addAutoScalingController(manager, { namespace: ns, periodMs: 60_000 });
+  addAutoScalingController(manager, { namespace: ns, periodMs: 60_000, externalMetrics });
   running = manager.start();
 });
 
@@ -132,4 +144,36 @@ test('a policy without any reported usage: NoMetricData, naming what Pod tasks n
   const condition = await until(async () => (await serviceNow()).status?.conditions?.find((c) => c.type === 'ScalingActive'), 'ScalingActive');
   expect(condition).toMatchObject({ status: 'False', reason: 'NoMetricData' });
   expect(condition.message).toMatch(/tasks that run as Pods, no resource metrics API: metrics\.k8s\.io, served by metrics-server/);
+});
+
+test('ALBRequestCountPerTarget: no series is NoMetricData naming the metric; requests then scale a service at 0 out', async () => {
+  await store.create(
+    services,
+    service(
+      {
+        minCapacity: 0,
+        maxCapacity: 10,
+        requestCountMetric: { name: 'requests_per_minute', selector: { matchLabels: { service: 'web' } } },
+        targetTracking: [{ predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 100, scaleOutCooldown: 0 }],
+      },
+      0,
+    ),
+  );
+  const condition = await until(async () => (await serviceNow()).status?.conditions?.find((c) => c.type === 'ScalingActive'), 'ScalingActive');
+  expect(condition).toMatchObject({
+    status: 'False',
+    reason: 'NoMetricData',
+    message: 'external metric requests_per_minute {service=web}: the external metrics API has no series of it for this selector',
+  });
+  // 250 requests a minute and no task: one target's, 250 / 100 → 3 tasks after the three datapoints of AlarmHigh.
+  requestsPerMinute = '250';
+  for (let minute = 0; minute < 3; minute++) {
+    await clock.advance(60_000);
+    await settle();
+  }
+  const scaled = await until(async () => ((await serviceNow()).spec.desiredCount === 3 ? serviceNow() : undefined), 'desiredCount 3');
+  expect(scaled.status?.autoScaling?.lastScalingActivity?.cause).toBe(
+    'TargetTracking-ALBRequestCountPerTarget-AlarmHigh: ALBRequestCountPerTarget 250 above target 100 for 3 datapoints (0 running tasks)',
+  );
+  expect(scaled.status?.conditions?.find((c) => c.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetrics' });
 });

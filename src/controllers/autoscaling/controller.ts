@@ -15,7 +15,8 @@ import type { KubeObject, ObjectStore } from '../../store/object-store';
 import { tasksOfService } from '../service/service-tasks';
 import { decideAutoScaling, type AutoScalingDecision, type AutoScalingSpec } from './decide-autoscaling';
 import { autoScalingMetrics, type AutoScalingMetrics } from './metrics';
-import { serviceUtilization } from './utilization';
+import { readRequestCount, requestCountPerTarget, type ExternalMetrics, type RequestCountReading } from './request-count';
+import { serviceUtilization, type ScalingMetric } from './utilization';
 
 /** An autoscaling/v2 HorizontalPodAutoscaler, as far as Berth reads it. */
 export interface HorizontalPodAutoscaler extends KubeObject {
@@ -31,6 +32,8 @@ export interface AutoScalingControllerDeps {
   autoscalers: SharedInformer<HorizontalPodAutoscaler>;
   /** ECS's datapoints are a minute apart; agents report task usage on the same period. */
   periodMs: number;
+  /** What ALBRequestCountPerTarget reads the service's requests from; none without a Kubernetes API. */
+  externalMetrics?: ExternalMetrics;
   metrics?: AutoScalingMetrics;
   now?: () => Date;
 }
@@ -99,17 +102,23 @@ export class AutoScalingReconciler {
     const now = this.now();
     const tasks = tasksOfService(service, this.taskIndex.ofService(key.namespace, key.name));
     const specOf = (task: Task) => specOfTask(this.deps.revisions, task);
+    const runningTasks = tasks.filter((task) => task.status?.lastStatus === 'RUNNING').length;
+    // Read once per reconcile, due or not: one GET, and the condition says why a value is missing.
+    const requestCount = spec.requestCountMetric && (await readRequestCount(this.deps.externalMetrics, key.namespace ?? 'default', spec.requestCountMetric));
     const decision = decideAutoScaling({
       service: owned,
       now,
       periodMs: this.deps.periodMs,
-      // Three periods: a report up to two periods late (a slow engine, a busy agent) still counts, as CloudWatch
-      // waits for a late datapoint; an agent gone for longer is missing data.
-      datapoint: (metric, statistic) => serviceUtilization(tasks, specOf, metric, statistic, now.getTime(), 3 * this.deps.periodMs),
+      datapoint: (metric, statistic) =>
+        metric === 'ALBRequestCountPerTarget'
+          ? requestCount && requestCountPerTarget(requestCount, runningTasks)
+          : // Three periods: a report up to two periods late (a slow engine, a busy agent) still counts, as
+            // CloudWatch waits for a late datapoint; an agent gone for longer is missing data.
+            serviceUtilization(tasks, specOf, metric, statistic, now.getTime(), 3 * this.deps.periodMs),
       deploymentInProgress: (service.status?.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS'),
-      runningTasks: tasks.filter((task) => task.status?.lastStatus === 'RUNNING').length,
+      runningTasks,
     });
-    const written = await this.writeStatus(service, decision.status, this.condition(service, decision));
+    const written = await this.writeStatus(service, decision.status, this.condition(service, decision, requestCount));
     for (const effect of decision.effects) await this.deps.events.event(written, effect.kind, effect.reason, effect.message);
     if (decision.desiredCount !== undefined) {
       this.deps.metrics?.decided(decision.desiredCount > service.spec.desiredCount ? 'out' : 'in');
@@ -120,7 +129,7 @@ export class AutoScalingReconciler {
     return decision.requeueAfterMs !== undefined ? { requeueAfterMs: Math.min(maxRequeueMs, Math.max(1, decision.requeueAfterMs)) } : undefined;
   }
 
-  private condition(service: Service, decision: AutoScalingDecision): DesiredCondition {
+  private condition(service: Service, decision: AutoScalingDecision, requestCount: RequestCountReading | undefined): DesiredCondition {
     const base = { type: conditionType, observedGeneration: service.metadata.generation };
     const alarms = decision.status.alarms ?? [];
     if (alarms.length === 0) {
@@ -134,15 +143,10 @@ export class AutoScalingReconciler {
           };
     }
     const missing = alarms.filter((alarm) => alarm.state === 'INSUFFICIENT_DATA');
-    if (missing.length === alarms.length) {
-      return {
-        ...base,
-        status: 'False',
-        reason: 'NoMetricData',
-        message:
-          'no RUNNING task of the service reported CPU and memory usage in the last three periods (tasks still starting, no CPU or memory reservation, or, for tasks that run as Pods, no resource metrics API: metrics.k8s.io, served by metrics-server, is missing, unavailable or has not sampled their Pods yet)',
-      };
-    }
+    const whyMissing = [...new Set(missing.map((alarm) => metricOfAlarm(service, alarm.name)))].map((metric) =>
+      metric === 'ALBRequestCountPerTarget' && requestCount && 'missing' in requestCount ? requestCount.missing : noUsage,
+    );
+    if (missing.length === alarms.length) return { ...base, status: 'False', reason: 'NoMetricData', message: [...new Set(whyMissing)].join('; ') };
     return {
       ...base,
       status: 'True',
@@ -184,6 +188,16 @@ export class AutoScalingReconciler {
   }
 }
 
+const noUsage =
+  'no RUNNING task of the service reported CPU and memory usage in the last three periods (tasks still starting, no CPU or memory reservation, or, for tasks that run as Pods, no resource metrics API: metrics.k8s.io, served by metrics-server, is missing, unavailable or has not sampled their Pods yet)';
+
+/** The metric behind an alarm: a step policy's alarm has the policy's name, target tracking's names its metric. */
+function metricOfAlarm(service: Service, alarmName: string): ScalingMetric | undefined {
+  const step = service.spec.autoScaling?.stepScaling?.find((policy) => policy.name === alarmName);
+  if (step) return step.metric;
+  return service.spec.autoScaling?.targetTracking?.find((policy) => alarmName.startsWith(`TargetTracking-${policy.predefinedMetric}-`))?.predefinedMetric;
+}
+
 function targetsService(hpa: HorizontalPodAutoscaler, name: string): boolean {
   const target = hpa.spec?.scaleTargetRef;
   return target?.kind === 'Service' && target.name === name && target.apiVersion?.split('/')[0] === group;
@@ -192,6 +206,7 @@ function targetsService(hpa: HorizontalPodAutoscaler, name: string): boolean {
 export interface AutoScalingOptions {
   namespace?: string;
   periodMs: number;
+  externalMetrics?: ExternalMetrics;
 }
 
 export function addAutoScalingController(manager: Manager, options: AutoScalingOptions): void {
@@ -203,6 +218,7 @@ export function addAutoScalingController(manager: Manager, options: AutoScalingO
     revisions: manager.informerFor<ControllerRevision>(controllerRevisions, options.namespace),
     autoscalers: manager.informerFor<HorizontalPodAutoscaler>(horizontalPodAutoscalers, options.namespace),
     periodMs: options.periodMs,
+    externalMetrics: options.externalMetrics,
     metrics: autoScalingMetrics(manager.registry),
     now: () => new Date(manager.clock.now()),
   };

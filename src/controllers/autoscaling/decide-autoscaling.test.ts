@@ -321,3 +321,46 @@ describe('what the review found', () => {
     expect(decision.desiredCount).toBe(2); // ceil(7 × 10 / 50)
   });
 });
+
+describe('target tracking on ALBRequestCountPerTarget', () => {
+  const target300 = {
+    minCapacity: 0,
+    targetTracking: [
+      { predefinedMetric: 'ALBRequestCountPerTarget' as const, targetValue: 300, scaleInCooldown: 0, scaleOutCooldown: 0, disableScaleIn: false },
+    ],
+  };
+  // requestCountPerTarget's datapoints: the service's requests a minute over its RUNNING tasks.
+  const perTarget = (requestsPerMinute: number, running: number): Datapoint => ({
+    value: requestsPerMinute / Math.max(1, running),
+    tasks: running,
+    sampledAt: 0,
+  });
+
+  test('sizes the service by its total: 2,400 a minute on 2 tasks (1,200 each) at target 300 → 8 tasks', () => {
+    const { decisions } = runMinutes(target300, 2, [perTarget(2400, 2), perTarget(2400, 2), perTarget(2400, 2)]);
+    expect(decisions.map((d) => d.desiredCount)).toEqual([undefined, undefined, 8]);
+    expect(decisions[2].effects[0].message).toBe(
+      'desiredCount 2 → 8: TargetTracking-ALBRequestCountPerTarget-AlarmHigh: ALBRequestCountPerTarget 1200 above target 300 for 3 datapoints (2 running tasks)',
+    );
+  });
+
+  test('a service at 0 tasks comes back when requests arrive: 600 a minute, no task → 2', () => {
+    const { decisions } = runMinutes(target300, 0, [perTarget(600, 0), perTarget(600, 0), perTarget(600, 0)]);
+    expect(decisions.map((d) => d.desiredCount)).toEqual([undefined, undefined, 2]);
+  });
+
+  test('scales in on fifteen low datapoints, to the total over the target: 400 a minute on 4 tasks → 2; no requests → minCapacity 0', () => {
+    const quiet = runMinutes(
+      target300,
+      4,
+      Array.from({ length: 15 }, () => perTarget(400, 4)),
+    );
+    expect(quiet.decisions.map((d) => d.desiredCount).filter((d) => d !== undefined)).toEqual([2]);
+    const idle = runMinutes(
+      target300,
+      4,
+      Array.from({ length: 15 }, () => perTarget(0, 4)),
+    );
+    expect(idle.decisions.map((d) => d.desiredCount).filter((d) => d !== undefined)).toEqual([0]);
+  });
+});

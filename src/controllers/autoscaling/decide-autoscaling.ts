@@ -177,7 +177,8 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
       const { datapoint } = highFired;
       scaleOut.push({
         kind: 'capacity',
-        capacity: targetTrackingCapacity(datapoint.tasks, datapoint.value, policy.targetValue),
+        // At least one: a request count with no RUNNING task is one target's (request-count.ts), and 0 × anything is 0.
+        capacity: targetTrackingCapacity(Math.max(1, datapoint.tasks), datapoint.value, policy.targetValue),
         cause: `${high.name}: ${policy.predefinedMetric} ${round(datapoint.value)} above target ${policy.targetValue} for ${high.datapointsToAlarm} datapoints (${datapoint.tasks} running tasks)`,
         cooldownMs: policy.scaleOutCooldown * 1000,
       });
@@ -193,7 +194,7 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
       const running = Math.max(datapoint.tasks, input.runningTasks);
       targetTrackingIn.push({
         kind: 'capacity',
-        capacity: targetTrackingCapacity(running, datapoint.value, policy.targetValue),
+        capacity: targetTrackingCapacity(Math.max(1, running), datapoint.value, policy.targetValue),
         cause: `${low.name}: ${policy.predefinedMetric} ${round(datapoint.value)} below ${round(low.threshold)} (90 % of target ${policy.targetValue}) for ${low.datapointsToAlarm} datapoints (${running} running tasks)`,
         cooldownMs: policy.scaleInCooldown * 1000,
       });
@@ -205,7 +206,7 @@ export function decideAutoScaling(input: AutoScalingInput): AutoScalingDecision 
   for (const policy of spec.stepScaling ?? []) {
     const alarm: Alarm = {
       name: policy.name,
-      metric: policy.metric as ScalingMetric,
+      metric: policy.metric,
       statistic: policy.metricAggregationType,
       comparison: policy.comparisonOperator,
       threshold: policy.threshold,
@@ -293,11 +294,11 @@ function parsed(expression: string, timezone: string | undefined): Schedule | st
   }
 }
 
-function targetTrackingAlarm(metric: string, which: 'high' | 'low', target: number, periodMs: number): Alarm {
+function targetTrackingAlarm(metric: ScalingMetric, which: 'high' | 'low', target: number, periodMs: number): Alarm {
   const { datapointsToAlarm, thresholdFactor } = targetTrackingAlarms[which];
   return {
     name: `TargetTracking-${metric}-Alarm${which === 'high' ? 'High' : 'Low'}`,
-    metric: metric as ScalingMetric,
+    metric,
     statistic: 'Average',
     comparison: which === 'high' ? 'GreaterThanThreshold' : 'LessThanThreshold',
     threshold: target * thresholdFactor,

@@ -1,7 +1,8 @@
 import type { Task, TaskDefinitionSpec } from '../../api';
 import { taskRequirements } from '../../ecs/resources';
 
-export type ScalingMetric = 'ECSServiceAverageCPUUtilization' | 'ECSServiceAverageMemoryUtilization';
+export type UtilizationMetric = 'ECSServiceAverageCPUUtilization' | 'ECSServiceAverageMemoryUtilization';
+export type ScalingMetric = UtilizationMetric | 'ALBRequestCountPerTarget';
 export type Statistic = 'Average' | 'Minimum' | 'Maximum';
 
 /** A datapoint of a service metric, and the tasks behind it. */
@@ -26,7 +27,7 @@ export interface Datapoint {
 export function serviceUtilization(
   tasks: readonly Task[],
   specOf: (task: Task) => TaskDefinitionSpec | undefined,
-  metric: ScalingMetric,
+  metric: UtilizationMetric,
   statistic: Statistic,
   now: number,
   maxAgeMs: number,
