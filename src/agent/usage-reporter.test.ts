@@ -26,11 +26,24 @@ const scaled = {
 const services = new Map<string, unknown>([
   ['scaled', scaled],
   ['scheduled-only', { spec: { autoScaling: { minCapacity: 1, maxCapacity: 3, scheduledActions: [] } } }],
+  [
+    'requests-only',
+    {
+      spec: {
+        autoScaling: {
+          minCapacity: 1,
+          maxCapacity: 3,
+          requestCountMetric: { name: 'requests_per_minute' },
+          targetTracking: [{ predefinedMetric: 'ALBRequestCountPerTarget', targetValue: 1000 }],
+        },
+      },
+    },
+  ],
   ['plain', { spec: {} }],
 ]);
 const serviceInformer = { get: (_namespace: string | undefined, name: string) => services.get(name) } as unknown as SharedInformer<Service>;
 
-test('one report a period per RUNNING task of a service with scaling policies: CPU averaged between two readings, nothing for others', async () => {
+test('one report a period per RUNNING task of a service with policies on CPU or memory: CPU averaged between two readings, nothing for others', async () => {
   const store = new MemoryStore({ validatorFor });
   const clock = new FakeClock(Date.parse('2026-03-02T08:00:00Z'));
   const read: string[] = [];
@@ -46,6 +59,7 @@ test('one report a period per RUNNING task of a service with scaling policies: C
     task('web-1', 'scaled', 'RUNNING'),
     task('web-2', 'scaled', 'PENDING'),
     task('other-1', 'scheduled-only', 'RUNNING'),
+    task('requests-1', 'requests-only', 'RUNNING'),
     task('plain-1', 'plain', 'RUNNING'),
   ];
   for (const t of seat) {
@@ -68,7 +82,7 @@ test('one report a period per RUNNING task of a service with scaling policies: C
     sampledAt: '2026-03-02T08:02:00Z',
   });
   expect((await store.get<Task>(taskType, ns, 'web-1'))?.status?.lastStatus).toBe('RUNNING');
-  for (const name of ['web-2', 'other-1', 'plain-1']) expect((await store.get<Task>(taskType, ns, name))?.status?.usage).toBeUndefined();
+  for (const name of ['web-2', 'other-1', 'requests-1', 'plain-1']) expect((await store.get<Task>(taskType, ns, name))?.status?.usage).toBeUndefined();
   reporter.stop();
   expect(clock.pendingTimers()).toBe(0);
 });

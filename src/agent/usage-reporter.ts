@@ -20,10 +20,14 @@ export interface UsageReporterDeps {
 /** Engine reads at once per seat: a stats call is a few milliseconds, and a seat runs tens of tasks. */
 const readsAtOnce = 4;
 
-/** A service whose auto scaling reads its tasks' CPU or memory: only their tasks cost a write a period. */
+/**
+ * A service whose auto scaling reads its tasks' CPU or memory: only their tasks cost a write a period. A policy
+ * on ALBRequestCountPerTarget reads the service's requests from an external metric, never its tasks.
+ */
 export function scalesOnUsage(service: Service | undefined): boolean {
   const policies = service?.spec.autoScaling;
-  return (policies?.targetTracking ?? []).length > 0 || (policies?.stepScaling ?? []).length > 0;
+  const onUsage = (metric: string) => metric !== 'ALBRequestCountPerTarget';
+  return (policies?.targetTracking ?? []).some((p) => onUsage(p.predefinedMetric)) || (policies?.stepScaling ?? []).some((p) => onUsage(p.metric));
 }
 
 /**
