@@ -330,6 +330,24 @@ function isLeaving(instance: ContainerInstance): boolean {
   return instance.spec.status === 'DRAINING' || instance.metadata.deletionTimestamp !== undefined || instance.status?.status === 'INACTIVE';
 }
 
+/**
+ * What about a task its service can react to: everything but a usage report, the one write a period each RUNNING
+ * task of an auto-scaled service gets, which the auto scaler reads and the service scheduler never does (500
+ * such tasks at a 1-minute period would be 8 reconciles a second for nothing). A resync (same resourceVersion)
+ * passes: it is the periodic reconcile, not a change.
+ */
+export function taskChangedForService(old: Task, next: Task): boolean {
+  if (old.metadata.resourceVersion === next.metadata.resourceVersion) return true;
+  return !semanticallyEqual(withoutUsage(old), withoutUsage(next));
+}
+
+function withoutUsage(task: Task): unknown {
+  // managedFields: a status patch from the API server stamps its manager's entry with the time of the write.
+  const { resourceVersion: _version, managedFields: _fields, ...metadata } = task.metadata as Task['metadata'] & { managedFields?: unknown };
+  const { usage: _usage, ...status } = task.status ?? {};
+  return { ...task, metadata, status };
+}
+
 /** What about an instance a service can react to: whether it takes tasks. Heartbeat fields are not. */
 function instanceChangedForServices(old: ContainerInstance, next: ContainerInstance): boolean {
   return isLeaving(old) !== isLeaving(next) || old.status?.agentConnected !== next.status?.agentConnected;
@@ -374,7 +392,7 @@ export function addServiceController(manager: Manager, namespace?: string): void
         const owner = task.metadata.labels?.[serviceLabel];
         return owner ? { namespace: task.metadata.namespace, name: owner } : undefined;
       },
-      { delayMs: taskBatchMs },
+      { delayMs: taskBatchMs, update: taskChangedForService },
     )
     // A revision registered or deregistered changes what a service following its family runs.
     .watch(deps.revisions, (revision) => (revision.data?.family ? keys(serviceIndex.ofFamily(revision.metadata.namespace, revision.data.family)) : []))
