@@ -3,7 +3,8 @@
 # cache outside git: the control plane (kube-apiserver, kube-controller-manager, kubectl), the test node
 # (kubelet, kube-proxy) and kube-scheduler (the benchmark's reference); then kwok (fake Nodes for scale tests)
 # at the version in test/env/kube/kwok-version, etcd at the version in test/env/etcd/go.mod, metrics-server at the
-# version in test/env/kube/metrics-server-version, and the Cluster API CRDs. Builds only what is missing from the cache.
+# version in test/env/kube/metrics-server-version, prometheus-adapter at the version in
+# test/env/prometheus-adapter/go.mod, and the Cluster API CRDs. Builds only what is missing from the cache.
 # The first build on a machine takes a while (2 cores: see README); later runs are instant.
 set -euo pipefail
 
@@ -69,6 +70,25 @@ ensure_metrics_server_binary() {
   mv "$dir/bin.tmp.$$/metrics-server" "$dir/metrics-server" && rmdir "$dir/bin.tmp.$$"
   echo "build-kube: metrics-server $version built in $((SECONDS - started))s"
 }
+# prometheus-adapter (the external metrics API, external.metrics.k8s.io, served from the test environment's
+# Prometheus) from its own module (test/env/prometheus-adapter: `go install pkg@version` looks the module's
+# deprecation up in a version list the reachable module proxy refuses), into
+# <cache>/prometheus-adapter-<version>/prometheus-adapter (named so, as up.sh knows a daemon by its command name).
+ensure_prometheus_adapter_binary() {
+  local version dir
+  version=$(sed -n 's#^require sigs.k8s.io/prometheus-adapter \(v[0-9][0-9.]*\)$#\1#p' "$here/prometheus-adapter/go.mod")
+  [[ -n $version ]] || { echo "build-kube: cannot read the prometheus-adapter version from $here/prometheus-adapter/go.mod" >&2; exit 1; }
+  dir=$cache_dir/prometheus-adapter-$version
+  [[ -x $dir/prometheus-adapter ]] && return 0
+  command -v go >/dev/null 2>&1 || { echo "build-kube: Go toolchain not found (needed to build prometheus-adapter)" >&2; exit 1; }
+  echo "build-kube: building prometheus-adapter $version into $dir"
+  local started=$SECONDS
+  mkdir -p "$dir"
+  (cd "$here/prometheus-adapter" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -o "$dir/prometheus-adapter.tmp.$$" \
+    sigs.k8s.io/prometheus-adapter/cmd/adapter)
+  mv "$dir/prometheus-adapter.tmp.$$" "$dir/prometheus-adapter"
+  echo "build-kube: prometheus-adapter $version built in $((SECONDS - started))s"
+}
 binaries=()
 for b in kube-apiserver kube-controller-manager kubectl kubelet kube-proxy kube-scheduler; do
   [[ -x $bin_dir/$b ]] || binaries+=("$b")
@@ -83,6 +103,7 @@ mkdir -p "$cache_dir"
 ensure_cluster_api_crds
 ensure_etcd_binary
 ensure_metrics_server_binary
+ensure_prometheus_adapter_binary
 if (( ${#binaries[@]} == 0 && build_kwok == 0 )); then
   echo "build-kube: Kubernetes $kube_version and kwok $kwok_version already in $bin_dir"
   exit 0

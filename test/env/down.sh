@@ -53,6 +53,8 @@ case ${1:-} in
     ;;
   "" | --clean)
     # Reverse order of start: clients before the servers they use.
+    stop prometheus-adapter
+    stop prometheus
     stop metrics-server
     node_stop
     for name in kube-controller-manager kube-apiserver etcd dockerd; do stop "$name"; done

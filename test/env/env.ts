@@ -1,7 +1,7 @@
 // What integration tests know about the real test environment (started by test/env/up.sh and
 // checked by test/env/jest-global-setup.ts, which puts its coordinates into process.env).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -26,6 +26,18 @@ export interface TestNode {
   containerdSocket: string;
 }
 
+/**
+ * The shared environment's Prometheus (test/env/prometheus-adapter.sh, started with the node), which
+ * prometheus-adapter serves the external metrics API (external.metrics.k8s.io) from. It scrapes every second the
+ * targets listed in the JSON files of `targetsDir`.
+ */
+export interface TestPrometheus {
+  /** Its HTTP API on loopback, e.g. http://127.0.0.1:19090 (no trailing slash). */
+  url: string;
+  /** file_sd directory: each `<name>.json` here ([{"targets": ["127.0.0.1:PORT"], "labels": {...}}]) is read within a second. */
+  targetsDir: string;
+}
+
 /** Contents of <run dir>/env.json written by up.sh. */
 export interface EnvFile extends TestEnv {
   apiserverUrl: string;
@@ -36,6 +48,8 @@ export interface EnvFile extends TestEnv {
   clusterApiCrds: string;
   /** null for a control plane started without the node (BERTH_NODE=0). */
   node: TestNode | null;
+  /** null without the node (BERTH_NODE=0); absent in the env.json of an older up.sh. */
+  prometheus?: TestPrometheus | null;
 }
 
 export interface CommandResult {
@@ -92,6 +106,32 @@ export function testNode(): TestNode {
   const node = readEnvFile().node;
   if (!node) throw new Error(`The test environment in ${runDir()} has no node: start it with test/env/up.sh (without BERTH_NODE=0).`);
   return node;
+}
+
+/** The shared environment's Prometheus; throws when the environment was started without it. */
+export function testPrometheus(): TestPrometheus {
+  const prometheus = readEnvFile().prometheus;
+  if (!prometheus) throw new Error(`The test environment in ${runDir()} has no Prometheus: start it with test/env/up.sh (without BERTH_NODE=0).`);
+  return prometheus;
+}
+
+/** A scrape target of the test Prometheus; `remove()` ends its scraping (its series then go stale). */
+export interface ScrapeTarget {
+  file: string;
+  remove(): void;
+}
+
+/**
+ * Has the test Prometheus scrape `address` (host:port, on loopback; path /metrics) every second from now on, as
+ * `<targetsDir>/<name>.json` with `labels` on its series. The file appears whole (renamed into place), so Prometheus
+ * never reads half of it. `name` must be unique to the caller: another suite's file of the same name is replaced.
+ */
+export function addScrapeTarget(name: string, address: string, labels: Record<string, string> = {}, prometheus = testPrometheus()): ScrapeTarget {
+  const file = path.join(prometheus.targetsDir, `${name}.json`);
+  const staging = path.join(prometheus.targetsDir, `.${name}.json.tmp`);
+  writeFileSync(staging, JSON.stringify([{ targets: [address], labels }]));
+  renameSync(staging, file);
+  return { file, remove: () => rmSync(file, { force: true }) };
 }
 
 /** Socket path of the Docker engine (for dockerode's socketPath). */

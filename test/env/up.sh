@@ -2,7 +2,8 @@
 # Installs (where missing) and starts (where not running) the real parts the integration tests use:
 #   dockerd, the local test image, etcd, kube-apiserver and kube-controller-manager on loopback, and the test
 #   node (test/env/node.sh: kubelet, its containerd and CNI, kube-proxy, kwok) on an address of its own.
-#   node: metrics-server (test/env/metrics-server.sh), serving metrics.k8s.io through the API server's aggregator.
+#   node: metrics-server (test/env/metrics-server.sh), serving metrics.k8s.io through the API server's aggregator;
+#   Prometheus and prometheus-adapter (test/env/prometheus-adapter.sh), serving external.metrics.k8s.io the same way.
 #   BERTH_NODE=0 starts a control plane without the node (a suite's private one, test/env/private-env.ts).
 # Idempotent: a second run finds everything up and only checks it. Stop with test/env/down.sh.
 # Writes <run dir>/env.json and <run dir>/kubeconfig for the tests (see test/env/env.ts).
@@ -16,11 +17,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
 # shellcheck source-path=SCRIPTDIR source=metrics-server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/metrics-server.sh"
+# shellcheck source-path=SCRIPTDIR source=prometheus-adapter.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus-adapter.sh"
 
 as_root() { if ((EUID == 0)); then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages ---------------------------------------------------------------------------------
-# prometheus is only needed for promtool (the PrometheusRule test). curl and openssl drive the checks and certs.
+# prometheus: promtool (the PrometheusRule test) and the Prometheus behind prometheus-adapter. curl and openssl drive
+# the checks and certs.
 # containerd, runc and the CNI plugins run the test node (containerd and runc come with docker.io anyway).
 ensure_packages() {
   local missing=() p
@@ -160,6 +164,7 @@ make_pki() {
   make_node_pki
   # New certificates mean that a running API server (ours) serves the old ones: restart it.
   stop_ours metrics-server
+  stop_ours prometheus-adapter
   stop_ours kube-controller-manager
   stop_ours kube-apiserver
 }
@@ -317,7 +322,8 @@ write_env_json() {
   "testImage": "$test_image",
   "runDir": "$run_dir",
   "clusterApiCrds": "$cache_dir/cluster-api-$(<"$env_dir/kube/cluster-api-version")/crds",
-  "node": $(node_enabled && printf '{"name": "%s", "ip": "%s", "containerdSocket": "%s"}' "$node_name" "$node_ip" "$containerd_sock" || echo null)
+  "node": $(node_enabled && printf '{"name": "%s", "ip": "%s", "containerdSocket": "%s"}' "$node_name" "$node_ip" "$containerd_sock" || echo null),
+  "prometheus": $(node_enabled && printf '{"url": "%s", "targetsDir": "%s"}' "$prometheus_url" "$prometheus_targets_dir" || echo null)
 }
 EOF
   mv "$run_dir/env.json.tmp" "$run_dir/env.json"
@@ -342,10 +348,13 @@ main() {
   ensure_kcm
   ensure_node
   ensure_metrics_server
+  ensure_prometheus
+  ensure_prometheus_adapter
   write_env_json
   echo "berth test env up in $((SECONDS - start))s: kube-apiserver $kube_version $apiserver_url, etcd $etcd_url," \
     "docker $docker_host, image $test_image, kubeconfig $kubeconfig, kubectl $kube_bin/kubectl" \
-    "$(node_enabled && echo ", node $node_name on $node_ip, metrics-server on $node_ip:$metrics_server_port")"
+    "$(node_enabled && echo ", node $node_name on $node_ip, metrics-server on $node_ip:$metrics_server_port," \
+      "Prometheus on $prometheus_url, prometheus-adapter on $node_ip:$prometheus_adapter_port")"
 }
 
 case ${1:-} in
