@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../../src/runtime/logger';
 import { Manager } from '../../src/runtime/manager';
 import { KubeStore } from '../../src/store/kube/kube-store';
 import { RestClient } from '../../src/store/kube/rest-client';
+import { KubeExternalMetrics } from '../../src/store/kube/external-metrics';
 import { KubeScaleTargets } from '../../src/store/kube/scale-targets';
 import { controllerRevisions } from '../../src/store/builtin-types';
 import type { KubeObject } from '../../src/store/object-store';
@@ -97,6 +98,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   addControllers(manager, {
     namespace,
     ...(options.metricsPeriodMs !== undefined && { metricsPeriodMs: options.metricsPeriodMs }),
+    externalMetrics: new KubeExternalMetrics(new RestClient(config)),
     instanceProviders: inProcessInstanceProviders(host, { docker, logger: logs.logger }),
     ...(options.nodes && {
       nodeInstances: nodeInstanceProvider({ manager, host, namespace, podLevelResources: false }),
